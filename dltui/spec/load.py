@@ -1,0 +1,183 @@
+"""Read an experiment file into an `Experiment`, or report every problem at once.
+
+Nothing in the file is executed: it is parsed with `tomllib` and validated
+against the pydantic models. The only exception this module raises for bad
+input is `SpecError`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from dltui.spec.errors import Problem, SpecError, did_you_mean, format_path
+from dltui.spec.experiment import Experiment
+from dltui.spec.locate import find_line, line_index
+
+_TAG_FIELDS = ("type", "source", "kind")
+
+
+def load_experiment(path: str | Path, *, check_files: bool = True) -> Experiment:
+    """Load and validate the experiment file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([Problem("", "no such file", file=str(path))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([Problem("", f"cannot read: {exc}", file=str(path))]) from None
+    return parse_experiment(text, file=path, check_files=check_files)
+
+
+def parse_experiment(
+    text: str, *, file: str | Path | None = None, check_files: bool = True
+) -> Experiment:
+    """Validate TOML ``text``; relative paths resolve against ``file``'s folder."""
+    file_path = Path(file) if file is not None else None
+    name = str(file_path) if file_path is not None else None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        raise SpecError([Problem("", f"not valid TOML: {exc}", file=name, line=line)]) from None
+    context = {
+        "base_dir": file_path.parent if file_path is not None else Path.cwd(),
+        "skip_file_checks": not check_files,
+    }
+    try:
+        experiment = Experiment.model_validate(raw, context=context)
+    except ValidationError as exc:
+        index = line_index(text)
+        problems = []
+        for error in exc.errors(include_url=False):
+            loc = _strip_tags(raw, tuple(error["loc"]))
+            problem = _problem(error, loc, tuple(error["loc"]))
+            problems.append(problem.located(name, find_line(index, loc)))
+        raise SpecError(_dedupe(problems)) from None
+    experiment._file = file_path
+    return experiment
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
+
+
+def _strip_tags(raw: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """Drop the union tags pydantic puts in ``loc`` (``layers.3.dense.out``)."""
+    out: list[str | int] = []
+    current = raw
+    for part in loc:
+        if isinstance(current, dict):
+            if part in current:
+                out.append(part)
+                current = current[part]
+                continue
+            if any(current.get(tag) == part for tag in _TAG_FIELDS) or part == "sequential":
+                continue
+            out.append(part)
+            current = None
+        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            out.append(part)
+            current = current[part]
+        else:
+            if isinstance(part, (str, int)) and not (
+                isinstance(part, str) and part in ("function-after", "function-before")
+            ):
+                out.append(part)
+            current = None
+    return tuple(out)
+
+
+def _problem(error: Any, loc: tuple[str | int, ...], raw_loc: tuple[Any, ...]) -> Problem:
+    kind = error["type"]
+    msg: str = error["msg"]
+    ctx = error.get("ctx") or {}
+    path = format_path(loc)
+    given = error.get("input")
+    if kind == "missing":
+        return Problem(path, "required, but missing")
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        known = _fields_at(raw_loc[:-1])
+        hint = did_you_mean(key, known) if known else None
+        expected = f"; expected one of: {', '.join(sorted(known))}" if known and not hint else ""
+        return Problem(path, f"unknown key `{key}`{expected}", hint=hint)
+    if kind == "union_tag_invalid":
+        tag = ctx.get("discriminator", "").strip("'")
+        choices = re.findall(r"'([^']+)'", ctx.get("expected_tags", ""))
+        what = {"type": "layer type", "source": "data source", "kind": "model kind"}.get(tag, tag)
+        hint = did_you_mean(str(ctx.get("tag")), choices)
+        sub = format_path((*loc, tag))
+        return Problem(sub, f"unknown {what} {ctx.get('tag')!r}; known: {', '.join(choices)}", hint=hint)
+    if kind == "union_tag_not_found":
+        tag = ctx.get("discriminator", "").strip("'")
+        return Problem(format_path((*loc, tag)), f"required, but missing (`{tag} = ...`)")
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
+        hint = did_you_mean(str(given), choices) if isinstance(given, str) else None
+        return Problem(path, f"expected one of {', '.join(choices)}; got {given!r}", hint=hint)
+    if kind in ("value_error", "assertion_error"):
+        text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return Problem(path, text)
+    if isinstance(given, (dict, list)) or given is None:
+        return Problem(path, _lower_first(msg))
+    return Problem(path, f"{_lower_first(msg)}; got {given!r}")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _fields_at(loc: tuple[Any, ...]) -> set[str]:
+    """Field names of the model at ``loc`` (a pydantic loc, tags included)."""
+    candidates: list[Any] = [Experiment]
+    for part in loc:
+        following: list[Any] = []
+        for cand in _flatten(candidates):
+            if isinstance(cand, type) and issubclass(cand, BaseModel):
+                if isinstance(part, str) and part in cand.model_fields:
+                    following.append(cand.model_fields[part].annotation)
+                elif isinstance(part, str) and part in _tags_of(cand):
+                    following.append(cand)
+            elif typing.get_origin(cand) in (list, tuple) and isinstance(part, int):
+                following.extend(typing.get_args(cand)[:1])
+        candidates = following
+    fields: set[str] = set()
+    for cand in _flatten(candidates):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            fields |= set(cand.model_fields)
+    return fields
+
+
+def _flatten(annotations: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for ann in annotations:
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            out.extend(_flatten([typing.get_args(ann)[0]]))
+        elif origin in (typing.Union, types.UnionType):
+            out.extend(_flatten(list(typing.get_args(ann))))
+        else:
+            out.append(ann)
+    return out
+
+
+def _tags_of(cls: type[BaseModel]) -> tuple[str, ...]:
+    for tag in _TAG_FIELDS:
+        field = cls.model_fields.get(tag)
+        if field is not None:
+            return tuple(a for a in typing.get_args(field.annotation) if isinstance(a, str))
+    return ()

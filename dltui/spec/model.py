@@ -1,0 +1,84 @@
+"""The ``[model]`` table: one layer stack, or a GAN's generator and discriminator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from dltui.layers.registry import any_layer_annotation
+from dltui.spec.base import SpecModel
+
+AnyLayer = any_layer_annotation()
+
+
+class InitFrom(SpecModel):
+    """Start from weights another run saved (transfer learning).
+
+    Either ``path`` (a checkpoint file or a run directory) or ``experiment``
+    (the newest run of that experiment in the runs directory).
+    """
+
+    path: Path | None = None
+    experiment: str | None = None
+    checkpoint: Literal["best", "last"] = "best"
+    strict: bool = Field(
+        default=False,
+        description="Fail unless every parameter is loaded; otherwise load those whose names "
+        "and shapes match (a new head is fine).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, raw: Any) -> Any:
+        return {"path": raw} if isinstance(raw, str) else raw
+
+    @field_validator("path")
+    @classmethod
+    def _resolve(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base_dir")
+        if value is not None and not value.is_absolute() and base is not None:
+            return Path(base) / value
+        return value
+
+    @model_validator(mode="after")
+    def _one_of(self) -> InitFrom:
+        if (self.path is None) == (self.experiment is None):
+            raise ValueError("give exactly one of `path` and `experiment`")
+        return self
+
+
+class SequentialModel(SpecModel):
+    """Layers applied in order."""
+
+    kind: Literal["sequential"] = "sequential"
+    input_shape: tuple[int, ...] | None = Field(
+        default=None, description="Per-sample input shape; default: the data's."
+    )
+    layers: list[AnyLayer] = Field(min_length=1)  # type: ignore[valid-type]
+    init_from: InitFrom | None = None
+    freeze: list[int | str] = Field(
+        default_factory=list, description="Layer indices or names whose weights stay fixed."
+    )
+
+
+class GanModel(SpecModel):
+    """A generator mapping noise to samples and a discriminator scoring them (one logit)."""
+
+    kind: Literal["gan"]
+    latent_dim: int = Field(default=8, ge=1)
+    generator: list[AnyLayer] = Field(min_length=1)  # type: ignore[valid-type]
+    discriminator: list[AnyLayer] = Field(min_length=1)  # type: ignore[valid-type]
+    init_from: InitFrom | None = None
+    freeze: list[int | str] = Field(default_factory=list)
+
+
+ModelSpec = Annotated[Union[SequentialModel, GanModel], Field(discriminator="kind")]  # noqa: UP007
+
+
+def with_default_kind(raw: Any) -> Any:
+    """``kind`` defaults to ``sequential`` so simple files need not say it."""
+    if isinstance(raw, dict) and "kind" not in raw:
+        return {**raw, "kind": "sequential"}
+    return raw

@@ -1,0 +1,171 @@
+"""The ``[training]`` table: loss, optimizer, schedule, regularization, device, metrics."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from dltui.spec.base import SpecModel
+from dltui.spec.errors import did_you_mean
+
+LOSSES = (
+    "cross_entropy",
+    "nll",
+    "bce",
+    "bce_with_logits",
+    "mse",
+    "l1",
+    "huber",
+    "smooth_l1",
+)
+
+# Metric name -> what it is. The trainer maps each to a torchmetrics class.
+METRICS: dict[str, str] = {
+    "accuracy": "fraction of correct predictions (classification)",
+    "top5_accuracy": "fraction with the target among the 5 highest scores",
+    "precision": "macro-averaged precision (classification)",
+    "recall": "macro-averaged recall (classification)",
+    "f1": "macro-averaged F1 score (classification)",
+    "auroc": "area under the ROC curve (classification)",
+    "mae": "mean absolute error (regression)",
+    "mse": "mean squared error (regression)",
+    "rmse": "root mean squared error (regression)",
+    "r2": "coefficient of determination (regression)",
+    "perplexity": "exp(cross-entropy) (language models)",
+}
+
+OPTIMIZER_OPTIONS: dict[str, set[str]] = {
+    "sgd": {"momentum", "nesterov", "dampening"},
+    "adam": {"betas", "eps", "amsgrad"},
+    "adamw": {"betas", "eps", "amsgrad"},
+    "nadam": {"betas", "eps"},
+    "radam": {"betas", "eps"},
+    "rmsprop": {"momentum", "alpha", "eps", "centered"},
+    "adagrad": {"eps"},
+}
+_COMMON_OPTIMIZER = {"name", "lr", "weight_decay"}
+
+
+class OptimizerSpec(SpecModel):
+    """The optimizer and its options; ``weight_decay`` is L2 regularization."""
+
+    name: Literal["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad"] = "adam"
+    lr: float = Field(default=1e-3, gt=0, le=10)
+    weight_decay: float = Field(default=0.0, ge=0)
+    momentum: float = Field(default=0.0, ge=0, lt=1)
+    nesterov: bool = False
+    dampening: float = Field(default=0.0, ge=0, le=1)
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = Field(default=1e-8, gt=0)
+    amsgrad: bool = False
+    alpha: float = Field(default=0.99, gt=0, lt=1)
+    centered: bool = False
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not all(0 <= b < 1 for b in value):
+            raise ValueError("betas must both be in [0, 1)")
+        return value
+
+    @model_validator(mode="after")
+    def _options_apply(self) -> OptimizerSpec:
+        allowed = OPTIMIZER_OPTIONS[self.name] | _COMMON_OPTIMIZER
+        wrong = sorted(self.model_fields_set - allowed)
+        if wrong:
+            raise ValueError(
+                f"{', '.join(wrong)} not an option of {self.name} "
+                f"(it takes: {', '.join(sorted(allowed - {'name'}))})"
+            )
+        if self.nesterov and self.momentum <= 0:
+            raise ValueError("nesterov needs momentum > 0")
+        return self
+
+
+SCHEDULE_OPTIONS: dict[str, set[str]] = {
+    "constant": set(),
+    "step": {"step_size", "gamma"},
+    "multistep": {"milestones", "gamma"},
+    "exponential": {"gamma"},
+    "cosine": {"min_lr"},
+    "onecycle": {"max_lr", "pct_start"},
+    "plateau": {"factor", "patience", "monitor", "min_lr"},
+}
+
+
+class ScheduleSpec(SpecModel):
+    """How the learning rate changes. Epoch-based except ``onecycle`` (per step)."""
+
+    name: Literal["constant", "step", "multistep", "exponential", "cosine", "onecycle", "plateau"] = (
+        "constant"
+    )
+    warmup_epochs: int = Field(default=0, ge=0, description="Linear warm-up before the schedule.")
+    step_size: int = Field(default=10, ge=1)
+    milestones: list[int] = Field(default_factory=list)
+    gamma: float = Field(default=0.1, gt=0, le=1)
+    min_lr: float = Field(default=0.0, ge=0)
+    max_lr: float | None = Field(default=None, gt=0, description="onecycle; default 10 x lr.")
+    pct_start: float = Field(default=0.3, gt=0, lt=1)
+    factor: float = Field(default=0.1, gt=0, lt=1)
+    patience: int = Field(default=5, ge=0)
+    monitor: str = "val_loss"
+
+    @model_validator(mode="after")
+    def _options_apply(self) -> ScheduleSpec:
+        allowed = SCHEDULE_OPTIONS[self.name] | {"name", "warmup_epochs"}
+        wrong = sorted(self.model_fields_set - allowed)
+        if wrong:
+            takes = ", ".join(sorted(allowed - {"name"}))
+            raise ValueError(f"{', '.join(wrong)} not an option of {self.name} (it takes: {takes})")
+        return self
+
+
+class TrainingSpec(SpecModel):
+    """How to train."""
+
+    epochs: int = Field(default=10, ge=1)
+    loss: Literal[
+        "cross_entropy", "nll", "bce", "bce_with_logits", "mse", "l1", "huber", "smooth_l1"
+    ] = "cross_entropy"
+    label_smoothing: float = Field(default=0.0, ge=0, lt=1, description="cross_entropy only.")
+    huber_delta: float = Field(default=1.0, gt=0)
+    optimizer: OptimizerSpec = OptimizerSpec()
+    schedule: ScheduleSpec = ScheduleSpec()
+    l1: float = Field(default=0.0, ge=0, description="L1 penalty on weights, added to the loss.")
+    grad_clip: float | None = Field(default=None, gt=0, description="Max total gradient norm.")
+    precision: Literal["32", "bf16", "fp16"] = Field(
+        default="32", description="Mixed precision on CUDA; CPU supports 32 and bf16."
+    )
+    device: str = Field(default="auto", description="auto, cpu, cuda, cuda:N or mps.")
+    deterministic: bool = False
+    metrics: list[str] = Field(default_factory=list)
+    log_every: int = Field(default=10, ge=1, description="Steps between recorded step metrics.")
+    grad_norms: bool = Field(default=True, description="Record each layer's gradient norm.")
+    checkpoint: bool = True
+    d_steps: int = Field(default=1, ge=1, description="GAN: discriminator steps per generator step.")
+    sample_every: int = Field(default=1, ge=1, description="Epochs between generated samples.")
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        ok = value in ("auto", "cpu", "cuda", "mps") or (
+            value.startswith("cuda:") and value[5:].isdigit()
+        )
+        if not ok:
+            raise ValueError(f"device must be auto, cpu, cuda, cuda:N or mps, not {value!r}")
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in METRICS:
+                hint = did_you_mean(name, METRICS)
+                raise ValueError(
+                    f"unknown metric {name!r}"
+                    + (f" ({hint})" if hint else f"; known: {', '.join(METRICS)}")
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("a metric is listed twice")
+        return value
