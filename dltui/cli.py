@@ -20,16 +20,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dltui {__version__}")
     parser.add_argument(
-        "--experiments", default="experiments", help="folder of experiment files (default: %(default)s)"
+        "--experiments",
+        default="experiments",
+        help="folder of experiment files (default: %(default)s)",
     )
-    parser.add_argument("--runs", default="runs", help="folder of run directories (default: %(default)s)")
-    parser.add_argument("--themes", default="themes", help="folder of theme files (default: %(default)s)")
+    parser.add_argument(
+        "--runs", default="runs", help="folder of run directories (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--themes", default="themes", help="folder of theme files (default: %(default)s)"
+    )
     parser.add_argument(
         "--poll", action="store_true", help="poll files instead of OS events (network filesystems)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", help="validate experiment files (exit 0 if all valid, 2 if not)")
+    check = sub.add_parser(
+        "check", help="validate experiment files (exit 0 if all valid, 2 if not)"
+    )
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument(
         "--no-shapes", action="store_true", help="skip layer-shape checks (no torch import)"
@@ -62,9 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_command(args)
     from dltui.tui.app import run_app
 
-    return run_app(
-        experiments=args.experiments, runs=args.runs, themes=args.themes, poll=args.poll
-    )
+    return run_app(experiments=args.experiments, runs=args.runs, themes=args.themes, poll=args.poll)
 
 
 if __name__ == "__main__":

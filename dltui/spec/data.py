@@ -77,7 +77,11 @@ class FileData(DataBase):
     @classmethod
     def _resolve_and_check(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         path = _resolve(value, info)
-        if path is not None and not (info.context or {}).get("skip_file_checks") and not path.exists():
+        if (
+            path is not None
+            and not (info.context or {}).get("skip_file_checks")
+            and not path.exists()
+        ):
             raise ValueError(f"no such file or folder: {path}")
         return path
 
@@ -212,4 +216,3 @@ DATA_SOURCES: tuple[str, ...] = (
     "image_folder",
     "text",
 )
-

@@ -22,7 +22,7 @@ def metric_tag(name: str) -> str:
         return name
     for split in ("train", "val", "test"):
         if name.startswith(split + "_"):
-            return f"{split}/{name[len(split) + 1:]}"
+            return f"{split}/{name[len(split) + 1 :]}"
     return name
 
 

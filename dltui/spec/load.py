@@ -121,7 +121,9 @@ def _problem(error: Any, loc: tuple[str | int, ...], raw_loc: tuple[Any, ...]) -
         what = {"type": "layer type", "source": "data source", "kind": "model kind"}.get(tag, tag)
         hint = did_you_mean(str(ctx.get("tag")), choices)
         sub = format_path((*loc, tag))
-        return Problem(sub, f"unknown {what} {ctx.get('tag')!r}; known: {', '.join(choices)}", hint=hint)
+        return Problem(
+            sub, f"unknown {what} {ctx.get('tag')!r}; known: {', '.join(choices)}", hint=hint
+        )
     if kind == "union_tag_not_found":
         tag = ctx.get("discriminator", "").strip("'")
         return Problem(format_path((*loc, tag)), f"required, but missing (`{tag} = ...`)")

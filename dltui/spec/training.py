@@ -97,9 +97,9 @@ SCHEDULE_OPTIONS: dict[str, set[str]] = {
 class ScheduleSpec(SpecModel):
     """How the learning rate changes. Epoch-based except ``onecycle`` (per step)."""
 
-    name: Literal["constant", "step", "multistep", "exponential", "cosine", "onecycle", "plateau"] = (
-        "constant"
-    )
+    name: Literal[
+        "constant", "step", "multistep", "exponential", "cosine", "onecycle", "plateau"
+    ] = "constant"
     warmup_epochs: int = Field(default=0, ge=0, description="Linear warm-up before the schedule.")
     step_size: int = Field(default=10, ge=1)
     milestones: list[int] = Field(default_factory=list)
@@ -143,7 +143,9 @@ class TrainingSpec(SpecModel):
     log_every: int = Field(default=10, ge=1, description="Steps between recorded step metrics.")
     grad_norms: bool = Field(default=True, description="Record each layer's gradient norm.")
     checkpoint: bool = True
-    d_steps: int = Field(default=1, ge=1, description="GAN: discriminator steps per generator step.")
+    d_steps: int = Field(
+        default=1, ge=1, description="GAN: discriminator steps per generator step."
+    )
     sample_every: int = Field(default=1, ge=1, description="Epochs between generated samples.")
 
     @field_validator("device")
