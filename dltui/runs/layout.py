@@ -1,0 +1,122 @@
+"""The run directory's file names, record layout and small shared helpers.
+
+Everything that fixes the on-disk format (docs/run-format.md, format 1) lives
+here, so the writer, the reader and discovery cannot disagree about it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+"""The run-directory format this code writes and reads (``meta.json["format"]``)."""
+
+META = "meta.json"
+EXPERIMENT = "experiment.toml"
+EVENTS = "events.jsonl"
+SCALARS = "scalars.bin"
+STATUS = "status.json"
+OUTPUT = "output.log"
+CHECKPOINTS = "checkpoints"
+STOP = "stop"
+
+STATUSES = ("starting", "running", "finished", "stopped", "failed")
+"""The states a writer may record in status.json."""
+
+ACTIVE_STATUSES = frozenset({"starting", "running"})
+"""States in which the writer is expected to be alive and heartbeating."""
+
+RECORD_STRUCT = struct.Struct("<Ifqdd")
+"""One scalar record: tag u4, epoch f4, step i8, time f8, value f8 (little-endian)."""
+
+RECORD_SIZE = RECORD_STRUCT.size
+
+RECORD_DTYPE = np.dtype(
+    [("tag", "<u4"), ("epoch", "<f4"), ("step", "<i8"), ("time", "<f8"), ("value", "<f8")]
+)
+"""numpy's view of the same record, for vectorised reading."""
+
+assert RECORD_SIZE == RECORD_DTYPE.itemsize == 32
+
+
+def new_run_id(now: float | None = None) -> str:
+    """A sortable run id: UTC time to the second plus 4 random hex digits.
+
+    Example: ``20261123-151200-3f2a``. Ids sort in creation order (to the
+    second); the random suffix keeps two runs started in the same second apart.
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def check_name(value: str, what: str) -> str:
+    """Return ``value`` if it is usable as one path component, else raise ValueError.
+
+    ``what`` names the argument in the message (``experiment``, ``run_id``).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if "/" in value or "\\" in value or value.startswith(".") or "\0" in value:
+        raise ValueError(
+            f"{what} {value!r} cannot be a folder name: no '/', '\\' or NUL, and no leading '.'"
+        )
+    return value
+
+
+def _json_default(obj: Any) -> Any:
+    # Trainers hand over numpy scalars, tensors and paths; store their plain value.
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    tolist = getattr(obj, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    item = getattr(obj, "item", None)
+    if callable(item):
+        return item()
+    if isinstance(obj, set | frozenset | tuple):
+        return list(obj)
+    return str(obj)
+
+
+def dumps(obj: Any) -> str:
+    """JSON text for one value: compact, non-finite floats as ``NaN``/``Infinity``.
+
+    Values JSON cannot hold (numpy scalars and arrays, tensors, paths) are
+    converted to their plain Python value; anything else becomes its ``str``.
+    """
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Replace ``path`` with ``obj`` as JSON so that readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(obj, indent=1, ensure_ascii=False, default=_json_default))
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    """Parse the JSON file at ``path``; raises OSError or ValueError (with the path)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+
+
+def number_or_none(value: Any) -> float | None:
+    """``value`` as a float, or None when it is missing, not a number, or NaN."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    result = float(value)
+    return None if math.isnan(result) else result

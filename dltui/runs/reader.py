@@ -1,0 +1,468 @@
+"""RunReader: follows a run directory by reading only what was appended."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dltui.runs.layout import EVENTS, META, OUTPUT, RECORD_DTYPE, RECORD_SIZE, SCALARS, STATUS
+from dltui.runs.series import Series
+from dltui.runs.status import RunStatus, run_status
+
+_MAX_PROBLEMS = 100
+
+
+@dataclass
+class RunChanges:
+    """What one :meth:`RunReader.poll` found, so a view redraws only what changed.
+
+    ``tags``: tags that got new points (``new_tags``: those seen for the first
+    time); ``kinds``: event kinds that arrived; ``events``/``points``: how many;
+    ``status``: status.json changed or the run's state did (e.g. it went dead);
+    ``meta``: meta.json appeared; ``output``: output.log grew; ``reset``: a file
+    shrank (rewritten by someone), so everything was read again;
+    ``bad_lines``: complete event lines that were not valid JSON (skipped).
+    """
+
+    tags: set[str] = field(default_factory=set)
+    new_tags: set[str] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)
+    events: int = 0
+    points: int = 0
+    status: bool = False
+    meta: bool = False
+    output: bool = False
+    reset: bool = False
+    bad_lines: int = 0
+
+    def __bool__(self) -> bool:
+        """True when anything at all changed."""
+        return bool(
+            self.points or self.events or self.status or self.meta or self.output or self.reset
+        )
+
+
+@dataclass(frozen=True)
+class ReadOffsets:
+    """How far the reader has consumed each append-only file, in bytes."""
+
+    events: int
+    scalars: int
+    output: int
+
+
+def _stat_key(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+class RunReader:
+    """Reads one run directory and follows it as it grows.
+
+    Construction reads what is there (one :meth:`poll`); each later
+    :meth:`poll` reads only the bytes appended since, leaving a torn last line
+    or a partial record for the next poll. Missing files are fine: a run being
+    created fills in as its files appear. Nothing here raises on bad content;
+    bad event lines are skipped, counted in ``bad_lines`` and described in
+    ``problems``.
+    """
+
+    def __init__(self, run_dir: str | os.PathLike[str], *, chunk_records: int = 1 << 16) -> None:
+        """Open the run in ``run_dir``; ``chunk_records`` bounds memory while reading."""
+        self.run_dir = Path(run_dir)
+        # Plain strings: pathlib joins cost more than the stat calls on every poll.
+        self._meta_path = os.path.join(run_dir, META)
+        self._events_path = os.path.join(run_dir, EVENTS)
+        self._scalars_path = os.path.join(run_dir, SCALARS)
+        self._status_path = os.path.join(run_dir, STATUS)
+        self._output_path = os.path.join(run_dir, OUTPUT)
+        self._chunk = max(1, chunk_records)
+        self._reset_state()
+        self.poll()
+
+    def _reset_state(self) -> None:
+        self._events: list[dict[str, Any]] = []
+        self._by_kind: dict[str, list[dict[str, Any]]] = {}
+        self._series: dict[str, Series] = {}
+        self._tag_names: dict[int, str] = {}
+        self._events_offset = 0
+        self._events_lines = 0
+        self._scalars_offset = 0
+        self._output_size = 0
+        self._output_offset = 0
+        self._meta: dict[str, Any] = {}
+        self._meta_key: tuple[int, int, int] | None = None
+        self._status_raw: dict[str, Any] | None = None
+        self._status_key: tuple[int, int, int] | None = None
+        self._last_state: str | None = None
+        self._state_checked = 0.0
+        self.bad_lines = 0
+        """Complete event lines that were not valid JSON objects (skipped)."""
+        self.problems: list[str] = []
+        """What was wrong with the run's files (first 100 problems)."""
+
+    # ------------------------------------------------------------------ poll
+
+    def poll(self) -> RunChanges:
+        """Read what was appended since the last poll and say what changed."""
+        changes = RunChanges()
+        events_size = _size(self._events_path)
+        scalars_size = _size(self._scalars_path)
+        if events_size < self._events_offset or scalars_size < self._scalars_offset:
+            self._reset_state()
+            changes.reset = True
+        if not self._meta:
+            self._poll_meta(changes)
+        self._poll_events(changes, events_size)
+        self._poll_scalars(changes, scalars_size)
+        self._poll_status(changes)
+        size = _size(self._output_path)
+        if size != self._output_size:
+            self._output_size = size
+            changes.output = True
+        return changes
+
+    def _problem(self, message: str) -> None:
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(message)
+
+    def _poll_meta(self, changes: RunChanges) -> None:
+        # meta.json is written once; after it has been read there is nothing to follow.
+        path = self._meta_path
+        key = _stat_key(path)
+        if key is None or key == self._meta_key:
+            return
+        self._meta_key = key
+        try:
+            with open(path, "rb") as handle:
+                meta = json.loads(handle.read())
+        except (OSError, ValueError) as error:
+            self._problem(f"{path}: cannot read ({error})")
+            return
+        if not isinstance(meta, dict):
+            self._problem(f"{path}: expected a JSON object")
+            return
+        self._meta = meta
+        changes.meta = True
+
+    def _poll_status(self, changes: RunChanges) -> None:
+        path = self._status_path
+        key = _stat_key(path)
+        changed = False
+        if key is not None and key != self._status_key:
+            self._status_key = key
+            try:
+                with open(path, "rb") as handle:
+                    raw = json.loads(handle.read())
+            except (OSError, ValueError) as error:
+                self._problem(f"{path}: cannot read ({error})")
+            else:
+                if isinstance(raw, dict):
+                    self._status_raw = raw
+                    changes.status = changed = True
+                else:
+                    self._problem(f"{path}: expected a JSON object")
+        # Liveness changes only with time: checking the pid twice a second is plenty.
+        now = time.monotonic()
+        if not changed and now - self._state_checked < 0.5:
+            return
+        self._state_checked = now
+        state = self.status.state
+        if state != self._last_state:
+            self._last_state = state
+            changes.status = True
+
+    def _poll_events(self, changes: RunChanges, size: int | None = None) -> None:
+        path = self._events_path
+        if size is None:
+            size = _size(path)
+        if size <= self._events_offset:
+            return
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(self._events_offset)
+                data = handle.read(size - self._events_offset)
+        except OSError as error:
+            self._problem(f"{path}: cannot read ({error})")
+            return
+        end = data.rfind(b"\n")
+        if end < 0:
+            return  # only a torn line so far: wait for its end
+        first_line = self._events_lines
+        lines = data[: end + 1].split(b"\n")[:-1]
+        self._events_offset += end + 1
+        self._events_lines = first_line + len(lines)
+        for number, event in enumerate(_parse_lines(lines), start=first_line + 1):
+            if event is None:
+                if lines[number - first_line - 1].strip():
+                    self.bad_lines += 1
+                    changes.bad_lines += 1
+                    self._problem(f"{path}:{number}: not a JSON object with a 'kind'; skipped")
+                continue
+            self._add_event(event, changes)
+
+    def _add_event(self, event: dict[str, Any], changes: RunChanges) -> None:
+        kind = event["kind"]
+        self._events.append(event)
+        bucket = self._by_kind.get(kind)
+        if bucket is None:
+            bucket = self._by_kind[kind] = []
+        bucket.append(event)
+        changes.kinds.add(kind)
+        changes.events += 1
+        if kind == "tag":
+            tag_id, name = event.get("id"), event.get("name")
+            if isinstance(tag_id, int) and isinstance(name, str) and name:
+                self._tag_names[tag_id] = name
+            else:
+                self._problem(f"{self._events_path}: tag event without an int id and a name")
+
+    def _poll_scalars(self, changes: RunChanges, size: int) -> None:
+        path = self._scalars_path
+        pending = (size - self._scalars_offset) // RECORD_SIZE
+        if pending <= 0:
+            return
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(self._scalars_offset)
+                while pending > 0:
+                    count = min(pending, self._chunk)
+                    data = handle.read(count * RECORD_SIZE)
+                    records = np.frombuffer(data, RECORD_DTYPE, len(data) // RECORD_SIZE)
+                    used = self._ingest(records, changes)
+                    self._scalars_offset += used * RECORD_SIZE
+                    if used < count:
+                        return  # waiting for a tag declaration, or the file was cut
+                    pending -= count
+        except OSError as error:
+            self._problem(f"{path}: cannot read ({error})")
+
+    def _ingest(self, records: np.ndarray, changes: RunChanges) -> int:
+        """Add records to their series; returns how many were used (a prefix)."""
+        if not len(records):
+            return 0
+        tags = records["tag"]
+        unique = _distinct(tags)
+        unknown = [tag_id for tag_id in unique.tolist() if tag_id not in self._tag_names]
+        if unknown:
+            # The declaration may have been torn when events were read: read on.
+            self._poll_events(changes)
+            unknown = [tag_id for tag_id in unknown if tag_id not in self._tag_names]
+        if unknown:
+            if _size(self._events_path) > self._events_offset:
+                first = int(np.argmax(np.isin(tags, unknown)))
+                records, tags = records[:first], tags[:first]
+                unique = _distinct(tags)
+            else:
+                for tag_id in unknown:
+                    self._tag_names[tag_id] = f"tag#{tag_id}"
+                    self._problem(
+                        f"{self._scalars_path}: tag id {tag_id} was never declared "
+                        f"in {EVENTS}; its points are shown as 'tag#{tag_id}'"
+                    )
+        columns = [records[name] for name in ("step", "epoch", "time", "value")]
+        if len(unique) == 1:
+            self._extend(self._tag_names[int(unique[0])], columns, changes)
+        elif len(unique) > 1:
+            # Gather each column once in tag order; every tag is then a contiguous slice.
+            order = np.argsort(_sort_keys(tags, int(unique[-1])), kind="stable")
+            sorted_tags = tags[order]
+            columns = [column[order] for column in columns]
+            bounds = [0, *(np.flatnonzero(sorted_tags[1:] != sorted_tags[:-1]) + 1).tolist()]
+            bounds.append(len(order))
+            for start, end in itertools.pairwise(bounds):
+                name = self._tag_names[int(sorted_tags[start])]
+                self._extend(name, [column[start:end] for column in columns], changes)
+        return len(records)
+
+    def _extend(self, name: str, columns: list[np.ndarray], changes: RunChanges) -> None:
+        series = self._series.get(name)
+        count = len(columns[0])
+        if series is None:
+            series = self._series[name] = Series(name, capacity=max(256, count))
+        if not len(series):
+            changes.new_tags.add(name)
+        series.extend(*columns)
+        changes.tags.add(name)
+        changes.points += count
+
+    # ----------------------------------------------------------------- query
+
+    @property
+    def offsets(self) -> ReadOffsets:
+        """Bytes consumed so far of events.jsonl, scalars.bin and output.log."""
+        return ReadOffsets(self._events_offset, self._scalars_offset, self._output_offset)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """meta.json's content (empty until it exists)."""
+        return self._meta
+
+    @property
+    def status(self) -> RunStatus:
+        """The run's state now, with liveness (``dead`` when its writer is gone)."""
+        return run_status(self._status_raw, self._meta or None)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every event so far, in order (do not modify)."""
+        return self._events
+
+    def events_of(self, kind: str) -> list[dict[str, Any]]:
+        """The events of one kind, in order (do not modify); empty if none."""
+        return self._by_kind.get(kind, [])
+
+    def latest(self, kind: str) -> dict[str, Any] | None:
+        """The most recent event of ``kind``, or None."""
+        bucket = self._by_kind.get(kind)
+        return bucket[-1] if bucket else None
+
+    def kinds(self) -> list[str]:
+        """The event kinds seen so far, in order of first appearance."""
+        return list(self._by_kind)
+
+    def tags(self) -> list[str]:
+        """Tags that have at least one point, in order of first appearance."""
+        return [name for name, series in self._series.items() if len(series)]
+
+    def series(self, tag: str) -> Series:
+        """The points of ``tag`` (an empty Series if it has none yet; it fills on poll)."""
+        series = self._series.get(tag)
+        if series is None:
+            series = self._series[tag] = Series(tag)
+        return series
+
+    # ---------------------------------------------------------------- output
+
+    def output_tail(self, max_lines: int = 200) -> list[str]:
+        """The last ``max_lines`` lines of output.log, as a terminal shows them.
+
+        Reads backwards from the end only as far as needed. A carriage return
+        (progress bars) keeps only what follows it on that line. The last line
+        is included even without its newline.
+        """
+        path = self._output_path
+        if max_lines <= 0:
+            return []
+        try:
+            with open(path, "rb") as handle:
+                end = handle.seek(0, os.SEEK_END)
+                start = end
+                data = b""
+                while start > 0 and data.count(b"\n") <= max_lines:
+                    step = min(start, 1 << 16)
+                    start -= step
+                    handle.seek(start)
+                    data = handle.read(step) + data
+        except OSError:
+            return []
+        lines = _terminal_lines(data)
+        if start > 0 and lines:
+            lines = lines[1:]  # the first one is probably cut
+        return lines[-max_lines:]
+
+    def read_output(self, max_bytes: int = 1 << 20) -> list[str]:
+        """The complete output lines written since the last call.
+
+        The first call (or one after a long pause) returns at most the last
+        ``max_bytes`` worth of lines, skipping older output.
+        """
+        path = self._output_path
+        size = _size(path)
+        if size < self._output_offset:
+            self._output_offset = 0  # truncated/rewritten
+        if size <= self._output_offset:
+            return []
+        start = max(self._output_offset, size - max_bytes)
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(start)
+                data = handle.read(size - start)
+        except OSError:
+            return []
+        if start > self._output_offset:
+            cut = data.find(b"\n")
+            if cut < 0:
+                return []
+            data, start = data[cut + 1 :], start + cut + 1
+        end = data.rfind(b"\n")
+        if end < 0:
+            return []
+        self._output_offset = start + end + 1
+        return _terminal_lines(data[: end + 1])
+
+
+def _distinct(tags: np.ndarray) -> np.ndarray:
+    """The sorted distinct tag ids (bincount beats np.unique for small ids)."""
+    if not len(tags):
+        return tags
+    top = int(tags.max())
+    if top < 1 << 16:
+        return np.flatnonzero(np.bincount(tags, minlength=top + 1))
+    return np.unique(tags)
+
+
+def _sort_keys(tags: np.ndarray, top: int) -> np.ndarray:
+    """Tag ids in the narrowest dtype: numpy radix-sorts 8/16-bit keys stably in O(n)."""
+    if top < 1 << 8:
+        return tags.astype(np.uint8)
+    if top < 1 << 16:
+        return tags.astype(np.uint16)
+    return tags
+
+
+def _parse_lines(lines: list[bytes]) -> list[dict[str, Any] | None]:
+    """Parse JSON lines; None for a line that is not a JSON object with a str kind."""
+    if not lines:
+        return []
+    try:
+        # One parse of the whole batch is ~2x faster than line by line.
+        parsed = json.loads(b"[" + b",".join(lines) + b"]")
+        if len(parsed) == len(lines):
+            return [_valid(event) for event in parsed]
+    except ValueError:
+        pass
+    result: list[dict[str, Any] | None] = []
+    for line in lines:
+        try:
+            result.append(_valid(json.loads(line)))
+        except ValueError:
+            result.append(None)
+    return result
+
+
+def _valid(event: Any) -> dict[str, Any] | None:
+    if isinstance(event, dict) and isinstance(event.get("kind"), str):
+        return event
+    return None
+
+
+def _terminal_lines(data: bytes) -> list[str]:
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    result = []
+    for line in lines:
+        if "\r" in line:
+            line = line.rstrip("\r")
+            line = line[line.rfind("\r") + 1 :]
+        result.append(line)
+    return result

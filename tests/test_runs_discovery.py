@@ -1,0 +1,87 @@
+"""discover_runs / scan_runs over a runs folder."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from dltui.runs import RunWriter, discover_runs, scan_runs
+from dltui.runs.control import this_host
+
+
+def make_run(root, experiment, run_id, **kwargs):
+    return RunWriter.create(root, experiment, run_id=run_id, flush_interval=60.0, **kwargs)
+
+
+def test_discovers_runs_and_skips_broken_ones_with_a_reason(tmp_path):
+    old = make_run(tmp_path, "mnist", "20260101-000000-aaaa", device="cpu")
+    old.status("running")
+    for epoch in range(3):
+        old.event(
+            "early_stopping", epoch=epoch, monitor="val/loss", value=1.0 - epoch / 10,
+            best=0.5 - epoch / 10, best_epoch=epoch, wait=0, patience=3, mode="min",
+            stopped=False, reason=None,
+        )  # fmt: skip
+    old.close("stopped", reason="early stopping")
+    new = make_run(tmp_path, "spirals", "20260102-000000-bbbb")
+    new.status("running", step=7, epoch=1.0)
+
+    broken = tmp_path / "mnist" / "20260103-000000-cccc"
+    broken.mkdir()
+    (broken / "meta.json").write_text("{not json")
+    future = tmp_path / "mnist" / "20260104-000000-dddd"
+    future.mkdir()
+    (future / "meta.json").write_text(json.dumps({"format": 99}))
+    (tmp_path / "mnist" / "launching").mkdir()  # no meta.json yet: not a run
+    (tmp_path / "README.txt").write_text("not an experiment folder")
+
+    scan = scan_runs(tmp_path)
+    assert [run.run_id for run in scan.runs] == [new.run_id, old.run_id]  # newest first
+    by_path = {skip.path: skip.reason for skip in scan.skipped}
+    assert set(by_path) == {broken, future}
+    assert "meta.json" in by_path[broken] and "not valid JSON" in by_path[broken]
+    assert "format 99" in by_path[future]
+
+    newest, oldest = scan.runs
+    assert newest.experiment == "spirals" and newest.state == "running" and newest.alive
+    assert newest.step == 7 and newest.epoch == 1.0 and newest.best is None
+    assert oldest.state == "stopped" and oldest.reason == "early stopping"
+    assert oldest.device == "cpu" and oldest.monitor == "val/loss"
+    assert abs(oldest.best - 0.3) < 1e-9 and oldest.best_epoch == 2
+    assert discover_runs(tmp_path) == scan.runs
+    new.close()
+
+
+def test_a_run_whose_writer_vanished_is_dead(tmp_path):
+    w = make_run(tmp_path, "exp", "r")
+    w.close()
+    status_path = w.run_dir / "status.json"
+    status = json.loads(status_path.read_text())
+    # As a writer killed mid-run leaves it: still "running", pid long gone.
+    status.update(status="running", pid=2**22 + 4321, host=this_host())
+    status_path.write_text(json.dumps(status))
+    (run,) = discover_runs(tmp_path)
+    assert run.state == "dead" and not run.alive and "gone" in (run.reason or "")
+
+
+def test_broken_status_json_gives_unknown_state(tmp_path):
+    w = make_run(tmp_path, "exp", "r")
+    w.close()
+    (w.run_dir / "status.json").write_text("{")
+    (run,) = discover_runs(tmp_path)
+    assert run.state == "unknown" and "status.json" in (run.reason or "")
+
+
+def test_missing_root_is_empty(tmp_path):
+    assert discover_runs(tmp_path / "nothing") == []
+
+
+def test_discovery_reads_only_the_tail_of_long_logs(tmp_path):
+    w = make_run(tmp_path, "exp", "r")
+    for i in range(20_000):
+        w.event("log", level="info", message=f"line {i}")
+    w.event("early_stopping", monitor="val/acc", best=0.9, best_epoch=4, mode="max")
+    w.close()
+    assert os.path.getsize(w.run_dir / "events.jsonl") > 500_000
+    (run,) = discover_runs(tmp_path)
+    assert run.best == 0.9 and run.monitor == "val/acc"
