@@ -1,0 +1,29 @@
+"""The dashboard's panes: each widget shows one thing and takes plain data or a run reader.
+
+Every pane has ``update_from(reader, changes=None)``, which redraws only when the
+poll result ``changes`` concerns it, plus a plain-data method (``set_series``,
+``show``...) for tests and for views that gather data themselves.
+"""
+
+from dltui.tui.widgets.early_stopping_pane import EarlyStoppingPane
+from dltui.tui.widgets.grad_norm_pane import GradNormPane, LayerNorms
+from dltui.tui.widgets.line_plot import LinePlot, PlotSeries, assign_colors
+from dltui.tui.widgets.output_log import OutputLog
+from dltui.tui.widgets.overview_pane import OverviewPane, RunSummary, summarize
+from dltui.tui.widgets.sample_pane import SamplePane
+from dltui.tui.widgets.system_pane import SystemPane
+
+__all__ = [
+    "EarlyStoppingPane",
+    "GradNormPane",
+    "LayerNorms",
+    "LinePlot",
+    "OutputLog",
+    "OverviewPane",
+    "PlotSeries",
+    "RunSummary",
+    "SamplePane",
+    "SystemPane",
+    "assign_colors",
+    "summarize",
+]

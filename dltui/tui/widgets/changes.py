@@ -1,0 +1,75 @@
+"""Which poll results concern a pane: panes redraw only when their data changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+
+class SeriesLike(Protocol):
+    """One tag's points, as :class:`dltui.runs.Series` gives them."""
+
+    @property
+    def step(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def epoch(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def time(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def value(self) -> npt.NDArray[np.float64]: ...
+    def __len__(self) -> int: ...
+
+
+class ChangesLike(Protocol):
+    """What :meth:`dltui.runs.RunReader.poll` reports (:class:`dltui.runs.RunChanges`)."""
+
+    tags: set[str]
+    kinds: set[str]
+    status: bool
+    meta: bool
+    output: bool
+    reset: bool
+
+
+def affects(
+    changes: ChangesLike | None,
+    *,
+    tags: Iterable[str] = (),
+    prefixes: Iterable[str] = (),
+    kinds: Iterable[str] = (),
+    status: bool = False,
+    meta: bool = False,
+    output: bool = False,
+) -> bool:
+    """Whether ``changes`` touch any of the given tags, tag prefixes, event kinds or files.
+
+    ``None`` (no poll result: a first load, or a caller that does not know)
+    always counts as a change, and so does a reset (everything was re-read).
+    """
+    if changes is None or changes.reset:
+        return True
+    if (status and changes.status) or (meta and changes.meta) or (output and changes.output):
+        return True
+    if changes.kinds and any(kind in changes.kinds for kind in kinds):
+        return True
+    if changes.tags:
+        if any(tag in changes.tags for tag in tags):
+            return True
+        starts = tuple(prefixes)
+        if starts and any(tag.startswith(starts) for tag in changes.tags):
+            return True
+    return False
+
+
+def meta_value(meta: dict[str, Any], *path: str) -> Any:
+    """``meta["config"]["training"]["epochs"]`` as ``meta_value(meta, "config", "training",
+    "epochs")``, or None where any level is missing or not a table."""
+    node: Any = meta
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node

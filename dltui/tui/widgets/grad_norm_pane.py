@@ -1,0 +1,240 @@
+"""GradNormPane: per-layer gradient norms as a heat strip, with vanishing/exploding flags.
+
+Rows are layers (from ``grad_norm/<label>`` tags), columns are time buckets; a
+cell's shade is the bucket's mean log10 norm. Flags are words, not only colour,
+so they read on any terminal and with NO_COLOR.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+from textual.widget import Widget
+
+from dltui.tui.plotting.axis import format_number
+from dltui.tui.plotting.sparkline import sparkline
+from dltui.tui.widgets.changes import ChangesLike, affects
+
+PREFIX = "grad_norm/"
+TOTAL_TAG = "grad_norm/total"
+VANISHING = 1e-7
+"""A norm below this is vanishing: the layer has stopped learning."""
+EXPLODING = 1e3
+"""A norm above this is exploding."""
+ORDERS = 3.0
+"""A change by this many orders of magnitude vs the layer's earlier median is flagged."""
+SHADES = " ░▒▓█"
+
+
+@dataclass(frozen=True)
+class LayerNorms:
+    """One layer's gradient norms in step order."""
+
+    label: str
+    values: npt.NDArray[np.float64]
+
+
+def classify(values: npt.ArrayLike) -> str | None:
+    """``"vanishing"``, ``"exploding"``, ``"dropping"``, ``"jumping"``, ``"non-finite"`` or None.
+
+    The latest finite-or-not value decides: below :data:`VANISHING` or above
+    :data:`EXPLODING` in absolute terms, or :data:`ORDERS` orders of magnitude
+    below/above the median of the earlier half of the series.
+    """
+    y = np.asarray(values, dtype=np.float64)
+    if y.size == 0:
+        return None
+    latest = float(y[-1])
+    if not math.isfinite(latest):
+        return "non-finite"
+    if latest < VANISHING:
+        return "vanishing"
+    if latest > EXPLODING:
+        return "exploding"
+    earlier = y[: max(1, y.size // 2)]
+    earlier = earlier[np.isfinite(earlier) & (earlier > 0)]
+    if y.size >= 4 and earlier.size:
+        reference = float(np.median(earlier))
+        change = math.log10(latest / reference) if latest > 0 else -math.inf
+        if change <= -ORDERS:
+            return "dropping"
+        if change >= ORDERS:
+            return "jumping"
+    return None
+
+
+def heat_levels(values: npt.ArrayLike, columns: int) -> npt.NDArray[np.float64]:
+    """Mean log10 norm in each of ``columns`` equal index buckets (NaN where none).
+
+    Non-positive and non-finite norms are left out of the mean.
+    """
+    y = np.asarray(values, dtype=np.float64)
+    if y.size == 0 or columns < 1:
+        return np.full(max(columns, 0), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where((y > 0) & np.isfinite(y), np.log10(np.where(y > 0, y, 1.0)), np.nan)
+    columns = min(columns, y.size)
+    starts = np.linspace(0, y.size, columns, endpoint=False).astype(np.intp)
+    valid = np.isfinite(logs)
+    sums = np.add.reduceat(np.where(valid, logs, 0.0), starts)
+    counts = np.add.reduceat(valid.astype(np.intp), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+class GradNormPane(Widget):
+    """Per-layer gradient norms over time, the latest value per layer, the total as a sparkline."""
+
+    DEFAULT_CSS = """
+    GradNormPane {
+        height: auto;
+        min-height: 3;
+        padding: 0 1;
+    }
+    GradNormPane > .grad-norm--label { color: $foreground; }
+    GradNormPane > .grad-norm--muted { color: $foreground-muted; }
+    GradNormPane > .grad-norm--heat { color: $primary; }
+    GradNormPane > .grad-norm--bad { color: $error; text-style: bold; }
+    GradNormPane > .grad-norm--warn { color: $warning; text-style: bold; }
+    GradNormPane > .grad-norm--total { color: $accent; }
+    """
+
+    COMPONENT_CLASSES = {
+        "grad-norm--label",
+        "grad-norm--muted",
+        "grad-norm--heat",
+        "grad-norm--bad",
+        "grad-norm--warn",
+        "grad-norm--total",
+    }
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        """An empty pane."""
+        super().__init__(name=name, id=id, classes=classes)
+        self._layers: tuple[LayerNorms, ...] = ()
+        self._total: npt.NDArray[np.float64] | None = None
+
+    @property
+    def layer_norms(self) -> tuple[LayerNorms, ...]:
+        """The layers shown, in order."""
+        return self._layers
+
+    def show(self, layers: Sequence[LayerNorms], total: npt.ArrayLike | None = None) -> None:
+        """Show these layers' norms (and the total norm, if recorded)."""
+        self._layers = tuple(layers)
+        self._total = None if total is None else np.asarray(total, dtype=np.float64)
+        self.refresh(layout=True)
+
+    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
+        """Reload from a :class:`dltui.runs.RunReader` when any ``grad_norm/`` tag grew."""
+        if not affects(changes, prefixes=(PREFIX,)):
+            return
+        layers = [
+            LayerNorms(tag[len(PREFIX) :], reader.series(tag).value)
+            for tag in reader.tags()
+            if tag.startswith(PREFIX) and tag != TOTAL_TAG
+        ]
+        total = reader.series(TOTAL_TAG).value if TOTAL_TAG in reader.tags() else None
+        self.show(layers, total)
+
+    def render(self) -> Text:
+        """The heat strip, one row per layer, then the total norm."""
+        return self.describe(self.content_size.width or 60)
+
+    def describe(self, width: int) -> Text:
+        """The pane's content for ``width`` cells."""
+        style = self.get_component_rich_style
+        if not self._layers and self._total is None:
+            return Text("no gradient norms recorded", style=style("grad-norm--muted"))
+        label_width = min(18, max((len(layer.label) for layer in self._layers), default=5))
+        label_width = max(label_width, 5)
+        tail_width = 22  # " 1.23e-8 ⚠ vanishing"
+        strip_width = max(4, width - label_width - tail_width - 2)
+        levels = [heat_levels(layer.values, strip_width) for layer in self._layers]
+        finite = [lv[np.isfinite(lv)] for lv in levels]
+        all_levels = np.concatenate(finite) if finite else np.empty(0)
+        lo = float(all_levels.min()) if all_levels.size else 0.0
+        hi = float(all_levels.max()) if all_levels.size else 0.0
+        heat = self._heat_styles()
+
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for layer, level in zip(self._layers, levels, strict=True):
+            label = (
+                layer.label
+                if len(layer.label) <= label_width
+                else layer.label[: label_width - 1] + "…"
+            )
+            text.append(label.ljust(label_width) + " ", style("grad-norm--label"))
+            for cell in level.tolist():
+                text.append(*_heat_cell(cell, lo, hi, heat, style("grad-norm--bad")))
+            text.append(" " * (strip_width - level.size))
+            latest = _latest(layer.values)
+            text.append(
+                f" {format_number(latest) if latest is not None else '—':>7}",
+                style("grad-norm--label"),
+            )
+            flag = classify(layer.values)
+            if flag is not None:
+                bad = flag in ("vanishing", "exploding", "non-finite")
+                text.append(f" ⚠ {flag}", style("grad-norm--bad" if bad else "grad-norm--warn"))
+            text.append("\n")
+        if self._total is not None and self._total.size:
+            latest = _latest(self._total)
+            text.append("total".ljust(label_width) + " ", style("grad-norm--label"))
+            text.append(
+                sparkline(self._total, strip_width).ljust(strip_width), style("grad-norm--total")
+            )
+            text.append(
+                f" {format_number(latest) if latest is not None else '—':>7}",
+                style("grad-norm--label"),
+            )
+            flag = classify(self._total)
+            if flag is not None:
+                text.append(f" ⚠ {flag}", style("grad-norm--bad"))
+            text.append("\n")
+        if self._layers:
+            text.append(
+                f"{'':{label_width}} shade = log10 norm, {_decade(lo)} … {_decade(hi)}",
+                style("grad-norm--muted"),
+            )
+        text.rstrip()
+        return text
+
+    def _heat_styles(self) -> list[Style]:
+        # Shades of $primary from faint to full: the cell character carries the level too.
+        base = self.get_component_rich_style("grad-norm--heat")
+        color = Color.from_rich_color(base.color) if base.color else Color.parse("white")
+        background = self.background_colors[1]
+        return [
+            Style(color=color.blend(background, 0.75 - 0.25 * i).rich_color)
+            for i in range(len(SHADES) - 1)
+        ]
+
+
+def _heat_cell(
+    level: float, lo: float, hi: float, styles: list[Style], bad: Style
+) -> tuple[str, Style]:
+    if not math.isfinite(level):
+        return "·", styles[0]
+    if level < math.log10(VANISHING) or level > math.log10(EXPLODING):
+        return "█", bad
+    index = 0 if hi <= lo else round((level - lo) / (hi - lo) * (len(styles) - 1))
+    return SHADES[index + 1], styles[index]
+
+
+def _latest(values: npt.NDArray[np.float64]) -> float | None:
+    return float(values[-1]) if values.size else None
+
+
+def _decade(level: float) -> str:
+    return f"1e{math.floor(level)}" if math.isfinite(level) else "?"

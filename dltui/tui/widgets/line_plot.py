@@ -1,0 +1,391 @@
+"""LinePlot: named series over step, epoch or time, smoothed, with the raw series faint behind.
+
+Rendering is dltui's own braille canvas (:mod:`dltui.tui.plotting`), not plotext:
+measured on this machine (``bench/bench_plot.py``), plotext takes tens of
+milliseconds per redraw at a few thousand points and keeps global state that is
+not thread-safe, while min/max decimation to the pane's pixel width plus a numpy
+rasteriser stays near 10 ms at 1,000,000 points. The laid-out frame is cached and
+rebuilt only when the data, the size, the theme or a toggle changes.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from rich.segment import Segment
+from rich.style import Style
+from textual.color import Color
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from dltui.tui.plotting.canvas import LineStyle
+from dltui.tui.plotting.figure import Frame, Trace, render_frame
+from dltui.tui.plotting.smoothing import MAX_WEIGHT, ema_debiased
+from dltui.tui.widgets.changes import ChangesLike, SeriesLike, affects
+
+XAxis = Literal["step", "epoch", "time"]
+X_AXES: tuple[XAxis, ...] = ("step", "epoch", "time")
+
+SERIES_COLORS = ("primary", "secondary", "accent", "warning", "success", "error")
+"""Theme variables that series take their colours from, in order of preference."""
+
+_PATTERNS = (LineStyle.SOLID, LineStyle.DASHED, LineStyle.DOTTED, LineStyle.DASH_DOT)
+
+
+@dataclass(frozen=True, eq=False)
+class PlotSeries:
+    """One named series: values and the x it can be plotted against.
+
+    ``key`` fixes the colour (default: the label), so the same run or tag keeps its
+    colour across plots; ``color`` names a theme variable to force one.
+    ``time_origin`` is the unix time the time axis counts from (the run's start;
+    default: the earliest time among the plot's series).
+    """
+
+    label: str
+    y: npt.NDArray[np.float64]
+    step: npt.NDArray[Any]
+    epoch: npt.NDArray[Any] | None = None
+    time: npt.NDArray[np.float64] | None = None
+    key: str = ""
+    color: str | None = None
+    time_origin: float | None = None
+
+    def __post_init__(self) -> None:
+        """Check that every given x array matches ``y`` in length."""
+        for name in ("step", "epoch", "time"):
+            values = getattr(self, name)
+            if values is not None and len(values) != len(self.y):
+                raise ValueError(
+                    f"series {self.label!r}: {name} has {len(values)} points, y has {len(self.y)}"
+                )
+
+    @classmethod
+    def from_series(
+        cls,
+        label: str,
+        series: SeriesLike,
+        *,
+        key: str = "",
+        color: str | None = None,
+        time_origin: float | None = None,
+    ) -> PlotSeries:
+        """Wrap a :class:`dltui.runs.Series` (step, epoch, time, value arrays)."""
+        return cls(
+            label=label,
+            y=series.value,
+            step=series.step,
+            epoch=series.epoch,
+            time=series.time,
+            key=key,
+            color=color,
+            time_origin=time_origin,
+        )
+
+    @property
+    def color_key(self) -> str:
+        """What the colour is derived from."""
+        return self.key or self.label
+
+    def x(self, axis: XAxis, origin: float) -> npt.NDArray[np.float64] | None:
+        """x values for ``axis`` (time relative to ``origin``), or None if not recorded."""
+        if axis == "step":
+            return np.asarray(self.step, dtype=np.float64)
+        if axis == "epoch":
+            return None if self.epoch is None else np.asarray(self.epoch, dtype=np.float64)
+        if self.time is None:
+            return None
+        return np.asarray(self.time, dtype=np.float64) - (
+            origin if self.time_origin is None else self.time_origin
+        )
+
+
+def assign_colors(keys: Iterable[str], palette_size: int = len(SERIES_COLORS)) -> dict[str, int]:
+    """A palette index per key: from a hash of the key, so it is stable across plots and
+    sessions, moved to the next free index when two keys of one plot collide."""
+    taken: set[int] = set()
+    result: dict[str, int] = {}
+    for key in sorted(set(keys)):
+        index = zlib.crc32(key.encode()) % palette_size
+        for _ in range(palette_size):
+            if index not in taken:
+                break
+            index = (index + 1) % palette_size
+        taken.add(index)
+        result[key] = index
+    return result
+
+
+class LinePlot(Widget):
+    """A plot of one or more series with smoothing, log scale and a choice of x axis.
+
+    Give it data with :meth:`set_series`, or name ``tags`` and call
+    :meth:`update_from` with a run reader after each poll.
+    """
+
+    DEFAULT_CSS = """
+    LinePlot {
+        height: 1fr;
+        min-height: 5;
+        min-width: 20;
+        color: $foreground;
+    }
+    LinePlot > .lineplot--axis { color: $foreground-muted; }
+    LinePlot > .lineplot--title { color: $foreground; text-style: bold; }
+    LinePlot > .lineplot--message { color: $foreground-muted; text-style: italic; }
+    """
+
+    COMPONENT_CLASSES = {"lineplot--axis", "lineplot--title", "lineplot--message"}
+
+    smoothing: reactive[float] = reactive(0.6)
+    """EMA weight, 0 (raw) to 0.99."""
+    log_y: reactive[bool] = reactive(False)
+    """Log-scale y axis (values <= 0 are left out)."""
+    x_axis: reactive[XAxis] = reactive("step")
+    """What x is: ``step``, ``epoch`` or ``time`` since the run started."""
+    title: reactive[str] = reactive("")
+    """Shown top left, with the legend on the right."""
+    empty_message: reactive[str] = reactive("no data yet")
+    """Shown while no series has a point to draw."""
+
+    def __init__(
+        self,
+        title: str = "",
+        *,
+        tags: Sequence[str] = (),
+        empty_message: str | None = None,
+        smoothing: float = 0.6,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """A plot titled ``title``; ``tags`` are what :meth:`update_from` reads."""
+        super().__init__(name=name, id=id, classes=classes)
+        self.tags = tuple(tags)
+        self._series: tuple[PlotSeries, ...] = ()
+        self._version = 0
+        self._frame_key: tuple[Any, ...] | None = None
+        self._strips: list[Strip] = []
+        self._smoothed: dict[str, tuple[tuple[Any, ...], npt.NDArray[np.float64]]] = {}
+        self._xs: dict[str, tuple[tuple[Any, ...], tuple[npt.NDArray[np.float64], bool]]] = {}
+        self.set_reactive(LinePlot.title, title)
+        self.set_reactive(LinePlot.smoothing, _clamp_smoothing(smoothing))
+        if empty_message is None and tags:
+            empty_message = f"no {tags[0]} yet"
+        if empty_message is not None:
+            self.set_reactive(LinePlot.empty_message, empty_message)
+
+    # ------------------------------------------------------------------ data in
+
+    @property
+    def series(self) -> tuple[PlotSeries, ...]:
+        """The series shown now."""
+        return self._series
+
+    def set_series(self, series: Sequence[PlotSeries]) -> None:
+        """Show ``series`` (replacing what was shown) and redraw."""
+        self._series = tuple(series)
+        self._version += 1
+        keys = {_cache_key(s) for s in self._series}
+        self._smoothed = {k: v for k, v in self._smoothed.items() if k in keys}
+        self._xs = {k: v for k, v in self._xs.items() if k.rsplit("\0", 1)[0] in keys}
+        self.refresh()
+
+    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
+        """Reload this plot's ``tags`` from a :class:`dltui.runs.RunReader` if they changed."""
+        if not self.tags or not affects(changes, tags=self.tags, meta=True):
+            return
+        origin = _run_start(reader)
+        series = [
+            PlotSeries.from_series(tag, reader.series(tag), key=tag, time_origin=origin)
+            for tag in self.tags
+        ]
+        self.set_series([s for s in series if len(s.y)])
+
+    # ---------------------------------------------------------------- reactives
+
+    def validate_smoothing(self, value: float) -> float:
+        """Keep the weight in the range the EMA accepts."""
+        return _clamp_smoothing(value)
+
+    def watch_smoothing(self) -> None:
+        """Redraw with the new weight."""
+        self.refresh()
+
+    def watch_log_y(self) -> None:
+        """Redraw on the new scale."""
+        self.refresh()
+
+    def watch_x_axis(self) -> None:
+        """Redraw against the new x."""
+        self.refresh()
+
+    def watch_title(self) -> None:
+        """Redraw the title row."""
+        self.refresh()
+
+    def watch_empty_message(self) -> None:
+        """Redraw the message."""
+        self.refresh()
+
+    def cycle_x_axis(self) -> XAxis:
+        """Switch to the next x axis (step → epoch → time) and return it."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
+        return self.x_axis
+
+    # ---------------------------------------------------------------- rendering
+
+    def build_frame(self, width: int, height: int) -> Frame:
+        """Lay the plot out in ``width`` x ``height`` cells (uncoloured)."""
+        axis = self.x_axis
+        origin = self._time_origin()
+        no_color = bool(getattr(self.app, "no_color", False)) if self.is_attached else False
+        traces = []
+        for index, s in enumerate(self._series):
+            prepared = self._x(s, axis, origin)
+            if prepared is None:
+                continue
+            x, is_sorted = prepared
+            smoothed = self._smooth(s) if self.smoothing > 0 else None
+            style = _PATTERNS[index % len(_PATTERNS)] if no_color else LineStyle.SOLID
+            y = np.asarray(s.y, dtype=np.float64)
+            traces.append(Trace(s.label, x, y, smoothed, style, sorted=is_sorted))
+        message = self.empty_message
+        if self._series and not traces:
+            message = f"no {axis} recorded for these series"
+        return render_frame(
+            traces,
+            width,
+            height,
+            title=self.title,
+            log_y=self.log_y,
+            x_kind=axis,
+            empty_message=message,
+        )
+
+    def render_line(self, y: int) -> Strip:
+        """One row of the cached frame, rebuilt first if anything it depends on changed."""
+        width, height = self.size
+        key = (
+            self._version,
+            width,
+            height,
+            self.smoothing,
+            self.log_y,
+            self.x_axis,
+            self.title,
+            self.empty_message,
+            self.app.theme,
+            self.app.no_color,
+            self.rich_style,
+        )
+        if key != self._frame_key:
+            self._strips = self._to_strips(self.build_frame(width, height), width)
+            self._frame_key = key
+        return (
+            self._strips[y] if 0 <= y < len(self._strips) else Strip.blank(width, self.rich_style)
+        )
+
+    def _to_strips(self, frame: Frame, width: int) -> list[Strip]:
+        styles = self._role_styles()
+        base = self.rich_style
+        strips = []
+        for row in frame.rows:
+            segments = [Segment(text, styles.get(role, base)) for text, role in row if text]
+            strips.append(Strip(segments, width))
+        return strips
+
+    def _role_styles(self) -> dict[str, Style]:
+        base = self.rich_style
+        variables = self.app.theme_variables
+        background = self.background_colors[1]
+        colors = assign_colors(s.color_key for s in self._series)
+        styles = {
+            "axis": base + self.get_component_rich_style("lineplot--axis", partial=True),
+            "title": base + self.get_component_rich_style("lineplot--title", partial=True),
+            "message": base + self.get_component_rich_style("lineplot--message", partial=True),
+            "plot": base,
+        }
+        for index, s in enumerate(self._series):
+            name = s.color or SERIES_COLORS[colors[s.color_key]]
+            raw = variables.get(name) or variables.get("primary") or "ansi_blue"
+            color = background + Color.parse(raw)  # theme colours may carry alpha
+            faint = color.blend(background, 0.6)
+            styles[f"line:{index}"] = base + Style(color=color.rich_color)
+            styles[f"legend:{index}"] = base + Style(color=color.rich_color, bold=True)
+            styles[f"raw:{index}"] = base + Style(color=faint.rich_color)
+        return styles
+
+    def _time_origin(self) -> float:
+        starts = [
+            float(np.fmin.reduce(s.time))
+            for s in self._series
+            if s.time is not None and len(s.time) and s.time_origin is None
+        ]
+        finite = [t for t in starts if math.isfinite(t)]
+        return min(finite) if finite else 0.0
+
+    def _smooth(self, s: PlotSeries) -> npt.NDArray[np.float64]:
+        key = _cache_key(s)
+        fingerprint = (self.smoothing, *_fingerprint(s.y))
+        cached = self._smoothed.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        smoothed = ema_debiased(s.y, self.smoothing)
+        self._smoothed[key] = (fingerprint, smoothed)
+        return smoothed
+
+    def _x(
+        self, s: PlotSeries, axis: XAxis, origin: float
+    ) -> tuple[npt.NDArray[np.float64], bool] | None:
+        """x as float64 and whether it is sorted, worked out once per data change."""
+        # A million int64 steps to float64, and the sortedness scan, cost milliseconds
+        # each: too much to repeat on every resize or toggle.
+        key = f"{_cache_key(s)}\0{axis}"
+        fingerprint = (origin, *_fingerprint(s.y))
+        cached = self._xs.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        x = s.x(axis, origin)
+        if x is None:
+            return None
+        prepared = (x, bool(x.size == 0 or np.all(x[1:] >= x[:-1])))
+        self._xs[key] = (fingerprint, prepared)
+        return prepared
+
+
+def _cache_key(s: PlotSeries) -> str:
+    return f"{s.color_key}\0{s.label}"
+
+
+def _fingerprint(y: npt.NDArray[Any]) -> tuple[Any, ...]:
+    """Identifies an append-only series cheaply: readers hand out a fresh view of the
+    same growing buffer on every poll, so identity says nothing."""
+    n = len(y)
+    if not n:
+        return (0,)
+    return (n, _bits(y[0]), _bits(y[n // 2]), _bits(y[-1]))
+
+
+def _bits(value: Any) -> bytes:
+    # NaN != NaN, so compare the bytes of the float, not its value.
+    return np.float64(value).tobytes()
+
+
+def _clamp_smoothing(value: float) -> float:
+    if not math.isfinite(value):
+        return 0.0
+    return min(max(float(value), 0.0), min(0.99, MAX_WEIGHT))
+
+
+def _run_start(reader: Any) -> float | None:
+    meta = getattr(reader, "meta", None) or {}
+    created = meta.get("created")
+    return float(created) if isinstance(created, int | float) else None

@@ -1,0 +1,308 @@
+"""OverviewPane: a run at a glance (status, progress, ETA, speed, memory, lr, best), its layers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.color import Color
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from dltui.tui.plotting.axis import format_bytes, format_duration, format_number
+from dltui.tui.widgets.changes import ChangesLike, affects, meta_value
+
+STATUS_WORDS = {
+    "starting": "starting",
+    "running": "running",
+    "finished": "finished",
+    "stopped": "stopped",
+    "failed": "failed",
+    "dead": "dead",
+}
+_STATE_COLORS = {
+    "starting": "warning",
+    "running": "success",
+    "finished": "primary",
+    "stopped": "warning",
+    "failed": "error",
+    "dead": "error",
+}
+_SUMMARY_TAGS = (
+    "throughput",
+    "memory/allocated",
+    "memory/reserved",
+    "lr",
+    "val/loss",
+    "epoch_time",
+)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The facts the overview shows; ``None`` where a run has not recorded one."""
+
+    state: str = "unknown"
+    reason: str | None = None
+    experiment: str | None = None
+    device: str | None = None
+    epoch: float | None = None
+    epochs: int | None = None
+    step: int | None = None
+    eta_seconds: float | None = None
+    throughput: float | None = None
+    memory_allocated: float | None = None
+    memory_reserved: float | None = None
+    lr: float | None = None
+    best_name: str | None = None
+    best_value: float | None = None
+    best_epoch: int | None = None
+
+
+def summarize(reader: Any) -> RunSummary:
+    """Gather a :class:`RunSummary` from a :class:`dltui.runs.RunReader`."""
+    meta = reader.meta or {}
+    status = reader.status
+    epochs = meta_value(meta, "config", "training", "epochs")
+    epochs = (
+        int(epochs) if isinstance(epochs, int | float) and not isinstance(epochs, bool) else None
+    )
+    epoch_event = reader.latest("epoch") or {}
+    epoch = _num(epoch_event.get("epoch"))
+    if epoch is None:
+        epoch = status.epoch
+    step = status.step if status.step is not None else _int(epoch_event.get("step"))
+    times = [_num(e.get("epoch_time")) for e in reader.events_of("epoch")]
+    epoch_times = [t for t in times if t is not None and t > 0]
+    if not epoch_times:
+        epoch_times = _finite_list(reader.series("epoch_time").value)
+    eta = None
+    if (
+        epochs is not None
+        and epoch is not None
+        and epoch_times
+        and status.state in ("starting", "running")
+    ):
+        # Recent epochs predict the next ones better than the first (warm-up, compilation).
+        recent = epoch_times[-5:]
+        eta = max(0.0, epochs - epoch) * sum(recent) / len(recent)
+    stopping = reader.latest("early_stopping") or {}
+    best_name: str | None
+    if stopping.get("best") is not None:
+        best_name, best_value, best_epoch = (
+            str(stopping.get("monitor", "best")),
+            _num(stopping.get("best")),
+            _int(stopping.get("best_epoch")),
+        )
+    else:
+        best_name, best_value, best_epoch = _best_val_loss(reader)
+    return RunSummary(
+        state=status.state,
+        reason=status.reason,
+        experiment=meta.get("experiment") if isinstance(meta.get("experiment"), str) else None,
+        device=meta.get("device") if isinstance(meta.get("device"), str) else None,
+        epoch=epoch,
+        epochs=epochs,
+        step=step,
+        eta_seconds=eta,
+        throughput=_last(reader, "throughput"),
+        memory_allocated=_last(reader, "memory/allocated"),
+        memory_reserved=_last(reader, "memory/reserved"),
+        lr=_last(reader, "lr"),
+        best_name=best_name,
+        best_value=best_value,
+        best_epoch=best_epoch,
+    )
+
+
+class OverviewPane(Widget):
+    """The run's status line and key numbers above its layer table."""
+
+    DEFAULT_CSS = """
+    OverviewPane {
+        height: auto;
+        layout: vertical;
+    }
+    OverviewPane > #overview-facts { height: auto; padding: 0 1; }
+    OverviewPane > #overview-layers { height: auto; max-height: 20; }
+    OverviewPane > #overview-totals { height: auto; padding: 0 1; color: $foreground-muted; }
+    """
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        """An empty overview."""
+        super().__init__(name=name, id=id, classes=classes)
+        self._summary = RunSummary()
+        self._model: Mapping[str, Any] | None = None
+
+    @property
+    def summary(self) -> RunSummary:
+        """What the facts line shows now."""
+        return self._summary
+
+    def compose(self) -> ComposeResult:
+        """Facts, layer table, totals."""
+        yield Static(id="overview-facts")
+        table: DataTable[str] = DataTable(
+            id="overview-layers", cursor_type="row", zebra_stripes=True
+        )
+        table.add_columns("#", "layer", "type", "output", "params")
+        yield table
+        yield Static("no model summary yet", id="overview-totals")
+
+    def on_mount(self) -> None:
+        """Paint whatever was given before mounting."""
+        self._paint_summary()
+        self._paint_model()
+
+    def show_summary(self, summary: RunSummary) -> None:
+        """Show these facts."""
+        self._summary = summary
+        if self.is_mounted:
+            self._paint_summary()
+
+    def show_model(self, model: Mapping[str, Any] | None) -> None:
+        """Show a ``model`` event (rows, totals, input shape); None clears the table."""
+        self._model = model
+        if self.is_mounted:
+            self._paint_model()
+
+    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
+        """Reload from a :class:`dltui.runs.RunReader`: facts, and layers on a ``model`` event."""
+        if affects(changes, kinds=("model",)):
+            self.show_model(reader.latest("model"))
+        if affects(
+            changes, tags=_SUMMARY_TAGS, kinds=("epoch", "early_stopping"), status=True, meta=True
+        ):
+            self.show_summary(summarize(reader))
+
+    def facts_text(self) -> Text:
+        """The facts as styled text (also used by tests)."""
+        s = self._summary
+        text = Text()
+        state = s.state if s.state in STATUS_WORDS else "unknown"
+        marker = {"running": "●", "starting": "◌", "finished": "✔", "failed": "✘", "dead": "✘"}.get(
+            state, "■"
+        )
+        text.append(f"{marker} {state.upper()}", self._status_style(state))
+        if s.reason:
+            text.append(f" ({s.reason})")
+        if s.experiment:
+            text.append(f"  {s.experiment}", "bold")
+        if s.device:
+            text.append(f"  on {s.device}")
+        text.append("\n")
+        parts = []
+        if s.epoch is not None:
+            epoch = f"{s.epoch:g}" if s.epoch != int(s.epoch) else f"{int(s.epoch)}"
+            parts.append(f"epoch {epoch}/{s.epochs}" if s.epochs else f"epoch {epoch}")
+        if s.step is not None:
+            parts.append(f"step {s.step:,}")
+        if s.eta_seconds is not None:
+            parts.append(f"ETA {format_duration(s.eta_seconds)}")
+        if s.throughput is not None:
+            parts.append(f"{format_number(s.throughput)} samples/s")
+        if s.memory_allocated is not None:
+            memory = f"mem {format_bytes(s.memory_allocated)}"
+            if s.memory_reserved is not None:
+                memory += f" / {format_bytes(s.memory_reserved)} reserved"
+            parts.append(memory)
+        if s.lr is not None:
+            parts.append(f"lr {format_number(s.lr)}")
+        if s.best_value is not None:
+            best = f"best {s.best_name or ''} {format_number(s.best_value, 4)}".replace("  ", " ")
+            if s.best_epoch is not None:
+                best += f" @ epoch {s.best_epoch}"
+            parts.append(best)
+        text.append("  ·  ".join(parts) if parts else "nothing recorded yet")
+        return text
+
+    def _status_style(self, state: str) -> Style:
+        # A state's colour is a theme colour, so themes recolour it like everything else.
+        name = _STATE_COLORS.get(state, "foreground-muted")
+        raw = self.app.theme_variables.get(name)
+        if not raw:
+            return Style(bold=True)
+        # Theme variables may carry alpha: blend onto the background as Textual does.
+        color = self.background_colors[1] + Color.parse(raw)
+        return Style(bold=True, color=color.rich_color)
+
+    def _paint_summary(self) -> None:
+        self.query_one("#overview-facts", Static).update(self.facts_text())
+
+    def _paint_model(self) -> None:
+        table: DataTable[str] = self.query_one("#overview-layers", DataTable)
+        totals = self.query_one("#overview-totals", Static)
+        table.clear()
+        model = self._model
+        if not model:
+            totals.update("no model summary yet")
+            return
+        rows = model.get("rows") or []
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, Mapping):
+                continue
+            params = row.get("params")
+            table.add_row(
+                str(row.get("index", "")),
+                str(row.get("label", "")),
+                str(row.get("type", "")),
+                _shape(row.get("out_shape")),
+                f"{params:,}" if isinstance(params, int) else str(params or ""),
+            )
+        total, trainable = model.get("total_params"), model.get("trainable_params")
+        line = []
+        if isinstance(total, int):
+            line.append(f"{total:,} parameters")
+        if isinstance(trainable, int) and trainable != total:
+            line.append(f"{trainable:,} trainable")
+        if model.get("input_shape") is not None:
+            line.append(f"input {_shape(model.get('input_shape'))}")
+        totals.update(" · ".join(line) or "")
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return "(" + ", ".join(str(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return "" if value is None else str(value)
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _int(value: Any) -> int | None:
+    number = _num(value)
+    return None if number is None else int(number)
+
+
+def _finite_list(values: Any) -> list[float]:
+    array = np.asarray(values, dtype=np.float64)
+    return array[np.isfinite(array)].tolist()
+
+
+def _last(reader: Any, tag: str) -> float | None:
+    series = reader.series(tag)
+    return _num(float(series.value[-1])) if len(series) else None
+
+
+def _best_val_loss(reader: Any) -> tuple[str | None, float | None, int | None]:
+    series = reader.series("val/loss")
+    if not len(series):
+        return None, None, None
+    values = np.asarray(series.value, dtype=np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return None, None, None
+    index = int(np.argmin(np.where(finite, values, np.inf)))
+    epoch = float(series.epoch[index])
+    return "val/loss", float(values[index]), int(epoch) if math.isfinite(epoch) else None

@@ -1,0 +1,141 @@
+"""SystemPane: CPU, RAM and each GPU's utilisation, memory, temperature and power as sparklines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from rich.text import Text
+from textual.widget import Widget
+
+from dltui.tui.plotting.axis import format_bytes, format_duration
+from dltui.tui.plotting.sparkline import sparkline
+from dltui.tui.widgets.changes import ChangesLike, affects
+
+PREFIX = "system/"
+_GPU_TAG = re.compile(r"^system/gpu(\d+)/(util|mem_used|temp|power)$")
+_GPU_METRICS: tuple[tuple[str, str, Callable[[float], str], tuple[float, float] | None], ...] = (
+    ("util", "util", lambda v: f"{v:.0f}%", (0.0, 100.0)),
+    ("mem_used", "mem", format_bytes, None),
+    ("temp", "temp", lambda v: f"{v:.0f}°C", None),
+    ("power", "power", lambda v: f"{v:.0f} W", None),
+)
+
+
+class SystemPane(Widget):
+    """Host and GPU load over the run, from the ``system/...`` tags.
+
+    Data is a mapping ``tag -> (time, value)`` arrays; :meth:`update_from` reads it
+    from a run reader. Every sparkline spans the same time range, the run's.
+    """
+
+    DEFAULT_CSS = """
+    SystemPane {
+        height: auto;
+        min-height: 2;
+        padding: 0 1;
+    }
+    SystemPane > .system--label { color: $foreground-muted; }
+    SystemPane > .system--spark { color: $secondary; }
+    SystemPane > .system--value { color: $foreground; text-style: bold; }
+    SystemPane > .system--muted { color: $foreground-muted; text-style: italic; }
+    """
+
+    COMPONENT_CLASSES = {"system--label", "system--spark", "system--value", "system--muted"}
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        """An empty pane."""
+        super().__init__(name=name, id=id, classes=classes)
+        self._data: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+
+    def show(self, data: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike]]) -> None:
+        """Show ``tag -> (unix times, values)`` for ``system/...`` tags."""
+        self._data = {
+            tag: (np.asarray(t, dtype=np.float64), np.asarray(v, dtype=np.float64))
+            for tag, (t, v) in data.items()
+        }
+        self.refresh(layout=True)
+
+    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
+        """Reload from a :class:`dltui.runs.RunReader` when a ``system/`` tag grew."""
+        if not affects(changes, prefixes=(PREFIX,)):
+            return
+        data = {}
+        for tag in reader.tags():
+            if tag.startswith(PREFIX):
+                series = reader.series(tag)
+                data[tag] = (series.time, series.value)
+        self.show(data)
+
+    def render(self) -> Text:
+        """One line per measure: label, sparkline, latest value."""
+        return self.describe(self.content_size.width or 60)
+
+    def describe(self, width: int) -> Text:
+        """The pane's content for ``width`` cells."""
+        style = self.get_component_rich_style
+        label_style, spark_style, value_style = (
+            style("system--label"),
+            style("system--spark"),
+            style("system--value"),
+        )
+        if not self._data:
+            return Text("no system metrics recorded", style=style("system--muted"))
+        starts = [t[0] for t, _ in self._data.values() if t.size]
+        ends = [t[-1] for t, _ in self._data.values() if t.size]
+        span = (min(starts), max(ends)) if starts else (0.0, 0.0)
+        spark_width = max(4, width - 10 - 12)
+        text = Text(no_wrap=True, overflow="ellipsis")
+
+        def line(
+            label: str, tag: str, fmt: Callable[[float], str], bounds: tuple[float, float] | None
+        ) -> None:
+            times, values = self._data[tag]
+            text.append(f"{label:<9} ", label_style)
+            text.append(_spark_on_time(times, values, span, spark_width, bounds), spark_style)
+            latest = values[-1] if values.size else float("nan")
+            text.append(f" {fmt(float(latest)) if np.isfinite(latest) else '—':>10}\n", value_style)
+
+        if "system/cpu_percent" in self._data:
+            line("CPU", "system/cpu_percent", lambda v: f"{v:.0f}%", (0.0, 100.0))
+        if "system/ram_used" in self._data:
+            line("RAM", "system/ram_used", format_bytes, None)
+        gpus = sorted({int(m.group(1)) for tag in self._data if (m := _GPU_TAG.match(tag))})
+        if not gpus:
+            text.append("no GPU", style("system--muted"))
+        for gpu in gpus:
+            for metric, label, fmt, bounds in _GPU_METRICS:
+                tag = f"system/gpu{gpu}/{metric}"
+                if tag in self._data:
+                    line(f"GPU{gpu} {label}", tag, fmt, bounds)
+        if span[1] > span[0]:
+            text.append(f"{'':9} over {format_duration(span[1] - span[0])}", label_style)
+        text.rstrip()
+        return text
+
+
+def _spark_on_time(
+    times: npt.NDArray[np.float64],
+    values: npt.NDArray[np.float64],
+    span: tuple[float, float],
+    width: int,
+    bounds: tuple[float, float] | None,
+) -> str:
+    """A sparkline whose characters are equal slices of the run's time span, so rows align."""
+    lo, hi = span
+    if times.size == 0:
+        return " " * width
+    if hi <= lo:
+        return sparkline(values[-1:], 1).rjust(width)
+    # Place each point in its time column; a column's peak is what shows.
+    columns = np.clip(((times - lo) / (hi - lo) * (width - 1)).astype(np.intp), 0, width - 1)
+    grid = np.full(width, np.nan)
+    finite = np.isfinite(values)
+    np.fmax.at(grid, columns[finite], values[finite])
+    low, high = bounds if bounds is not None else (None, None)
+    return sparkline(grid, width, low, high)
