@@ -70,7 +70,7 @@ def _shape_problems(result: CheckResult) -> list[Problem]:
     try:
         info = describe(experiment.data)
     except DataError as exc:
-        return [Problem(exc.field, str(exc))]
+        return [Problem(exc.field, exc.message)]
     result.data = info
     model = experiment.model
     if experiment.is_gan:

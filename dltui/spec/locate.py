@@ -42,9 +42,9 @@ def line_index(text: str) -> dict[PathParts, int]:
             resolved: list[str | int] = []
             for name in names[:-1]:
                 resolved.append(name)
-                key = tuple(resolved)
-                if key in counts:
-                    resolved.append(counts[key])
+                table = tuple(resolved)
+                if table in counts:
+                    resolved.append(counts[table])
             resolved.append(names[-1])
             base = tuple(resolved)
             if header.group(1) == "[[":
@@ -55,11 +55,11 @@ def line_index(text: str) -> dict[PathParts, int]:
                 prefix = base
             index[prefix] = lineno
             continue
-        key = _KEY.match(line)
-        if key:
-            path = (*prefix, *_split_dotted(key.group(1)))
+        assignment = _KEY.match(line)
+        if assignment:
+            path = (*prefix, *_split_dotted(assignment.group(1)))
             index.setdefault(path, lineno)
-            rest = line[key.end() :]
+            rest = line[assignment.end() :]
             for quote in ('"""', "'''"):
                 if rest.count(quote) == 1:
                     in_multiline = quote
