@@ -44,7 +44,7 @@ OPTIMIZER_OPTIONS: dict[str, set[str]] = {
     "rmsprop": {"momentum", "alpha", "eps", "centered"},
     "adagrad": {"eps"},
 }
-_COMMON_OPTIMIZER = {"name", "lr", "weight_decay"}
+COMMON_OPTIMIZER_OPTIONS = {"name", "lr", "weight_decay"}
 
 
 class OptimizerSpec(SpecModel):
@@ -71,7 +71,7 @@ class OptimizerSpec(SpecModel):
 
     @model_validator(mode="after")
     def _options_apply(self) -> OptimizerSpec:
-        allowed = OPTIMIZER_OPTIONS[self.name] | _COMMON_OPTIMIZER
+        allowed = OPTIMIZER_OPTIONS[self.name] | COMMON_OPTIMIZER_OPTIONS
         wrong = sorted(self.model_fields_set - allowed)
         if wrong:
             raise ValueError(

@@ -1,0 +1,1 @@
+"""Experiment templates shipped with dltui (TOML files read by `dltui.builder.templates`)."""

@@ -1,0 +1,129 @@
+"""The layer stack as a table: index, type, options, output shape and parameters.
+
+Rows come from the document at once (type and options as typed); shapes and
+parameter counts fill in when the shape worker reports. The first layer that
+does not fit is drawn in the theme's error colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from dltui.builder.document import LayerLoc
+
+
+@dataclass(frozen=True)
+class StackRow:
+    """One layer's line: where it is and what to show."""
+
+    loc: LayerLoc
+    path: str
+    type: str
+    options: str
+    output: str = ""
+    params: str = ""
+    problem: bool = False
+
+
+def _format_shape(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return ""
+    return "(" + ", ".join(str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def format_shape(shape: tuple[int, ...] | None) -> str:
+    """``(1, 8, 8)``, ``(10,)`` or empty when unknown."""
+    return _format_shape(shape)
+
+
+class StackTable(DataTable[Text]):
+    """The layers of one stack, one row each, nested layers indented under their parent."""
+
+    BINDINGS = [
+        Binding("home", "first_layer", "First layer", show=False, id="stack.first"),
+        Binding("end", "last_layer", "Last layer", show=False, id="stack.last"),
+    ]
+
+    COLUMNS = (
+        ("#", "index"),
+        ("layer", "type"),
+        ("options", "options"),
+        ("output", "output"),
+        ("params", "params"),
+    )
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        self._rows: list[StackRow] = []
+
+    def on_mount(self) -> None:
+        for label, key in self.COLUMNS:
+            self.add_column(label, key=key)
+
+    def action_first_layer(self) -> None:
+        """Select the first layer."""
+        self.move_cursor(row=0)
+
+    def action_last_layer(self) -> None:
+        """Select the last layer."""
+        self.move_cursor(row=max(0, self.row_count - 1))
+
+    @property
+    def rows_shown(self) -> list[StackRow]:
+        """The rows as last shown."""
+        return list(self._rows)
+
+    def selected_loc(self) -> LayerLoc | None:
+        """Where the highlighted layer is, or None for an empty stack."""
+        if not self._rows:
+            return None
+        return self._rows[max(0, min(self.cursor_row, len(self._rows) - 1))].loc
+
+    def select_loc(self, loc: LayerLoc | None) -> None:
+        """Move the cursor to the layer at ``loc`` (or the nearest row)."""
+        if not self._rows:
+            return
+        index = next((i for i, r in enumerate(self._rows) if r.loc == loc), None)
+        if index is None:
+            index = min(self.cursor_row, len(self._rows) - 1)
+        self.move_cursor(row=index)
+
+    def show(self, rows: list[StackRow], *, error_style: str) -> None:
+        """Show ``rows``; cells are updated in place when the layout is unchanged."""
+        if [r.path for r in rows] == [r.path for r in self._rows]:
+            for old, new in zip(self._rows, rows, strict=True):
+                if old != new:
+                    for (_, key), text in zip(
+                        self.COLUMNS, self._cells(new, error_style), strict=True
+                    ):
+                        self.update_cell(new.path, key, text, update_width=True)
+            self._rows = list(rows)
+            return
+        cursor = self.cursor_row
+        self.clear()
+        self._rows = list(rows)
+        for row in rows:
+            self.add_row(*self._cells(row, error_style), key=row.path)
+        if rows:
+            self.move_cursor(row=min(cursor, len(rows) - 1))
+
+    @staticmethod
+    def _cells(row: StackRow, error_style: str) -> list[Text]:
+        depth = len(row.loc) - 1
+        index = ".".join(str(i) for i in row.loc)
+        name = ("  " * depth + ("└ " if depth else "")) + row.type
+        style = error_style if row.problem else ""
+        return [
+            Text(index, style=style),
+            Text(name, style=style),
+            Text(row.options, style=style, overflow="ellipsis", no_wrap=True),
+            Text(
+                row.output if not row.problem else "✗ " + (row.output or "does not fit"),
+                style=style,
+            ),
+            Text(row.params, style=style, justify="right"),
+        ]
