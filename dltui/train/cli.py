@@ -1,0 +1,64 @@
+"""`dltui run FILE`: argument parsing and the process-level wrapper of the loop.
+
+This module is imported by `dltui --help`, so it must not import torch: the
+loop is imported inside `run_command`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+# Exit codes, shared with the dashboard (docs/architecture.md).
+EXIT_FINISHED = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_EARLY_STOPPED = 3
+EXIT_INTERRUPTED = 130
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of `dltui run` to ``parser`` (a sub-command parser)."""
+    parser.add_argument("file", metavar="FILE", help="the experiment file (.toml)")
+    parser.add_argument(
+        "--name", help="run name, used as the run id (default: a new time-based id)"
+    )
+    parser.add_argument("--device", help="override training.device: auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its last checkpoint",
+    )
+    parser.add_argument(
+        "--runs",
+        default="runs",
+        metavar="ROOT",
+        help="folder of run directories (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="record into exactly this directory (the dashboard picks it in advance)",
+    )
+    parser.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress output (the run is still recorded)"
+    )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run `dltui run` with parsed ``args``; returns the process exit code."""
+    from dltui.train.runner import run_from_args
+
+    return run_from_args(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point (``python -m dltui.train.cli FILE``)."""
+    parser = argparse.ArgumentParser(prog="dltui run", description="Train an experiment.")
+    add_run_arguments(parser)
+    return run_command(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The loss of ``training.loss``, with targets converted the way each loss needs them.
+
+Classification targets arrive as int64 class indices ``(N,)``; regression as
+float ``(N, k)``; language models as int64 ``(N, L)`` against outputs
+``(N, L, V)``. Cross-entropy and NLL take indices (sequences are flattened);
+the BCE family and the regression losses take float targets of the output's
+shape: one unit -> the 0/1 target as ``(N, 1)``, several units -> one-hot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+_INDEX_LOSSES = ("cross_entropy", "nll")
+
+
+def build_loss(
+    name: str, *, task: str, label_smoothing: float = 0.0, huber_delta: float = 1.0
+) -> Loss:
+    """``loss(outputs, targets)`` for loss ``name`` on data of ``task``."""
+    if name in _INDEX_LOSSES:
+        if task == "regression":
+            raise ValueError(
+                f"training.loss: {name} needs class targets, but the data is regression "
+                "(use mse, l1, huber or smooth_l1)"
+            )
+
+        def index_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            if out.dim() > 2:
+                # (N, L, V) vs (N, L): every position is a classification.
+                out, y = out.reshape(-1, out.shape[-1]), y.reshape(-1)
+            if name == "cross_entropy":
+                return F.cross_entropy(out, y, label_smoothing=label_smoothing)
+            return F.nll_loss(out, y)
+
+        return index_loss
+
+    if task == "language_model":
+        raise ValueError(f"training.loss: a language model needs cross_entropy or nll, not {name}")
+
+    def as_float_targets(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if not y.is_floating_point():
+            if out.shape[-1] == 1 or out.dim() == y.dim():
+                y = y.to(out.dtype).reshape(out.shape)
+            else:
+                y = F.one_hot(y, out.shape[-1]).to(out.dtype)
+        elif y.shape != out.shape and y.numel() == out.numel():
+            y = y.reshape(out.shape)
+        return y.to(out.dtype)
+
+    functions: dict[str, Loss] = {
+        "bce": lambda out, y: F.binary_cross_entropy(out.float(), as_float_targets(out.float(), y)),
+        "bce_with_logits": lambda out, y: F.binary_cross_entropy_with_logits(
+            out, as_float_targets(out, y)
+        ),
+        "mse": lambda out, y: F.mse_loss(out, as_float_targets(out, y)),
+        "l1": lambda out, y: F.l1_loss(out, as_float_targets(out, y)),
+        "huber": lambda out, y: F.huber_loss(out, as_float_targets(out, y), delta=huber_delta),
+        "smooth_l1": lambda out, y: F.smooth_l1_loss(out, as_float_targets(out, y)),
+    }
+    if name not in functions:
+        raise ValueError(f"training.loss: unknown loss {name!r}")
+    return functions[name]
+
+
+def check_loss_fits(
+    name: str,
+    *,
+    task: str,
+    output_shape: tuple[int, ...],
+    num_classes: int | None,
+    target_shape: tuple[int, ...],
+) -> None:
+    """Raise ValueError naming the field when the model's output cannot feed the loss."""
+    where = f"training.loss = {name!r}"
+    if task == "language_model":
+        if len(output_shape) != 2:
+            raise ValueError(
+                f"{where}: a language model must output (seq_len, vocab) per sample, "
+                f"got {output_shape}"
+            )
+        return
+    if task == "classification":
+        units = output_shape[-1] if output_shape else 1
+        if name in _INDEX_LOSSES:
+            if len(output_shape) != 1 or (num_classes is not None and units != num_classes):
+                raise ValueError(
+                    f"{where}: the last layer must output one score per class "
+                    f"({num_classes}), got {output_shape}"
+                )
+        elif units not in (1, num_classes):
+            raise ValueError(
+                f"{where}: the last layer must output 1 unit (binary) or one per class "
+                f"({num_classes}), got {output_shape}"
+            )
+        if name in _INDEX_LOSSES or units != 1:
+            return
+        if num_classes is not None and num_classes > 2:
+            raise ValueError(f"{where}: one output unit fits 2 classes, the data has {num_classes}")
+        return
+    if task == "regression" and math_prod(output_shape) != math_prod(target_shape):
+        raise ValueError(
+            f"{where}: the model outputs {output_shape} per sample but the targets are "
+            f"{target_shape}"
+        )
+
+
+def math_prod(shape: tuple[int, ...]) -> int:
+    """Number of elements of a per-sample shape."""
+    out = 1
+    for n in shape:
+        out *= n
+    return out

@@ -1,0 +1,141 @@
+"""The metrics of ``training.metrics``, computed with torchmetrics on the device.
+
+`MetricSet.update` runs inside the training loop, so it never syncs with the
+host: argument validation (which inspects values) is off, and values are
+read only by `compute` at the end of an epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import torch
+
+if TYPE_CHECKING:
+    import torchmetrics
+
+_CLASSIFICATION = ("accuracy", "top5_accuracy", "precision", "recall", "f1", "auroc")
+_REGRESSION = ("mae", "mse", "rmse", "r2")
+
+
+def check_metrics(names: list[str], *, task: str) -> None:
+    """Raise ValueError naming ``training.metrics`` when a metric does not fit the task."""
+    for name in names:
+        if name in _CLASSIFICATION and task != "classification":
+            raise ValueError(
+                f"training.metrics: {name} needs a classification task; the data is {task}"
+            )
+        if name in _REGRESSION and task != "regression":
+            raise ValueError(
+                f"training.metrics: {name} needs a regression task; the data is {task}"
+            )
+        if name == "perplexity" and task != "language_model":
+            raise ValueError(
+                f"training.metrics: perplexity needs a language model; the data is {task}"
+            )
+
+
+class MetricSet:
+    """One split's metrics for one epoch: `update` per batch, `compute` at the end."""
+
+    def __init__(
+        self,
+        names: list[str],
+        *,
+        task: str,
+        num_classes: int | None,
+        loss: str,
+        device: torch.device,
+    ) -> None:
+        self.names = [n for n in names if n != "perplexity"]
+        self.loss = loss
+        self.task = task
+        self.binary = task == "classification" and (num_classes or 2) == 2
+        self.metrics: dict[str, torchmetrics.Metric] = {}
+        if not self.names:
+            return
+        # torchmetrics pulls in scipy (~1 s): only runs that ask for metrics pay for it.
+        from torchmetrics import classification as C
+        from torchmetrics import regression as R
+
+        k = num_classes or 2
+        for name in self.names:
+            metric: torchmetrics.Metric
+            if name == "accuracy":
+                metric = C.MulticlassAccuracy(k, average="micro", validate_args=False)
+            elif name == "top5_accuracy":
+                metric = C.MulticlassAccuracy(
+                    k, top_k=min(5, k), average="micro", validate_args=False
+                )
+            elif name in ("precision", "recall", "f1"):
+                cls = {
+                    "precision": C.MulticlassPrecision,
+                    "recall": C.MulticlassRecall,
+                    "f1": C.MulticlassF1Score,
+                }[name]
+                metric = cls(k, average="macro", validate_args=False)
+            elif name == "auroc":
+                metric = C.MulticlassAUROC(k, average="macro", validate_args=False)
+            elif name == "mae":
+                metric = R.MeanAbsoluteError()
+            elif name == "mse":
+                metric = R.MeanSquaredError()
+            elif name == "rmse":
+                metric = R.MeanSquaredError(squared=False)
+            elif name == "r2":
+                metric = R.R2Score()
+            else:
+                raise ValueError(f"training.metrics: unknown metric {name!r}")
+            self.metrics[name] = metric.to(device)
+
+    def _probabilities(self, out: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (N, C) from the model's output, per the loss it trains with."""
+        out = out.detach().float()
+        if out.shape[-1] == 1 or out.dim() == 1:
+            p = out.reshape(-1) if self.loss == "bce" else torch.sigmoid(out.reshape(-1))
+            return torch.stack([1 - p, p], dim=1)
+        if self.loss == "nll":
+            return out.exp()
+        if self.loss in ("bce", "mse", "l1", "huber", "smooth_l1"):
+            return out
+        if self.loss == "bce_with_logits":
+            return torch.sigmoid(out)
+        return torch.softmax(out, dim=-1)
+
+    @torch.no_grad()
+    def update(self, out: torch.Tensor, y: torch.Tensor) -> None:
+        """Add one batch of outputs and targets."""
+        if not self.metrics:
+            return
+        if self.task == "classification":
+            probs = self._probabilities(out)
+            for metric in self.metrics.values():
+                metric.update(probs, y)
+        else:
+            pred = out.detach().float()
+            target = y.float().reshape(pred.shape)
+            if pred.dim() > 2:
+                pred, target = pred.reshape(len(pred), -1), target.reshape(len(target), -1)
+            if pred.dim() == 2 and pred.shape[1] == 1:
+                pred, target = pred[:, 0], target[:, 0]
+            for metric in self.metrics.values():
+                metric.update(pred, target)
+
+    def compute(self) -> dict[str, float]:
+        """Each metric's value over the epoch (NaN when it is undefined), then reset."""
+        values: dict[str, float] = {}
+        for name, metric in self.metrics.items():
+            try:
+                value = metric.compute()
+                values[name] = float(value.float().mean())
+            except (ValueError, RuntimeError):
+                # e.g. AUROC with one class in the split.
+                values[name] = math.nan
+            metric.reset()
+        return values
+
+    def reset(self) -> None:
+        """Forget everything seen (used when a split is skipped)."""
+        for metric in self.metrics.values():
+            metric.reset()

@@ -1,0 +1,230 @@
+"""The process around the loop: arguments, run directory, signals, status and exit code.
+
+Exit codes: 0 finished, 1 failed, 2 invalid experiment or arguments, 3 stopped
+by early stopping, 130 interrupted (signal or stop request).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dltui.data import DataError
+from dltui.layers.stack import StackError
+from dltui.runs.writer import RunWriter
+from dltui.spec import Experiment, SpecError, load_experiment
+from dltui.train import distributed
+from dltui.train.cli import (
+    EXIT_EARLY_STOPPED,
+    EXIT_FAILED,
+    EXIT_FINISHED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+)
+from dltui.train.loop import ConfigError, Outcome, Trainer, resolve_device
+from dltui.train.progress import Progress
+from dltui.train.signals import StopSignal
+from dltui.train.system import SystemSampler
+from dltui.train.transfer import TransferError
+
+# Problems in the experiment found while setting up: the run is recorded as
+# failed, but the exit code says "invalid experiment" like a schema error.
+INVALID_ERRORS = (ConfigError, DataError, StackError, TransferError)
+
+
+def _error(text: str) -> None:
+    print(f"dltui run: {text}", file=sys.stderr, flush=True)
+
+
+def _device_name(args: argparse.Namespace, experiment: Experiment) -> str:
+    name = args.device or experiment.training.device
+    ok = name in ("auto", "cpu", "cuda", "mps") or (name.startswith("cuda:") and name[5:].isdigit())
+    if not ok:
+        raise ConfigError(f"--device: expected auto, cpu, cuda, cuda:N or mps, not {name!r}")
+    return name
+
+
+def _ddp_device(name: str, info: distributed.DistInfo) -> torch.device:
+    device = resolve_device(name)
+    if info.enabled and device.type == "cuda":
+        # One GPU per process, picked by torchrun's LOCAL_RANK.
+        device = torch.device("cuda", info.local_rank)
+        torch.cuda.set_device(device)
+    return device
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """`dltui run`: train the experiment in ``args.file``; returns the exit code."""
+    try:
+        experiment = load_experiment(args.file)
+    except SpecError as error:
+        for problem in error.problems:
+            print(str(problem), file=sys.stderr)
+        return EXIT_INVALID
+    epochs = args.epochs if args.epochs is not None else experiment.training.epochs
+    if epochs < 1:
+        _error(f"--epochs must be at least 1, got {epochs}")
+        return EXIT_INVALID
+    if args.resume and args.run_dir:
+        _error("--resume RUN_DIR already names the run folder; drop --run-dir")
+        return EXIT_INVALID
+    resume_dir = Path(args.resume) if args.resume else None
+    if resume_dir is not None and not (resume_dir / "checkpoints" / "last.pt").is_file():
+        _error(f"--resume: {resume_dir} has no checkpoints/last.pt to continue from")
+        return EXIT_INVALID
+    try:
+        info = distributed.from_environment()
+        device = _ddp_device(_device_name(args, experiment), info)
+    except (ConfigError, ValueError) as error:
+        _error(str(error))
+        return EXIT_INVALID
+    distributed.init_process_group(info, device)
+    try:
+        return _run(args, experiment, epochs, device, info, resume_dir)
+    finally:
+        distributed.shutdown()
+
+
+def _open_writer(
+    args: argparse.Namespace, experiment: Experiment, device: torch.device, resume_dir: Path | None
+) -> RunWriter:
+    if resume_dir is not None:
+        return RunWriter.open(resume_dir)
+    text = Path(args.file).read_text(encoding="utf-8")
+    return RunWriter.create(
+        args.runs,
+        experiment.display_name,
+        run_id=args.name,
+        experiment_text=text,
+        source=args.file,
+        config=experiment.model_dump(mode="json"),
+        device=str(device),
+        run_dir=args.run_dir,
+    )
+
+
+def _run(
+    args: argparse.Namespace,
+    experiment: Experiment,
+    epochs: int,
+    device: torch.device,
+    info: distributed.DistInfo,
+    resume_dir: Path | None,
+) -> int:
+    writer: RunWriter | None = None
+    progress: Progress | None = None
+    if info.is_main:
+        try:
+            writer = _open_writer(args, experiment, device, resume_dir)
+        except (OSError, ValueError) as error:
+            _error(str(error))
+            return EXIT_INVALID
+        progress = Progress(epochs=epochs, quiet=args.quiet, log_path=writer.output_path)
+        where = f" on {info.world_size} processes" if info.enabled else ""
+        progress.message(f"run {writer.run_dir} ({experiment.display_name}, {device}{where})")
+    run_dir = Path(distributed.broadcast_text(str(writer.run_dir) if writer else "", info))
+    stop = StopSignal()
+    stop.install()
+    sampler: SystemSampler | None = None
+    trainer: Trainer | None = None
+    try:
+        trainer = Trainer(
+            experiment,
+            writer=writer,
+            progress=progress,
+            device=device,
+            epochs=epochs,
+            runs_root=Path(args.runs),
+            stop=stop,
+            dist_info=info,
+            resume_from=run_dir / "checkpoints" / "last.pt" if resume_dir is not None else None,
+            experiment_text=Path(args.file).read_text(encoding="utf-8"),
+        )
+        trainer.setup()
+        if writer is not None:
+            writer.status("running", step=trainer.step, epoch=float(trainer.epoch))
+            if info.enabled:
+                writer.event("distributed", world_size=info.world_size, backend=_backend())
+            sampler = SystemSampler(
+                lambda values: writer.scalars(values, trainer.step if trainer else 0),
+                gpus=device.type == "cuda",
+            )
+            sampler.start()
+        outcome = trainer.fit()
+    except INVALID_ERRORS as error:
+        return _end(writer, progress, Outcome("failed", str(error)), trainer, code=EXIT_INVALID)
+    except KeyboardInterrupt as error:
+        # A second Ctrl+C: leave now, without a checkpoint.
+        reason = f"interrupted ({error})" if str(error) else "interrupted"
+        return _end(writer, progress, Outcome("stopped", reason), trainer)
+    except torch.cuda.OutOfMemoryError as error:
+        batch = experiment.data.batch_size
+        reason = (
+            f"CUDA out of memory with data.batch_size = {batch}: try a smaller batch_size "
+            f"(e.g. {max(1, batch // 2)}) or a smaller model ({str(error).splitlines()[0]})"
+        )
+        return _end(
+            writer, progress, Outcome("failed", reason, traceback=traceback.format_exc()), trainer
+        )
+    except Exception as error:
+        outcome = Outcome(
+            "failed", f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
+        )
+        return _end(writer, progress, outcome, trainer)
+    finally:
+        stop.restore()
+        if sampler is not None:
+            sampler.stop()
+    return _end(writer, progress, outcome, trainer)
+
+
+def _backend() -> str:
+    import torch.distributed as dist
+
+    return str(dist.get_backend()) if dist.is_initialized() else "none"
+
+
+def _end(
+    writer: RunWriter | None,
+    progress: Progress | None,
+    outcome: Outcome,
+    trainer: Trainer | None,
+    *,
+    code: int | None = None,
+) -> int:
+    """Record the final status, print the reason, and pick the exit code."""
+    where: dict[str, Any] = {}
+    if trainer is not None:
+        where = {"step": trainer.step, "epoch": float(trainer.epoch)}
+    if outcome.state == "finished":
+        exit_code = EXIT_EARLY_STOPPED if outcome.early_stopped else EXIT_FINISHED
+        message = f"finished: {outcome.reason}" if outcome.reason else "finished"
+    elif outcome.state == "stopped":
+        exit_code = EXIT_INTERRUPTED
+        message = f"stopped: {outcome.reason}" + (
+            " (last checkpoint written)" if trainer is not None and trainer.step else ""
+        )
+    else:
+        exit_code = EXIT_FAILED
+        message = f"failed: {outcome.reason}"
+    if code is not None:
+        exit_code = code
+    if outcome.state == "failed":
+        _error(outcome.reason or "failed")
+        if outcome.traceback and exit_code == EXIT_FAILED:
+            print(outcome.traceback, file=sys.stderr, flush=True)
+    if progress is not None:
+        if outcome.state == "failed":
+            progress.log_only(message)
+        else:
+            progress.message(message)
+        progress.close()
+    if writer is not None:
+        writer.status(outcome.state, reason=outcome.reason, traceback=outcome.traceback, **where)
+        writer.close()
+    return exit_code

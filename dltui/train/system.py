@@ -1,0 +1,89 @@
+"""A background thread sampling CPU, RAM and (when pynvml imports) GPU use every 2 s.
+
+The values go through the run writer as ``system/...`` scalars at the loop's
+current step; the dashboard plots them on the run's time axis.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+
+
+class SystemSampler(threading.Thread):
+    """Records ``system/cpu_percent``, ``system/ram_used``, ``system/process_rss`` and
+    ``system/gpu<i>/{util,mem_used,temp,power}``."""
+
+    def __init__(
+        self,
+        record: Callable[[dict[str, float]], None],
+        *,
+        interval: float = 2.0,
+        gpus: bool = False,
+    ) -> None:
+        super().__init__(name="dltui-system-sampler", daemon=True)
+        self.record = record
+        self.interval = interval
+        self._stop_event = threading.Event()
+        self._process = psutil.Process()
+        self._nvml: Any = None
+        self._handles: list[Any] = []
+        if gpus:
+            self._init_nvml()
+
+    def _init_nvml(self) -> None:
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            count = pynvml.nvmlDeviceGetCount()
+            self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+            self._nvml = pynvml
+        except Exception:
+            # No driver, no package, or no permission: GPU sampling is optional.
+            self._nvml = None
+            self._handles = []
+
+    def sample(self) -> dict[str, float]:
+        """One reading of every quantity available."""
+        values: dict[str, float] = {
+            "system/cpu_percent": psutil.cpu_percent(interval=None),
+            "system/ram_used": float(psutil.virtual_memory().used),
+            "system/process_rss": float(self._process.memory_info().rss),
+        }
+        nvml = self._nvml
+        for i, handle in enumerate(self._handles):
+            prefix = f"system/gpu{i}"
+            try:
+                values[f"{prefix}/util"] = float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu)
+                values[f"{prefix}/mem_used"] = float(nvml.nvmlDeviceGetMemoryInfo(handle).used)
+                values[f"{prefix}/temp"] = float(
+                    nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU)
+                )
+                values[f"{prefix}/power"] = nvml.nvmlDeviceGetPowerUsage(handle) / 1000.0
+            except Exception:
+                continue
+        return values
+
+    def run(self) -> None:
+        """Sample until `stop`; the first CPU reading primes psutil's counter."""
+        psutil.cpu_percent(interval=None)
+        while not self._stop_event.wait(self.interval):
+            try:
+                self.record(self.sample())
+            except Exception:
+                # A closed writer at shutdown must not kill the process.
+                return
+
+    def stop(self) -> None:
+        """End the thread and shut NVML down."""
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout=5)
+        if self._nvml is not None:
+            with contextlib.suppress(Exception):
+                self._nvml.nvmlShutdown()

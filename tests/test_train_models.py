@@ -1,0 +1,117 @@
+"""`dltui run` on a GAN and a character language model (tiny, in-process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from dltui.cli import main
+from dltui.runs import RunReader
+
+GAN = """
+name = "gan"
+[data]
+source = "gmm2d"
+samples = 256
+batch_size = 64
+split = { train = 1.0, val = 0.0 }
+[model]
+kind = "gan"
+latent_dim = 4
+[[model.generator]]
+type = "dense"
+out_features = 16
+[[model.generator]]
+type = "relu"
+[[model.generator]]
+type = "dense"
+out_features = 2
+[[model.discriminator]]
+type = "dense"
+out_features = 16
+[[model.discriminator]]
+type = "leaky_relu"
+[[model.discriminator]]
+type = "dense"
+out_features = 1
+[training]
+epochs = 1
+log_every = 1
+d_steps = 2
+"""
+
+LM = """
+name = "lm"
+[data]
+source = "chars"
+seq_len = 16
+samples = 256
+batch_size = 32
+[[model.layers]]
+type = "embedding"
+num_embeddings = {vocab}
+embedding_dim = 16
+[[model.layers]]
+type = "gru"
+hidden_size = 32
+output = "sequence"
+[[model.layers]]
+type = "dense"
+out_features = {vocab}
+[training]
+epochs = 1
+metrics = ["perplexity"]
+"""
+
+
+def _run(tmp_path: Path, text: str, name: str) -> RunReader:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    root = tmp_path / "runs"
+    assert main(["run", str(path), "--runs", str(root), "--quiet"]) == 0
+    (run,) = (root / name).iterdir()
+    r = RunReader(run)
+    r.poll()
+    return r
+
+
+@pytest.mark.slow
+def test_gan_records_losses_and_points(tmp_path: Path) -> None:
+    r = _run(tmp_path, GAN, "gan")
+    # 256 samples / 64 = 4 batches; 2 discriminator steps per generator step -> 2 steps.
+    assert len(r.series("train/d_loss")) == 2
+    for tag in (
+        "train/g_loss",
+        "train/d_real",
+        "train/d_fake",
+        "train/g_loss_epoch",
+        "grad_norm/generator/0_dense",
+        "grad_norm/discriminator/2_dense",
+        "grad_norm/total",
+    ):
+        assert len(r.series(tag)) > 0, tag
+    sample = r.latest("sample")
+    assert sample is not None and sample["format"] == "points"
+    assert len(sample["points"]) == 500 and len(sample["points"][0]) == 2
+    assert [e.get("part") for e in r.events_of("model")] == ["generator", "discriminator"]
+    state = torch.load(r.run_dir / "checkpoints" / "last.pt", weights_only=True)
+    assert "generator.layers.0.weight" in state["model"]
+    assert set(state["optimizer"]) == {"generator", "discriminator"}
+
+
+@pytest.mark.slow
+def test_language_model_records_perplexity_and_text(tmp_path: Path) -> None:
+    from dltui.data import describe
+    from dltui.spec import parse_experiment
+
+    vocab = len(describe(parse_experiment(LM.format(vocab=2)).data).vocab or [])
+    r = _run(tmp_path, LM.format(vocab=vocab), "lm")
+    loss = r.series("val/loss").value[-1]
+    ppl = r.series("val/perplexity").value[-1]
+    assert ppl == pytest.approx(float(torch.tensor(loss).exp()), rel=1e-6)
+    assert len(r.series("train/perplexity")) == 1
+    sample = r.latest("sample")
+    assert sample is not None and sample["format"] == "text"
+    assert len(sample["text"]) == 200 and sample["seed"]
