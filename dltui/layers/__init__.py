@@ -1,5 +1,29 @@
-"""Layer kinds, model building and shape inference (imports torch only when building)."""
+"""Layer kinds, model building and shape inference (imports torch only when building).
 
-from dltui.layers.registry import Layer, LayerShapeError, Shape, layer_kinds, register
+`dltui.layers.stack` has the model-building API (`summarize_stack`,
+`build_stack`, `format_summary`); `dltui.layers.kinds` the built-in kinds.
+"""
 
-__all__ = ["Layer", "LayerShapeError", "Shape", "layer_kinds", "register"]
+# The schema and the registry import each other (a layer is a spec model; the
+# model spec lists every layer kind). Loading the schema first settles the
+# order whichever of the two a caller imports first.
+import dltui.spec  # noqa: F401  # isort: skip
+from dltui.layers.registry import (
+    Layer,
+    LayerSelectorError,
+    LayerShapeError,
+    Shape,
+    format_shape,
+    layer_kinds,
+    register,
+)
+
+__all__ = [
+    "Layer",
+    "LayerSelectorError",
+    "LayerShapeError",
+    "Shape",
+    "format_shape",
+    "layer_kinds",
+    "register",
+]

@@ -16,7 +16,8 @@ file (``dltui check``, the dashboard's browser) must stay fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, Union
 
 from pydantic import Field
 
@@ -26,10 +27,41 @@ if TYPE_CHECKING:
     from torch import nn
 
 Shape = tuple[int, ...]
+InputKind = Literal["float", "tokens", "any"]
+
+
+def format_shape(shape: Sequence[int]) -> str:
+    """``(3, 32, 32)``; a one-dimensional shape keeps Python's trailing comma: ``(64,)``."""
+    return str(tuple(shape))
 
 
 class LayerShapeError(ValueError):
     """The layer cannot take this input shape; the message says why and what fits."""
+
+
+class LayerSelectorError(ValueError):
+    """A selector (``model.freeze`` entry) names no layer of the stack."""
+
+
+def select_layer(labels: Sequence[str], selector: int | str) -> int:
+    """The index of the layer that ``selector`` picks among ``labels``.
+
+    An int is an index (negative counts from the end); a string is a label (a
+    layer's ``name`` or ``f"{index}_{type}"``). Raises `LayerSelectorError`
+    naming the selector and what exists.
+    """
+    count = len(labels)
+    if isinstance(selector, bool) or not isinstance(selector, (int, str)):
+        raise LayerSelectorError(f"layer selector {selector!r} must be an index or a name")
+    if isinstance(selector, int):
+        if -count <= selector < count:
+            return selector % count
+        raise LayerSelectorError(
+            f"no layer {selector}: the stack has {count} layers (indices 0..{count - 1})"
+        )
+    if selector in labels:
+        return list(labels).index(selector)
+    raise LayerSelectorError(f"no layer named {selector!r}; the layers are: {', '.join(labels)}")
 
 
 class Layer(SpecModel):
@@ -45,6 +77,13 @@ class Layer(SpecModel):
     """Group shown in the builder's palette: core, convolution, pooling, normalization,
     activation, recurrent, attention, structure."""
 
+    shapes: ClassVar[str] = "(*) -> (*)"
+    """Input -> output shape, per sample, for help texts and docs/layers.md."""
+
+    input_kind: ClassVar[InputKind] = "float"
+    """What values the layer takes: ``float`` (features), ``tokens`` (integer ids,
+    e.g. embedding) or ``any`` (shape-only layers such as reshape)."""
+
     def check_input(self, in_shape: Shape) -> None:
         """Raise `LayerShapeError` when ``in_shape`` cannot feed this layer.
 
@@ -55,6 +94,16 @@ class Layer(SpecModel):
     def build(self, in_shape: Shape) -> nn.Module:
         """The torch module for one sample shape ``in_shape`` (imports torch lazily)."""
         raise NotImplementedError
+
+    def output_shape(self, in_shape: Shape) -> Shape | None:
+        """The output shape when it follows from the fields alone, else None.
+
+        ``summarize_stack`` then skips running the layer: some modules (LSTM,
+        attention) take hundreds of milliseconds on the meta device, and the
+        builder summarises on every keystroke. None means "run it and see";
+        tests compare every kind's answer with a real forward pass.
+        """
+        return None
 
     def summary(self) -> str:
         """A short description of the parameters that matter, for tables."""
@@ -68,10 +117,13 @@ class Layer(SpecModel):
 _KINDS: dict[str, type[Layer]] = {}
 
 
-def register(cls: type[Layer]) -> type[Layer]:
+KindT = TypeVar("KindT", bound=Layer)
+
+
+def register(cls: type[KindT]) -> type[KindT]:
     """Class decorator: make a layer kind available under its ``type`` literal."""
     literal = cls.model_fields["type"].annotation
-    names = getattr(literal, "__args__", ())
+    names: tuple[object, ...] = getattr(literal, "__args__", ())
     if len(names) != 1 or not isinstance(names[0], str):
         raise TypeError(f"{cls.__name__}.type must be Literal['name']")
     if names[0] in _KINDS:
