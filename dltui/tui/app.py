@@ -1,0 +1,353 @@
+"""The dashboard: the Textual app that `dltui` (no sub-command) starts.
+
+Start-up imports only Textual and this package's light modules, so the first
+screen paints in well under half a second; the experiment schema, the run
+reader (numpy) and the panes are imported by workers and screens when needed.
+The app owns what outlives a screen: themes, the folder watcher, and the
+trainer processes it launched.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from dltui.tui.commands import APP_COMMANDS, DashboardCommands, bindings
+from dltui.tui.messages import (
+    CompareRuns,
+    DirectoryChanged,
+    LaunchRequest,
+    OpenRun,
+    ResumeRequest,
+    RunExited,
+    RunLaunched,
+    StopRequest,
+)
+from dltui.tui.screens.browser import BrowserScreen
+from dltui.tui.themes import BUILTIN_THEMES_DIR, DEFAULT_THEME, load_themes, problems_report
+from dltui.tui.watch import DirectoryWatcher
+
+if TYPE_CHECKING:
+    from dltui.tui.launcher import LaunchedRun
+
+
+class DashboardApp(App[int]):
+    """Browse experiments and runs, launch and stop training, and watch runs live."""
+
+    TITLE = "dltui"
+    CSS = """
+    Screen { background: $background; }
+    """
+    COMMANDS: ClassVar = {DashboardCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        APP_COMMANDS
+    )
+    COMMANDS_LIST = APP_COMMANDS
+
+    def __init__(
+        self,
+        experiments: Path | str = "experiments",
+        runs: Path | str = "runs",
+        themes: Path | str = "themes",
+        *,
+        poll: bool = False,
+        watch: bool = True,
+        clock: Callable[[], float] = time.time,
+        follow_interval: float = 0.1,
+        exit_after_paint: bool = False,
+        layer_tables: bool = True,
+    ) -> None:
+        """Folders are taken relative to the working directory.
+
+        ``watch=False`` turns the folder watcher off (tests drive refreshes by
+        hand); ``clock`` gives "now" for ages (tests freeze it);
+        ``exit_after_paint`` quits right after the first screen is painted (the
+        start-up benchmark); ``layer_tables=False`` skips the layer tables of
+        experiments in the browser (they import torch on a worker, seconds on a
+        busy machine).
+        """
+        super().__init__()
+        self.experiments_dir = Path(experiments)
+        self.runs_dir = Path(runs)
+        self.themes_dir = Path(themes)
+        self.poll = poll
+        self.watch_files = watch
+        self.clock = clock
+        self.follow_interval = follow_interval
+        self.exit_after_paint = exit_after_paint
+        self.layer_tables = layer_tables
+        self.launched: dict[Path, LaunchedRun] = {}
+        """Trainer processes started by this dashboard, by run directory."""
+        self._watcher: DirectoryWatcher | None = None
+        self._theme_problems_shown: set[str] = set()
+        self.theme_sources: dict[str, Path] = {}
+        self.first_paint_time: float | None = None
+        """When the first screen was painted (set with ``exit_after_paint``)."""
+        # Themes are registered before the first style pass, so the first paint (and any
+        # colour a screen reads from the theme's variables) already uses the right one.
+        self._initial_theme_problems = self.load_theme_files(initial=True)
+
+    # -- start and stop -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Show the browser, report bad theme files, start watching the folders."""
+        if self._initial_theme_problems:
+            self.notify(self._initial_theme_problems, title="Theme file problems", severity="error",
+                        timeout=10)  # fmt: skip
+        self.push_screen(BrowserScreen(self.experiments_dir, self.runs_dir))
+        if self.exit_after_paint:
+            self.call_after_refresh(self._exit_after_paint)
+        if self.watch_files:
+            self.start_watching()
+
+    def _exit_after_paint(self) -> None:
+        self.first_paint_time = time.time()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        """Stop the watcher thread; launched trainers keep running in their own sessions."""
+        self.stop_watching()
+
+    def start_watching(self) -> None:
+        """Watch experiments/, runs/ and themes/ (polling with ``--poll``)."""
+        if self._watcher is not None:
+            return
+        roots = {
+            "experiments": self.experiments_dir,
+            "runs": self.runs_dir,
+            "themes": self.themes_dir,
+        }
+        watcher = DirectoryWatcher(roots, self._post_directory_change, poll=self.poll)
+        try:
+            watcher.start()
+        except OSError as exc:
+            # inotify limits or an odd filesystem: the dashboard still works, just not live.
+            self.notify(
+                f"Cannot watch folders ({exc}); start with --poll to poll instead.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self._watcher = watcher
+
+    def stop_watching(self) -> None:
+        """Stop the folder watcher, if it runs."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def _post_directory_change(self, kind: str, root: Path, paths: frozenset[Path]) -> None:
+        # Called on the watcher's thread; post_message is thread-safe.
+        self.post_message(DirectoryChanged(kind, root, paths))
+
+    # -- themes ---------------------------------------------------------------------------
+
+    def load_theme_files(self, *, initial: bool = False) -> str:
+        """(Re)load the shipped themes and the user's theme folder, and register them.
+
+        Bad files are reported once per distinct problem in one notification
+        (``initial``: returned instead, for `on_mount` to show); the theme in
+        use stays if it still loads.
+        """
+        report = ""
+        loaded = load_themes(BUILTIN_THEMES_DIR, self.themes_dir)
+        for name, path in list(self.theme_sources.items()):
+            if name not in {t.name for t in loaded.themes} and path.parent == self.themes_dir:
+                self.unregister_theme(name)
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self.theme_sources = dict(loaded.sources)
+        fresh = [p for p in loaded.problems if str(p) not in self._theme_problems_shown]
+        if fresh:
+            self._theme_problems_shown.update(str(p) for p in fresh)
+            report = problems_report(fresh)
+            if not initial:
+                self.notify(report, title="Theme file problems", severity="error", timeout=10)
+        if initial:
+            self.theme = DEFAULT_THEME
+        elif self.theme in self.theme_sources:
+            # Re-apply so an edited theme file shows at once.
+            current = self.theme
+            self.theme = "textual-dark" if current != "textual-dark" else DEFAULT_THEME
+            self.theme = current
+        elif self.theme not in self.available_themes:
+            self.theme = DEFAULT_THEME
+        return report
+
+    def action_next_theme(self) -> None:
+        """Cycle through the registered themes."""
+        names = sorted(self.available_themes)
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_set_theme(self, name: str) -> None:
+        """Switch to the theme called ``name``."""
+        if name in self.available_themes:
+            self.theme = name
+
+    # -- messages from watchers, screens and workers --------------------------------------
+
+    @on(DirectoryChanged)
+    def _directory_changed(self, message: DirectoryChanged) -> None:
+        if message.kind == "themes":
+            self.load_theme_files()
+            return
+        # Every screen on the stack keeps its view current, not just the visible one.
+        for screen in self.screen_stack:
+            screen.post_message(DirectoryChanged(message.kind, message.root, message.paths))
+
+    @on(OpenRun)
+    def _open_run(self, message: OpenRun) -> None:
+        from dltui.tui.screens.run import RunScreen
+
+        self.push_screen(RunScreen(message.run_dir))
+
+    @on(CompareRuns)
+    def _compare_runs(self, message: CompareRuns) -> None:
+        from dltui.tui.screens.compare import CompareScreen
+
+        if len(message.run_dirs) < 2:
+            self.notify("Mark two or more runs (space) to compare them.", severity="warning")
+            return
+        self.push_screen(CompareScreen(message.run_dirs))
+
+    @on(LaunchRequest)
+    def _launch_request(self, message: LaunchRequest) -> None:
+        self.launch_run(message.experiment_path)
+
+    @on(StopRequest)
+    def _stop_request(self, message: StopRequest) -> None:
+        self.stop_run(message.run_dir)
+
+    @on(ResumeRequest)
+    def _resume_request(self, message: ResumeRequest) -> None:
+        self.resume_run(message.run_dir)
+
+    @on(RunLaunched)
+    def _run_launched(self, message: RunLaunched) -> None:
+        name = message.experiment_path.stem if message.experiment_path.name else ""
+        self.notify(f"Started {name} run {message.run_dir.name} (pid {message.pid}).", timeout=4)
+        for screen in self.screen_stack:
+            screen.post_message(
+                DirectoryChanged("runs", self.runs_dir, frozenset({message.run_dir}))
+            )
+
+    @on(RunExited)
+    def _run_exited(self, message: RunExited) -> None:
+        self.launched.pop(message.run_dir.resolve(), None)
+        severity: Literal["information", "error"] = (
+            "information" if message.returncode in (0, 3, 130, -15) else "error"
+        )
+        self.notify(
+            f"Run {message.run_dir.name}: {message.outcome}.",
+            severity=severity,
+            timeout=6 if severity == "information" else 12,
+        )
+        for screen in self.screen_stack:
+            screen.post_message(
+                DirectoryChanged("runs", self.runs_dir, frozenset({message.run_dir}))
+            )
+
+    # -- launching ------------------------------------------------------------------------
+
+    def launch_run(self, experiment_path: Path) -> None:
+        """Start a trainer for ``experiment_path``; a worker supervises it until it exits."""
+        self._launch(experiment_path, None)
+
+    def resume_run(self, run_dir: Path) -> None:
+        """Resume the run in ``run_dir`` in a new trainer process."""
+        if run_dir.resolve() in self.launched:
+            self.notify("That run is already training.", severity="warning")
+            return
+        self._launch(None, run_dir)
+
+    @work(thread=True, group="launch", exit_on_error=False)
+    def _launch(self, experiment_path: Path | None, run_dir: Path | None) -> None:
+        from dltui.tui import launcher
+
+        if experiment_path is not None:
+            name = _experiment_name(experiment_path)
+            launched = launcher.launch(experiment_path, self.runs_dir, name=name)
+        else:
+            assert run_dir is not None
+            launched = launcher.resume(run_dir, self.runs_dir)
+        self.launched[launched.run_dir] = launched
+        self.post_message(
+            RunLaunched(launched.run_dir, launched.pid, launched.experiment_path or Path())
+        )
+        worker = get_current_worker()
+        # Wait in slices: when the app quits, the worker is cancelled and returns, so the
+        # dashboard exits at once while the trainer (in its own session) keeps going.
+        while not worker.is_cancelled:
+            try:
+                returncode = launched.process.wait(timeout=0.25)
+            except subprocess.TimeoutExpired:
+                continue
+            self.post_message(RunExited(launched.run_dir, returncode))
+            return
+
+    def stop_run(self, run_dir: Path) -> None:
+        """Ask the run in ``run_dir`` to stop (stop file, and SIGTERM when it runs here)."""
+        from dltui.tui import launcher
+
+        launched = self.launched.get(run_dir.resolve())
+        try:
+            launcher.stop(run_dir, pid=launched.pid if launched else None)
+        except OSError as exc:
+            self.notify(f"Cannot stop {run_dir}: {exc}", severity="error")
+            return
+        self.notify(f"Asked run {run_dir.name} to stop.", timeout=4)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        # One place reports every worker that failed, instead of a crash.
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                str(error) or type(error).__name__, title="Error", severity="error", timeout=10
+            )
+
+    # -- help -----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key of the current screen and of the app."""
+        from dltui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+
+def _experiment_name(path: Path) -> str | None:
+    """The experiment's ``name`` field when the file sets one (without full validation)."""
+    import tomllib
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    name = raw.get("name")
+    return name if isinstance(name, str) and name.strip() and "/" not in name else None
+
+
+def run_app(
+    experiments: str | Path = "experiments",
+    runs: str | Path = "runs",
+    themes: str | Path = "themes",
+    poll: bool = False,
+) -> int:
+    """Run the dashboard until the user quits; returns the process exit code."""
+    app = DashboardApp(experiments, runs, themes, poll=poll)
+    result = app.run()
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

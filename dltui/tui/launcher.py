@@ -1,0 +1,137 @@
+"""Start, stop and resume trainer processes (``dltui run``) for the dashboard.
+
+The training loop never runs in the dashboard's process: each run is its own
+OS process in its own session, so it keeps going when the dashboard quits or
+the SSH connection drops. This module knows nothing of Textual; the app waits
+on `LaunchedRun.process` from a thread worker and turns its exit into a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class LaunchedRun:
+    """A trainer process this dashboard started."""
+
+    run_dir: Path
+    process: subprocess.Popen[bytes]
+    experiment_path: Path | None
+
+    @property
+    def pid(self) -> int:
+        """The trainer's process id."""
+        return self.process.pid
+
+
+class LaunchError(Exception):
+    """The trainer could not be started (the message says why, naming the path)."""
+
+
+def trainer_command(
+    experiment_path: Path | None, run_dir: Path, runs_root: Path, *, resume: bool = False
+) -> list[str]:
+    """The argv of ``dltui run`` for a new run (or a resumed one with ``resume``)."""
+    command = [sys.executable, "-m", "dltui", "run"]
+    if resume:
+        command += ["--resume", str(run_dir)]
+    else:
+        assert experiment_path is not None
+        command += [str(experiment_path), "--run-dir", str(run_dir)]
+    return [*command, "--runs", str(runs_root)]
+
+
+def _spawn(command: list[str], run_dir: Path, cwd: Path | None) -> subprocess.Popen[bytes]:
+    log = run_dir / "output.log"
+    env = dict(os.environ)
+    # The trainer's progress output goes to a file, not a terminal: keep it line-buffered
+    # and free of colour codes so the dashboard's output pane shows clean text.
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("NO_COLOR", "1")
+    try:
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=cwd,
+                env=env,
+            )
+    except OSError as exc:
+        raise LaunchError(f"cannot start {command[0]}: {exc}") from None
+
+
+def launch(experiment_path: Path, runs_root: Path, *, name: str | None = None) -> LaunchedRun:
+    """Start ``dltui run`` on ``experiment_path`` in a new ``runs_root/<experiment>/<id>/``.
+
+    ``name`` is the experiment's display name (default: the file's stem).
+    """
+    from dltui.runs import new_run_id
+
+    experiment_path = Path(experiment_path).resolve()
+    runs_root = Path(runs_root).resolve()
+    if not experiment_path.is_file():
+        raise LaunchError(f"{experiment_path}: no such experiment file")
+    run_dir = runs_root / (name or experiment_path.stem) / new_run_id()
+    try:
+        run_dir.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise LaunchError(
+            f"{run_dir}: cannot create run directory: {exc.strerror or exc}"
+        ) from None
+    process = _spawn(trainer_command(experiment_path, run_dir, runs_root), run_dir, None)
+    return LaunchedRun(run_dir, process, experiment_path)
+
+
+def resume(run_dir: Path, runs_root: Path) -> LaunchedRun:
+    """Start ``dltui run --resume run_dir``: training continues from the last checkpoint."""
+    run_dir = Path(run_dir).resolve()
+    if not run_dir.is_dir():
+        raise LaunchError(f"{run_dir}: no such run directory")
+    process = _spawn(
+        trainer_command(None, run_dir, Path(runs_root).resolve(), resume=True), run_dir, None
+    )
+    return LaunchedRun(run_dir, process, None)
+
+
+def stop(run_dir: Path, pid: int | None = None, host: str | None = None) -> bool:
+    """Ask the run in ``run_dir`` to stop: the stop file, plus SIGTERM when it runs here.
+
+    ``pid``/``host`` default to what the run's ``status.json`` records. Returns
+    whether a signal was sent (the stop file alone works across machines).
+    """
+    from dltui.runs import request_stop
+
+    request_stop(run_dir)
+    if pid is None or host is None:
+        recorded_pid, recorded_host = _recorded_process(run_dir)
+        pid = pid if pid is not None else recorded_pid
+        host = host if host is not None else recorded_host
+    if pid is None or (host is not None and host != socket.gethostname()):
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _recorded_process(run_dir: Path) -> tuple[int | None, str | None]:
+    """The (pid, host) that ``status.json`` names, or ``(None, None)``."""
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads((Path(run_dir) / "status.json").read_text(encoding="utf-8"))
+        pid = data.get("pid")
+        host = data.get("host") or data.get("hostname")
+        return (pid if isinstance(pid, int) else None, host if isinstance(host, str) else None)
+    return None, None

@@ -1,0 +1,147 @@
+"""Messages that carry events up to the app: from screens, watchers, followers and workers.
+
+Threads never touch widgets: they post one of these. "Latest state" messages
+define ``can_replace`` so that a burst of them collapses into the newest one
+while it waits in the queue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+
+
+class LaunchRequest(Message):
+    """Start a run of the experiment file at ``experiment_path`` (posted by the builder too)."""
+
+    def __init__(self, experiment_path: Path) -> None:
+        super().__init__()
+        self.experiment_path = Path(experiment_path)
+
+
+class StopRequest(Message):
+    """Ask the run in ``run_dir`` to stop."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+
+
+class ResumeRequest(Message):
+    """Resume the run in ``run_dir`` from its last checkpoint."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+
+
+class OpenRun(Message):
+    """Show the run in ``run_dir`` in the run view."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+
+
+class CompareRuns(Message):
+    """Overlay the curves of ``run_dirs`` in the compare view."""
+
+    def __init__(self, run_dirs: list[Path]) -> None:
+        super().__init__()
+        self.run_dirs = [Path(p) for p in run_dirs]
+
+
+class RunLaunched(Message):
+    """A trainer process started: ``pid`` writes into ``run_dir``."""
+
+    def __init__(self, run_dir: Path, pid: int, experiment_path: Path) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.pid = pid
+        self.experiment_path = Path(experiment_path)
+
+
+class RunExited(Message):
+    """A trainer process this dashboard launched has exited with ``returncode``."""
+
+    def __init__(self, run_dir: Path, returncode: int) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.returncode = returncode
+
+    @property
+    def outcome(self) -> str:
+        """The exit code in words (the trainer's documented codes)."""
+        return EXIT_OUTCOMES.get(self.returncode, f"exited with code {self.returncode}")
+
+
+EXIT_OUTCOMES: dict[int, str] = {
+    0: "finished",
+    1: "failed",
+    2: "invalid experiment",
+    3: "stopped early",
+    130: "interrupted",
+    -2: "interrupted",
+    -15: "terminated",
+    -9: "killed",
+}
+"""What each exit code of ``dltui run`` means (negative: killed by that signal)."""
+
+
+class RunUpdated(Message):
+    """New records arrived in the followed run; the latest one replaces any queued one."""
+
+    def __init__(self, run_dir: Path, changes: Any = None) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.changes = changes
+
+    def can_replace(self, message: Message) -> bool:
+        """This (older) update folds into a newer one for the same run, if one is queued.
+
+        The newer message takes over what this one reported changed, so a pane
+        that only redraws on its own tags never misses an update.
+        """
+        if isinstance(message, RunUpdated) and message.run_dir == self.run_dir:
+            message.changes = merge_changes(self.changes, message.changes)
+            return True
+        return False
+
+
+def merge_changes(older: Any, newer: Any) -> Any:
+    """Combine two `RunChanges`-like dataclasses: sets unite, counts add, flags or."""
+    if older is None or not dataclasses.is_dataclass(newer) or isinstance(newer, type):
+        return newer
+    merged = dataclasses.replace(newer)
+    for item in dataclasses.fields(newer):
+        old, new = getattr(older, item.name, None), getattr(newer, item.name)
+        if isinstance(new, set) and isinstance(old, set):
+            value: Any = old | new
+        elif isinstance(new, bool) and isinstance(old, bool):
+            value = old or new
+        elif isinstance(new, int) and isinstance(old, int):
+            value = old + new
+        else:
+            value = new
+        setattr(merged, item.name, value)
+    return merged
+
+
+class DirectoryChanged(Message):
+    """Something changed under a watched folder (``kind``: experiments, runs or themes)."""
+
+    def __init__(self, kind: str, root: Path, paths: frozenset[Path] = frozenset()) -> None:
+        super().__init__()
+        self.kind = kind
+        self.root = Path(root)
+        self.paths = paths
+
+    def can_replace(self, message: Message) -> bool:
+        """Fold this (older) change into a newer queued one for the same folder."""
+        if isinstance(message, DirectoryChanged) and message.kind == self.kind:
+            message.paths = message.paths | self.paths
+            return True
+        return False

@@ -1,0 +1,274 @@
+"""Compare runs: one metric of several runs overlaid, and the experiment fields that differ."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from dltui.tui.commands import COMPARE_COMMANDS, bindings
+from dltui.tui.messages import RunUpdated
+from dltui.tui.screens.run import SMOOTHING_STEPS, X_AXES
+
+if TYPE_CHECKING:
+    from dltui.tui.watch import RunFollower
+
+PREFERRED_TAGS = ("val/loss", "train/loss", "train/loss_epoch", "train/g_loss", "train/d_loss")
+"""Tags offered first, in this order; then every other metric alphabetically."""
+
+_SKIPPED_PREFIXES = ("grad_norm/", "system/", "memory/")
+
+
+def comparable_tags(tag_lists: list[list[str]]) -> list[str]:
+    """Tags worth overlaying: those any run has, the usual ones first, noisy families last."""
+    seen = {tag for tags in tag_lists for tag in tags}
+    first = [tag for tag in PREFERRED_TAGS if tag in seen]
+    rest = sorted(tag for tag in seen if tag not in first and not tag.startswith(_SKIPPED_PREFIXES))
+    tail = sorted(tag for tag in seen if tag.startswith(_SKIPPED_PREFIXES))
+    return first + rest + tail
+
+
+def run_label(run_dir: Path, all_dirs: list[Path]) -> str:
+    """``experiment/run-id``, shortened to the run id when every run has the same experiment."""
+    if len({d.parent.name for d in all_dirs}) == 1:
+        return run_dir.name
+    return f"{run_dir.parent.name}/{run_dir.name}"
+
+
+class CompareScreen(Screen[None]):
+    """Several runs' curves of one metric, overlaid with stable colours and a legend."""
+
+    CSS_PATH = "compare.tcss"
+    COMMANDS_LIST = COMPARE_COMMANDS
+    HELP_TITLE = "Compare runs"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        COMPARE_COMMANDS
+    )
+
+    tag: reactive[str] = reactive("")
+    smoothing: reactive[float] = reactive(0.6)
+    smoothing_on: reactive[bool] = reactive(True)
+    log_y: reactive[bool] = reactive(False)
+    x_axis: reactive[str] = reactive("step")
+    show_diff: reactive[bool] = reactive(True)
+
+    class ReadersReady(Message):
+        """Every run's history has been read (on a worker)."""
+
+        def __init__(
+            self, readers: list[Any], frozen: list[dict[str, Any]], problems: list[str]
+        ) -> None:
+            super().__init__()
+            self.readers = readers
+            self.frozen = frozen
+            self.problems = problems
+
+    def __init__(self, run_dirs: list[Path]) -> None:
+        super().__init__()
+        self.run_dirs = [Path(d) for d in run_dirs]
+        self.readers: list[Any] = []
+        self.followers: list[RunFollower] = []
+        self.tags: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        """Title, plot beside the differences table, footer."""
+        from dltui.tui.screens.run_panes import make_plot
+
+        yield Static(self._title(), id="compare-title")
+        with Horizontal(id="compare-body"):
+            plot = make_plot("compare-plot")
+            plot.border_title = "Curves"
+            yield plot
+            diff: DataTable[str] = DataTable(id="compare-diff", cursor_type="row")
+            diff.border_title = "Fields that differ"
+            yield diff
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Read every run on a worker."""
+        self.set_class(self.size.width < 110, "-narrow")
+        self._read()
+
+    def on_resize(self) -> None:
+        """Stack plot and table on narrow terminals."""
+        self.set_class(self.size.width < 110, "-narrow")
+
+    def on_unmount(self) -> None:
+        """Stop following the runs."""
+        for follower in self.followers:
+            follower.stop()
+        self.followers = []
+
+    def _title(self) -> str:
+        smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
+        tag = self.tag or "…"
+        return (
+            f"[b]Compare {len(self.run_dirs)} runs[/b]  metric [b $accent]{tag}[/]  "
+            f"[$text-muted]{smooth} · {'log' if self.log_y else 'linear'} · x: {self.x_axis} · "
+            f"t: next metric[/]"
+        )
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def _read(self) -> None:
+        from dltui.runs import RunReader
+        from dltui.tui.experiment_diff import read_frozen
+
+        readers = [RunReader(d) for d in self.run_dirs]
+        frozen: list[dict[str, Any]] = []
+        problems: list[str] = []
+        for run_dir in self.run_dirs:
+            table, problem = read_frozen(run_dir)
+            frozen.append(table)
+            if problem:
+                problems.append(problem)
+        self.post_message(self.ReadersReady(readers, frozen, problems))
+
+    @on(ReadersReady)
+    def _readers_ready(self, message: ReadersReady) -> None:
+        from dltui.tui.watch import RunFollower
+
+        self.readers = message.readers
+        self.tags = comparable_tags([reader.tags() for reader in self.readers])
+        self._fill_diff(message.frozen)
+        for problem in message.problems:
+            self.notify(problem, severity="warning", timeout=6)
+        if self.tags and self.tag not in self.tags:
+            self.tag = self.tags[0]
+        else:
+            self._replot()
+        interval = float(getattr(self.app, "follow_interval", 0.1))
+        for reader in self.readers:
+            if reader.status.alive:
+                follower = RunFollower(
+                    reader,
+                    self._poster(reader.run_dir),
+                    interval=interval,
+                    backlog=lambda: self.message_queue_size,
+                )
+                self.followers.append(follower)
+                follower.start()
+
+    def _poster(self, run_dir: Path) -> Callable[[Any], None]:
+        def post(changes: Any) -> None:
+            # Runs on the follower's thread.
+            self.post_message(RunUpdated(run_dir, changes))
+
+        return post
+
+    def _fill_diff(self, frozen: list[dict[str, Any]]) -> None:
+        from dltui.tui.experiment_diff import differing_fields
+
+        table = self.query_one("#compare-diff", DataTable)
+        table.clear(columns=True)
+        table.add_column("Field", key="field")
+        for run_dir in self.run_dirs:
+            table.add_column(run_label(run_dir, self.run_dirs), key=str(run_dir))
+        rows = differing_fields(frozen)
+        for path, values in rows:
+            table.add_row(path, *values, key=path)
+        if not rows:
+            table.add_row("(no differences)", *["" for _ in self.run_dirs])
+
+    @on(RunUpdated)
+    def _run_updated(self, message: RunUpdated) -> None:
+        changes = message.changes
+        tags_changed = getattr(changes, "tags", None)
+        if changes is None or tags_changed is None or self.tag in tags_changed:
+            self._replot()
+        new = getattr(changes, "new_tags", None)
+        if new:
+            self.tags = comparable_tags([reader.tags() for reader in self.readers])
+
+    def _replot(self) -> None:
+        from dltui.tui.screens.run_panes import plot_runs
+        from dltui.tui.widgets import LinePlot
+
+        plot = self.query_one("#compare-plot", LinePlot)
+        labels = [run_label(d, self.run_dirs) for d in self.run_dirs]
+        locks = [f.lock for f in self.followers]
+        for lock in locks:
+            lock.acquire()
+        try:
+            plot_runs(
+                plot,
+                self.readers,
+                labels,
+                self.tag,
+                smoothing=self.smoothing if self.smoothing_on else 0.0,
+                log_y=self.log_y,
+                x_axis=self.x_axis,
+            )
+        finally:
+            for lock in locks:
+                lock.release()
+        plot.border_title = self.tag or "Curves"
+        self.query_one("#compare-title", Static).update(self._title())
+
+    def watch_tag(self) -> None:
+        """A new metric: redraw."""
+        if self.is_mounted:
+            self._replot()
+
+    watch_smoothing = watch_tag
+    watch_smoothing_on = watch_tag
+    watch_log_y = watch_tag
+    watch_x_axis = watch_tag
+
+    def watch_show_diff(self, show: bool) -> None:
+        """Show or hide the differences."""
+        self.set_class(not show, "-no-diff")
+
+    def action_next_tag(self) -> None:
+        """The next metric."""
+        if self.tags:
+            index = self.tags.index(self.tag) if self.tag in self.tags else -1
+            self.tag = self.tags[(index + 1) % len(self.tags)]
+
+    def action_previous_tag(self) -> None:
+        """The previous metric."""
+        if self.tags:
+            index = self.tags.index(self.tag) if self.tag in self.tags else 0
+            self.tag = self.tags[(index - 1) % len(self.tags)]
+
+    def action_toggle_diff(self) -> None:
+        """Show or hide the fields that differ."""
+        self.show_diff = not self.show_diff
+
+    def action_smoothing(self) -> None:
+        """Toggle smoothing."""
+        self.smoothing_on = not self.smoothing_on
+
+    def _step_smoothing(self, direction: int) -> None:
+        steps = SMOOTHING_STEPS
+        index = min(range(len(steps)), key=lambda i: abs(steps[i] - self.smoothing))
+        self.smoothing = steps[max(0, min(len(steps) - 1, index + direction))]
+        self.smoothing_on = self.smoothing > 0
+
+    def action_smooth_less(self) -> None:
+        """Less smoothing."""
+        self._step_smoothing(-1)
+
+    def action_smooth_more(self) -> None:
+        """More smoothing."""
+        self._step_smoothing(+1)
+
+    def action_log_scale(self) -> None:
+        """Toggle a logarithmic y axis."""
+        self.log_y = not self.log_y
+
+    def action_x_axis(self) -> None:
+        """Cycle the x axis."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
+
+    def action_back(self) -> None:
+        """Back to the browser."""
+        self.dismiss()

@@ -1,0 +1,69 @@
+"""`?`: every key of the screen underneath and of the app, from the same command list."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from dltui.tui.commands import APP_COMMANDS, HELP_COMMANDS, Command, bindings
+
+_KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "escape": "esc",
+    "space": "space",
+    "enter": "enter",
+}
+
+
+def key_label(command: Command) -> str:
+    """The keys of ``command`` as a person types them (``S``, ``ctrl+t``, ``[``)."""
+    keys = [_KEY_NAMES.get(k.strip(), k.strip()) for k in command.key.split(",")]
+    return " / ".join(keys)
+
+
+def help_text(screen_title: str, commands: tuple[Command, ...]) -> str:
+    """The help as markup: the screen's keys, then the app's."""
+    lines = [f"[b $primary]{escape(screen_title)}[/]"]
+    lines.extend(_rows(commands))
+    lines.append("")
+    lines.append("[b $primary]Everywhere[/]")
+    lines.extend(_rows(APP_COMMANDS))
+    lines.append(f"  [b]{'ctrl+p':<10}[/] Command palette: every command, by name.")
+    lines.append(f"  [b]{'↑ ↓ pgup':<10}[/] Move; mouse works too, but is never needed.")
+    return "\n".join(lines)
+
+
+def _rows(commands: tuple[Command, ...]) -> list[str]:
+    return [f"  [b]{escape(key_label(c)):<10}[/] {escape(c.help)}" for c in commands]
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal list of every key; escape or ? closes it."""
+
+    CSS_PATH = "help.tcss"
+    COMMANDS_LIST = HELP_COMMANDS
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        HELP_COMMANDS
+    )
+
+    def __init__(self, screen: Screen[object]) -> None:
+        super().__init__()
+        self.for_screen = screen
+
+    def compose(self) -> ComposeResult:
+        """The key list, scrollable on small terminals."""
+        commands: tuple[Command, ...] = getattr(self.for_screen, "COMMANDS_LIST", ())
+        title = getattr(self.for_screen, "HELP_TITLE", type(self.for_screen).__name__)
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "esc to close"
+            yield Static(help_text(title, commands), id="help-body")

@@ -1,0 +1,334 @@
+"""The run view: one run's panes (curves, gradients, early stopping, overview, system, output).
+
+Large terminals show every pane at once in a grid; below 120x32 (or after
+`z`) one pane fills the screen and the tab bar says which. A plain thread
+(`RunFollower`) polls the run's reader about ten times a second and posts a
+self-replacing `RunUpdated`; each pane then redraws only if its data changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static, Tab, Tabs
+
+from dltui.tui.commands import PANE_TITLES, RUN_COMMANDS, bindings
+from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
+
+if TYPE_CHECKING:
+    from dltui.tui.watch import RunFollower
+
+PANES: tuple[tuple[str, str], ...] = tuple(
+    zip(
+        ("curves", "overview", "stopping", "gradients", "system", "output", "samples"),
+        PANE_TITLES,
+        strict=True,
+    )
+)
+"""Pane ids and titles, in tab (and number-key) order."""
+
+X_AXES = ("step", "epoch", "time")
+"""What `x` cycles through."""
+
+SMOOTHING_STEPS = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99)
+"""The smoothing weights `[` and `]` step through."""
+
+_SINGLE_ONLY = frozenset({"samples"})
+"""Panes shown only one at a time (the grid has six cells)."""
+
+_WIDE = (120, 32)
+"""Smallest terminal (columns, rows) that shows every pane at once."""
+
+
+class RunScreen(Screen[None]):
+    """Everything about one run, live while it trains."""
+
+    CSS_PATH = "run.tcss"
+    COMMANDS_LIST = RUN_COMMANDS
+    HELP_TITLE = "Run view"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        RUN_COMMANDS
+    )
+
+    active_pane: reactive[str] = reactive("curves")
+    zoomed: reactive[bool] = reactive(False)
+    smoothing: reactive[float] = reactive(0.6)
+    smoothing_on: reactive[bool] = reactive(True)
+    log_y: reactive[bool] = reactive(False)
+    x_axis: reactive[str] = reactive("step")
+
+    class ReaderReady(Message):
+        """The reader has read the run's history (on a worker)."""
+
+        def __init__(self, reader: Any) -> None:
+            super().__init__()
+            self.reader = reader
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.reader: Any = None
+        self.follower: RunFollower | None = None
+        self.updates = 0
+        self._last_state: str | None = None
+        self._shown_title = ""
+        """How many `RunUpdated` messages were applied (tests and the benchmark read it)."""
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Title line, tab bar, the panes, footer."""
+        from dltui.tui.screens.run_panes import make_pane
+
+        yield Static(self._title(), id="run-title")
+        yield Tabs(
+            *(Tab(f"{i + 1} {title}", id=f"tab-{pid}") for i, (pid, title) in enumerate(PANES))
+        )
+        with Container(id="panes"):
+            for pane_id, title in PANES:
+                with Vertical(id=f"pane-{pane_id}", classes="pane") as box:
+                    box.border_title = title
+                    yield make_pane(pane_id)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Read the run (on a worker) and lay out for the terminal's size."""
+        self._apply_layout()
+        self._open_reader()
+
+    def on_unmount(self) -> None:
+        """Stop following the run."""
+        if self.follower is not None:
+            self.follower.stop()
+            self.follower = None
+
+    def on_resize(self) -> None:
+        """Switch between the grid and one pane at a time."""
+        self._apply_layout()
+
+    @property
+    def single(self) -> bool:
+        """Whether one pane fills the view (small terminal, or zoomed)."""
+        width, height = self.size
+        # Samples (generated text or points) have no cell in the grid: they get the screen.
+        grid_less = self.active_pane in _SINGLE_ONLY
+        return self.zoomed or grid_less or width < _WIDE[0] or height < _WIDE[1]
+
+    def _apply_layout(self) -> None:
+        self.set_class(self.single, "-single")
+        for pane_id, _ in PANES:
+            pane = self.query_one(f"#pane-{pane_id}")
+            pane.set_class(pane_id == self.active_pane, "-active")
+
+    def watch_active_pane(self, pane_id: str) -> None:
+        """Show (or highlight) the chosen pane and its tab."""
+        if not self.is_mounted:
+            return
+        self.query_one(Tabs).active = f"tab-{pane_id}"
+        self._apply_layout()
+
+    def watch_zoomed(self) -> None:
+        """Zooming changes the layout."""
+        if self.is_mounted:
+            self._apply_layout()
+
+    @on(Tabs.TabActivated)
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id:
+            self.active_pane = event.tab.id.removeprefix("tab-")
+
+    def _title(self) -> str:
+        from textual.markup import escape
+
+        parts = [f"[b]{escape(self.run_dir.parent.name)}[/b] / {escape(self.run_dir.name)}"]
+        reader = self.reader
+        if reader is not None:
+            from dltui.tui.screens.browser import STATE_COLOURS
+
+            status = reader.status
+            parts.append(f"[${STATE_COLOURS.get(status.state, 'foreground')}]{status.state}[/]")
+            if status.epoch is not None:
+                parts.append(f"epoch {status.epoch:g}")
+            if status.step is not None:
+                parts.append(f"step {status.step}")
+        smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
+        parts.append(
+            f"[$text-muted]{smooth} · {'log' if self.log_y else 'linear'} · x: {self.x_axis}[/]"
+        )
+        return "  ".join(parts)
+
+    # -- reading and following ------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
+    def _open_reader(self) -> None:
+        from dltui.runs import RunReader
+
+        # Construction reads the whole history once (numpy, vectorised).
+        reader = RunReader(self.run_dir)
+        self.post_message(self.ReaderReady(reader))
+
+    @on(ReaderReady)
+    def _reader_ready(self, message: ReaderReady) -> None:
+        from dltui.tui.watch import RunFollower
+
+        self.reader = message.reader
+        self._refresh(None)
+        interval = float(getattr(self.app, "follow_interval", 0.1))
+        follower = RunFollower(
+            self.reader,
+            self._post_update,
+            interval=interval,
+            backlog=lambda: self.message_queue_size,
+        )
+        self.follower = follower
+        follower.start()
+
+    def _post_update(self, changes: Any) -> None:
+        # Runs on the follower's thread.
+        self.post_message(RunUpdated(self.run_dir, changes))
+
+    @on(RunUpdated)
+    def _run_updated(self, message: RunUpdated) -> None:
+        if message.run_dir == self.run_dir:
+            self._refresh(message.changes)
+            self.updates += 1
+
+    @on(DirectoryChanged)
+    def _directory_changed(self, message: DirectoryChanged) -> None:
+        # The follower already sees this run's files; nothing else here depends on the folders.
+        pass
+
+    def _refresh(self, changes: Any) -> None:
+        """Hand the reader to every pane (each redraws only if its data changed)."""
+        reader = self.reader
+        if reader is None:
+            return
+        lock = self.follower.lock if self.follower is not None else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            for pane in self.query(".pane-body"):
+                update = getattr(pane, "update_from", None)
+                if update is not None:
+                    update(reader, changes)
+        finally:
+            if lock is not None:
+                lock.release()
+        self._update_title()
+        state = reader.status.state
+        if state != self._last_state:
+            # Stop/resume availability changes with the state; re-rendering the footer on
+            # every update would re-lay out the screen ten times a second.
+            self._last_state = state
+            self.refresh_bindings()
+
+    def _update_title(self) -> None:
+        title = self._title()
+        if title != self._shown_title:
+            self._shown_title = title
+            self.query_one("#run-title", Static).update(title)
+
+    def _replot(self) -> None:
+        """Push the plot settings down to the curve plots."""
+        from dltui.tui.screens.run_panes import CurvesPane
+
+        for pane in self.query(CurvesPane):
+            pane.set_options(
+                smoothing=self.smoothing if self.smoothing_on else 0.0,
+                log_y=self.log_y,
+                x_axis=self.x_axis,
+            )
+        self._update_title()
+
+    def watch_smoothing(self) -> None:
+        """Plot settings flow down to the plots."""
+        if self.is_mounted:
+            self._replot()
+
+    watch_smoothing_on = watch_smoothing
+    watch_log_y = watch_smoothing
+    watch_x_axis = watch_smoothing
+
+    # -- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Stop only while the run is alive; resume only once it has ended."""
+        status = self.reader.status if self.reader is not None else None
+        if action == "stop":
+            return status is not None and status.alive
+        if action == "resume":
+            return status is not None and status.state in ("stopped", "failed", "dead")
+        return True
+
+    def action_smoothing(self) -> None:
+        """Toggle smoothing."""
+        self.smoothing_on = not self.smoothing_on
+
+    def _step_smoothing(self, direction: int) -> None:
+        steps = SMOOTHING_STEPS
+        index = min(range(len(steps)), key=lambda i: abs(steps[i] - self.smoothing))
+        index = max(0, min(len(steps) - 1, index + direction))
+        self.smoothing = steps[index]
+        self.smoothing_on = self.smoothing > 0
+
+    def action_smooth_less(self) -> None:
+        """Less smoothing."""
+        self._step_smoothing(-1)
+
+    def action_smooth_more(self) -> None:
+        """More smoothing."""
+        self._step_smoothing(+1)
+
+    def action_log_scale(self) -> None:
+        """Toggle a logarithmic y axis."""
+        self.log_y = not self.log_y
+
+    def action_x_axis(self) -> None:
+        """Cycle the x axis."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
+
+    def action_zoom(self) -> None:
+        """Maximise the active pane, or show all again."""
+        self.zoomed = not self.zoomed
+
+    def _move_pane(self, direction: int) -> None:
+        ids = [pid for pid, _ in PANES]
+        self.active_pane = ids[(ids.index(self.active_pane) + direction) % len(ids)]
+
+    def action_next_pane(self) -> None:
+        """The next pane."""
+        self._move_pane(+1)
+
+    def action_previous_pane(self) -> None:
+        """The previous pane."""
+        self._move_pane(-1)
+
+    def action_show_pane(self, number: int) -> None:
+        """Show pane ``number`` (1-based, in tab order)."""
+        if 1 <= number <= len(PANES):
+            self.active_pane = PANES[number - 1][0]
+
+    def action_stop(self) -> None:
+        """Ask the run to stop."""
+        self.post_message(StopRequest(self.run_dir))
+
+    def action_resume(self) -> None:
+        """Resume the run."""
+        self.post_message(ResumeRequest(self.run_dir))
+
+    def action_back(self) -> None:
+        """Back to the browser."""
+        self.dismiss()
+
+    def focus_pane_widget(self) -> Widget | None:
+        """The active pane's body (for tests)."""
+        return self.query_one(f"#pane-{self.active_pane}").children[0]
