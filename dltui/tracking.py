@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Any
 
 from dltui.runs.control import stop_requested
-from dltui.runs.writer import RunWriter
+from dltui.runs.writer import RunWriter, block_outcome
 
 __all__ = ["Run", "init"]
 
@@ -177,14 +177,8 @@ class Run:
         tb: TracebackType | None,
     ) -> None:
         """``finished``; ``stopped`` on Ctrl-C; ``failed`` with the traceback on an error."""
-        if exc is None:
-            self.finish()
-            return
-        text = "".join(traceback_module.format_exception(exc_type, exc, tb))
-        if isinstance(exc, KeyboardInterrupt):
-            self.finish("stopped", reason="interrupted", traceback=text)
-        else:
-            self.finish("failed", reason=f"{type(exc).__name__}: {exc}", traceback=text)
+        status, reason, text = block_outcome(exc_type, exc, tb)
+        self.finish(status or "finished", reason=reason, traceback=text)
 
     def _at_exit(self) -> None:
         if self._finished or os.getpid() != self._pid:

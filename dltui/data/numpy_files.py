@@ -13,11 +13,11 @@ from typing import Literal
 
 import numpy as np
 
-from dltui.data.arrays import ArraySet, ArraySplits, split_rng
+from dltui.data.arrays import ArraySet, ArraySplits
 from dltui.data.errors import DataError
 from dltui.data.info import DataInfo
 from dltui.data.labels import ClassIndex, resolve_task
-from dltui.data.splitting import split_samples
+from dltui.data.splitting import split_file_sets
 from dltui.spec.data import NumpyData
 from dltui.spec.errors import did_you_mean
 
@@ -248,13 +248,5 @@ def load(spec: NumpyData, seed: int) -> tuple[ArraySplits, DataInfo]:
             k: ArraySet(s.x, np.asarray(s.y, dtype=np.float32).reshape(len(s), *info.target_shape))
             for k, s in sets.items()
         }
-    splits = split_samples(
-        sets["main"],
-        spec.split,
-        split_rng(seed),
-        stratify=info.task == "classification",
-        val=sets.get("val"),
-        test=sets.get("test"),
-        file=spec.path,
-    )
+    splits = split_file_sets(sets, spec, seed, task=info.task)
     return splits, info

@@ -6,7 +6,7 @@ import numpy as np
 
 from dltui.data.arrays import ArraySet, ArraySplits
 from dltui.data.errors import DataError
-from dltui.spec.data import Split
+from dltui.spec.data import FileData, Split
 
 _SET_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
@@ -90,4 +90,21 @@ def split_samples(
         train=samples.take(parts[0]),
         val=val if val is not None else samples.take(parts[1]),
         test=test if test is not None else samples.take(parts[2]),
+    )
+
+
+def split_file_sets(
+    sets: dict[str, ArraySet], spec: FileData, seed: int, *, task: str
+) -> ArraySplits:
+    """Split a file source's samples: ``main`` by the fractions, ``val``/``test`` files as given."""
+    from dltui.data.arrays import split_rng
+
+    return split_samples(
+        sets["main"],
+        spec.split,
+        split_rng(seed),
+        stratify=task == "classification",
+        val=sets.get("val"),
+        test=sets.get("test"),
+        file=spec.path,
     )

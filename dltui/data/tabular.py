@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dltui.data.arrays import ArraySet, ArraySplits, split_rng
+from dltui.data.arrays import ArraySet, ArraySplits
 from dltui.data.errors import DataError
 from dltui.data.info import DataInfo
 from dltui.data.labels import ClassIndex, resolve_task
-from dltui.data.splitting import split_samples
+from dltui.data.splitting import split_file_sets
 from dltui.spec.data import CsvData
 from dltui.spec.errors import did_you_mean
 
@@ -244,13 +244,5 @@ def describe(spec: CsvData) -> DataInfo:
 def load(spec: CsvData, seed: int) -> tuple[ArraySplits, DataInfo]:
     """The rows as float features and class-index or float targets, split."""
     sets, info = _read(spec)
-    splits = split_samples(
-        sets["main"],
-        spec.split,
-        split_rng(seed),
-        stratify=info.task == "classification",
-        val=sets.get("val"),
-        test=sets.get("test"),
-        file=spec.path,
-    )
+    splits = split_file_sets(sets, spec, seed, task=info.task)
     return splits, info

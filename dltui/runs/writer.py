@@ -430,16 +430,7 @@ class RunWriter:
         tb: TracebackType | None,
     ) -> None:
         """Close with ``failed`` (+ traceback) on an exception, ``stopped`` on Ctrl-C."""
-        if exc is None:
-            self.close()
-            return
-        import traceback as traceback_module
-
-        text = "".join(traceback_module.format_exception(exc_type, exc, tb))
-        if isinstance(exc, KeyboardInterrupt):
-            self.close("stopped", reason="interrupted", traceback=text)
-        else:
-            self.close("failed", reason=f"{type(exc).__name__}: {exc}", traceback=text)
+        self.close(*block_outcome(exc_type, exc, tb))
 
     # -------------------------------------------------------------- private
 
@@ -568,3 +559,23 @@ def _declared_tags(events: Path) -> dict[str, int]:
                     tags[name] = tag_id
     # New tags get ids after every id in use, even if the log skipped some.
     return tags
+
+
+def block_outcome(
+    exc_type: type[BaseException] | None,
+    exc: BaseException | None,
+    tb: TracebackType | None,
+) -> tuple[str | None, str | None, str | None]:
+    """(status, reason, traceback) for a ``with`` block that ended with ``exc``.
+
+    None for a clean exit (the run keeps the status it has, or becomes
+    finished), ``stopped`` for Ctrl-C, ``failed`` with the traceback otherwise.
+    """
+    if exc is None:
+        return None, None, None
+    import traceback as traceback_module
+
+    text = "".join(traceback_module.format_exception(exc_type, exc, tb))
+    if isinstance(exc, KeyboardInterrupt):
+        return "stopped", "interrupted", text
+    return "failed", f"{type(exc).__name__}: {exc}", text

@@ -108,6 +108,21 @@ class Convolution(Layer):
         """The padding argument for torch ("same"/"valid" passed through)."""
         return self.padding
 
+    def build(self, in_shape: Shape) -> nn.Module:
+        from torch import nn
+
+        conv = nn.Conv1d if self.spatial_dims == 1 else nn.Conv2d
+        return conv(
+            in_shape[0],
+            self.out_channels,
+            self.kernel_size,
+            stride=self.stride,
+            padding=self.torch_padding(),
+            dilation=self.dilation,
+            groups=self.groups,
+            bias=self.bias,
+        )
+
 
 @register
 class Conv1d(Convolution):
@@ -117,20 +132,6 @@ class Conv1d(Convolution):
     shapes = "(C, L) -> (out_channels, L')"
     spatial_dims = 1
 
-    def build(self, in_shape: Shape) -> nn.Module:
-        from torch import nn
-
-        return nn.Conv1d(
-            in_shape[0],
-            self.out_channels,
-            self.kernel_size,
-            stride=self.stride,
-            padding=self.torch_padding(),
-            dilation=self.dilation,
-            groups=self.groups,
-            bias=self.bias,
-        )
-
 
 @register
 class Conv2d(Convolution):
@@ -139,20 +140,6 @@ class Conv2d(Convolution):
     type: Literal["conv2d"] = "conv2d"
     shapes = "(C, H, W) -> (out_channels, H', W')"
     spatial_dims = 2
-
-    def build(self, in_shape: Shape) -> nn.Module:
-        from torch import nn
-
-        return nn.Conv2d(
-            in_shape[0],
-            self.out_channels,
-            self.kernel_size,
-            stride=self.stride,
-            padding=self.torch_padding(),
-            dilation=self.dilation,
-            groups=self.groups,
-            bias=self.bias,
-        )
 
 
 @register
