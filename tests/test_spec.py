@@ -158,3 +158,17 @@ def test_line_index_handles_arrays_of_tables_and_dotted_keys() -> None:
     assert find_line(index, ("model", "layers", 1, "layers", 0, "nope")) == 8
     assert ("model", "layers", 1, "layers", 0, "x") not in index
     assert find_line(index, ("model", "layers", 1, "layers", 0, "after")) == 13
+
+
+def test_experiment_file_reference_is_up_to_date() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, str(root / "docs" / "gen_experiment.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

@@ -21,9 +21,13 @@ PLAYGROUND_SOURCES = ("spirals", "circles", "xor", "gaussian", "moons", "plane")
 class Split(SpecModel):
     """Fractions of the samples used for training, validation and test; they sum to 1."""
 
-    train: float = Field(default=0.8, gt=0, le=1)
-    val: float = Field(default=0.2, ge=0, lt=1)
-    test: float = Field(default=0.0, ge=0, lt=1)
+    train: float = Field(default=0.8, gt=0, le=1, description="Fraction used to fit weights.")
+    val: float = Field(
+        default=0.2, ge=0, lt=1, description="Fraction checked each epoch (early stopping)."
+    )
+    test: float = Field(
+        default=0.0, ge=0, lt=1, description="Fraction held out for the final evaluation."
+    )
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> Split:
@@ -36,8 +40,8 @@ class Split(SpecModel):
 class Augment(SpecModel):
     """Random image augmentation applied to training batches (plain torch ops)."""
 
-    flip_horizontal: bool = False
-    flip_vertical: bool = False
+    flip_horizontal: bool = Field(default=False, description="Mirror images left-right at random.")
+    flip_vertical: bool = Field(default=False, description="Mirror images top-bottom at random.")
     shift: int = Field(default=0, ge=0, description="Largest random shift in pixels.")
     noise: float = Field(default=0.0, ge=0, description="Std of added Gaussian noise.")
 
@@ -45,11 +49,17 @@ class Augment(SpecModel):
 class DataBase(SpecModel):
     """Fields every source has."""
 
-    batch_size: int = Field(default=32, ge=1)
-    split: Split = Split()
-    shuffle: bool = True
-    normalize: Literal["none", "standard", "minmax"] = "none"
-    augment: Augment | None = None
+    batch_size: int = Field(default=32, ge=1, description="Samples per optimizer step.")
+    split: Split = Field(default=Split(), description="Train/validation/test fractions.")
+    shuffle: bool = Field(default=True, description="Reshuffle the training set every epoch.")
+    normalize: Literal["none", "standard", "minmax"] = Field(
+        default="none",
+        description="Scale features with statistics of the training split (standard: zero mean, "
+        "unit variance; minmax: 0..1).",
+    )
+    augment: Augment | None = Field(
+        default=None, description="Random augmentation of training batches."
+    )
     seed: int | None = Field(default=None, description="Defaults to the experiment's seed.")
     num_workers: int = Field(
         default=0, ge=0, description="DataLoader workers, for data too large to keep on the device."
@@ -69,9 +79,9 @@ def _resolve(value: Path | None, info: ValidationInfo) -> Path | None:
 class FileData(DataBase):
     """A source read from the user's files; ``val_path``/``test_path`` override the split."""
 
-    path: Path
-    val_path: Path | None = None
-    test_path: Path | None = None
+    path: Path = Field(description="The data file or folder (relative to the experiment file).")
+    val_path: Path | None = Field(default=None, description="A separate validation file.")
+    test_path: Path | None = Field(default=None, description="A separate test file.")
 
     @field_validator("path", "val_path", "test_path")
     @classmethod
@@ -90,8 +100,8 @@ class PlaygroundData(DataBase):
     """The TensorFlow-Playground sets: 2-D points; ``plane`` is regression."""
 
     source: Literal["spirals", "circles", "xor", "gaussian", "moons", "plane"]
-    samples: int = Field(default=1000, ge=4)
-    noise: float = Field(default=0.1, ge=0)
+    samples: int = Field(default=1000, ge=4, description="Points generated.")
+    noise: float = Field(default=0.1, ge=0, description="Std of the Gaussian jitter on each point.")
     classes: int = Field(default=2, ge=2, le=10, description="spirals and gaussian only.")
 
     @model_validator(mode="after")
@@ -105,18 +115,18 @@ class SineData(DataBase):
     """Noisy sums of sines; predict the next ``horizon`` values from ``seq_len`` steps."""
 
     source: Literal["sine"]
-    samples: int = Field(default=2000, ge=4)
-    seq_len: int = Field(default=32, ge=2)
-    horizon: int = Field(default=1, ge=1)
-    noise: float = Field(default=0.05, ge=0)
+    samples: int = Field(default=2000, ge=4, description="Windows generated.")
+    seq_len: int = Field(default=32, ge=2, description="Steps the model reads.")
+    horizon: int = Field(default=1, ge=1, description="Steps it predicts.")
+    noise: float = Field(default=0.05, ge=0, description="Std of the noise on the signal.")
 
 
 class CharsData(DataBase):
     """Character language modelling on a text shipped with dltui (``corpus``)."""
 
     source: Literal["chars"]
-    corpus: str = "sonnets"
-    seq_len: int = Field(default=64, ge=2)
+    corpus: str = Field(default="sonnets", description="A text shipped with dltui.")
+    seq_len: int = Field(default=64, ge=2, description="Characters per training window.")
     samples: int | None = Field(default=None, ge=4, description="Windows drawn; default all.")
 
 
@@ -124,10 +134,10 @@ class GaussianMixtureData(DataBase):
     """A ring of 2-D Gaussians: the classic GAN target."""
 
     source: Literal["gmm2d"]
-    samples: int = Field(default=4000, ge=4)
-    modes: int = Field(default=8, ge=1)
-    radius: float = Field(default=2.0, gt=0)
-    std: float = Field(default=0.05, gt=0)
+    samples: int = Field(default=4000, ge=4, description="Points drawn.")
+    modes: int = Field(default=8, ge=1, description="Gaussians on the ring.")
+    radius: float = Field(default=2.0, gt=0, description="Radius of the ring.")
+    std: float = Field(default=0.05, gt=0, description="Std of each Gaussian.")
 
 
 class DigitsData(DataBase):
@@ -153,18 +163,21 @@ class CsvData(FileData):
     """A CSV file: feature columns and one target column, by name."""
 
     source: Literal["csv"]
-    target: str
+    target: str = Field(description="Name of the column to predict.")
     features: list[str] | None = Field(default=None, description="Default: every other column.")
-    task: Literal["auto", "classification", "regression"] = "auto"
-    delimiter: str = ","
+    task: Literal["auto", "classification", "regression"] = Field(
+        default="auto",
+        description="auto: classification for text labels or few distinct integers.",
+    )
+    delimiter: str = Field(default=",", description="Column separator.")
 
 
 class NumpyData(FileData):
     """A ``.npz`` holding arrays ``x_key``/``y_key``, or a ``.npy`` of inputs with ``targets``."""
 
     source: Literal["numpy"]
-    x_key: str = "x"
-    y_key: str = "y"
+    x_key: str = Field(default="x", description="Array of inputs in the .npz.")
+    y_key: str = Field(default="y", description="Array of targets in the .npz.")
     targets: Path | None = Field(default=None, description="A .npy of targets, with a .npy path.")
     task: Literal["auto", "classification", "regression"] = "auto"
 
@@ -178,8 +191,10 @@ class ImageFolderData(FileData):
     """A folder with one subfolder of images per class."""
 
     source: Literal["image_folder"]
-    image_size: tuple[int, int] = (32, 32)
-    grayscale: bool = False
+    image_size: tuple[int, int] = Field(
+        default=(32, 32), description="Images are resized to (H, W)."
+    )
+    grayscale: bool = Field(default=False, description="One channel instead of RGB.")
 
 
 class TextData(FileData):

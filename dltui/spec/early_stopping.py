@@ -35,16 +35,26 @@ def auto_mode(tag: str) -> Literal["min", "max"]:
 class EarlyStoppingSpec(SpecModel):
     """Stop when the monitored value stops improving; semantics of Keras and Lightning."""
 
-    monitor: str = "val/loss"
-    mode: Literal["min", "max", "auto"] = "auto"
-    min_delta: float = Field(default=0.0, ge=0)
-    patience: int = Field(default=5, ge=0)
-    baseline: float | None = None
-    start_from_epoch: int = Field(default=0, ge=0)
-    restore_best_weights: bool = False
-    check_finite: bool = True
-    stopping_threshold: float | None = None
-    divergence_threshold: float | None = None
+    monitor: str = Field(default="val/loss", description="The recorded value watched.")
+    mode: Literal["min", "max", "auto"] = Field(
+        default="auto", description="Whether lower or higher is better; auto decides by name."
+    )
+    min_delta: float = Field(default=0.0, ge=0, description="Smallest change that counts.")
+    patience: int = Field(
+        default=5, ge=0, description="Checks without improvement before stopping."
+    )
+    baseline: float | None = Field(default=None, description="A value to beat within patience.")
+    start_from_epoch: int = Field(default=0, ge=0, description="Epochs to wait before checking.")
+    restore_best_weights: bool = Field(
+        default=False, description="End with the best epoch's weights, not the last."
+    )
+    check_finite: bool = Field(default=True, description="Stop on NaN or infinity.")
+    stopping_threshold: float | None = Field(
+        default=None, description="Stop as soon as the value is this good."
+    )
+    divergence_threshold: float | None = Field(
+        default=None, description="Stop as soon as the value is this bad."
+    )
 
     @field_validator("monitor")
     @classmethod

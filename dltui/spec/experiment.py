@@ -18,9 +18,9 @@ class Experiment(SpecModel):
     """What to train: data, model, training, early stopping and a seed."""
 
     name: str | None = Field(default=None, description="Default: the file name without .toml.")
-    description: str = ""
-    seed: int = 0
-    tags: list[str] = Field(default_factory=list)
+    description: str = Field(default="", description="One line shown in the dashboard.")
+    seed: int = Field(default=0, description="Seeds data, initialisation and shuffling.")
+    tags: list[str] = Field(default_factory=list, description="Free labels for filtering.")
     data: DataSpec
     model: ModelSpec
     training: TrainingSpec = TrainingSpec()

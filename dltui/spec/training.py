@@ -50,17 +50,21 @@ COMMON_OPTIMIZER_OPTIONS = {"name", "lr", "weight_decay"}
 class OptimizerSpec(SpecModel):
     """The optimizer and its options; ``weight_decay`` is L2 regularization."""
 
-    name: Literal["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad"] = "adam"
-    lr: float = Field(default=1e-3, gt=0, le=10)
-    weight_decay: float = Field(default=0.0, ge=0)
-    momentum: float = Field(default=0.0, ge=0, lt=1)
-    nesterov: bool = False
-    dampening: float = Field(default=0.0, ge=0, le=1)
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = Field(default=1e-8, gt=0)
-    amsgrad: bool = False
-    alpha: float = Field(default=0.99, gt=0, lt=1)
-    centered: bool = False
+    name: Literal["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad"] = Field(
+        default="adam", description="The optimization algorithm."
+    )
+    lr: float = Field(default=1e-3, gt=0, le=10, description="Learning rate.")
+    weight_decay: float = Field(default=0.0, ge=0, description="L2 penalty (decoupled in adamw).")
+    momentum: float = Field(default=0.0, ge=0, lt=1, description="sgd, rmsprop.")
+    nesterov: bool = Field(default=False, description="sgd: Nesterov momentum.")
+    dampening: float = Field(default=0.0, ge=0, le=1, description="sgd: momentum dampening.")
+    betas: tuple[float, float] = Field(
+        default=(0.9, 0.999), description="Adam family: decay of the moment estimates."
+    )
+    eps: float = Field(default=1e-8, gt=0, description="Added to denominators for stability.")
+    amsgrad: bool = Field(default=False, description="adam, adamw: the AMSGrad variant.")
+    alpha: float = Field(default=0.99, gt=0, lt=1, description="rmsprop: smoothing constant.")
+    centered: bool = Field(default=False, description="rmsprop: centered variant.")
 
     @field_validator("betas")
     @classmethod
@@ -101,15 +105,17 @@ class ScheduleSpec(SpecModel):
         "constant", "step", "multistep", "exponential", "cosine", "onecycle", "plateau"
     ] = "constant"
     warmup_epochs: int = Field(default=0, ge=0, description="Linear warm-up before the schedule.")
-    step_size: int = Field(default=10, ge=1)
-    milestones: list[int] = Field(default_factory=list)
-    gamma: float = Field(default=0.1, gt=0, le=1)
-    min_lr: float = Field(default=0.0, ge=0)
+    step_size: int = Field(default=10, ge=1, description="step: epochs between decays.")
+    milestones: list[int] = Field(
+        default_factory=list, description="multistep: epochs at which to decay."
+    )
+    gamma: float = Field(default=0.1, gt=0, le=1, description="Decay factor.")
+    min_lr: float = Field(default=0.0, ge=0, description="cosine, plateau: the floor.")
     max_lr: float | None = Field(default=None, gt=0, description="onecycle; default 10 x lr.")
-    pct_start: float = Field(default=0.3, gt=0, lt=1)
-    factor: float = Field(default=0.1, gt=0, lt=1)
-    patience: int = Field(default=5, ge=0)
-    monitor: str = "val_loss"
+    pct_start: float = Field(default=0.3, gt=0, lt=1, description="onecycle: share rising.")
+    factor: float = Field(default=0.1, gt=0, lt=1, description="plateau: decay factor.")
+    patience: int = Field(default=5, ge=0, description="plateau: epochs without improvement.")
+    monitor: str = Field(default="val_loss", description="plateau: the value watched.")
 
     @model_validator(mode="after")
     def _options_apply(self) -> ScheduleSpec:
@@ -124,25 +130,27 @@ class ScheduleSpec(SpecModel):
 class TrainingSpec(SpecModel):
     """How to train."""
 
-    epochs: int = Field(default=10, ge=1)
+    epochs: int = Field(default=10, ge=1, description="Passes over the training split.")
     loss: Literal[
         "cross_entropy", "nll", "bce", "bce_with_logits", "mse", "l1", "huber", "smooth_l1"
-    ] = "cross_entropy"
+    ] = Field(default="cross_entropy", description="What training minimises.")
     label_smoothing: float = Field(default=0.0, ge=0, lt=1, description="cross_entropy only.")
-    huber_delta: float = Field(default=1.0, gt=0)
-    optimizer: OptimizerSpec = OptimizerSpec()
-    schedule: ScheduleSpec = ScheduleSpec()
+    huber_delta: float = Field(default=1.0, gt=0, description="huber: where it turns linear.")
+    optimizer: OptimizerSpec = Field(default=OptimizerSpec(), description="See below.")
+    schedule: ScheduleSpec = Field(default=ScheduleSpec(), description="See below.")
     l1: float = Field(default=0.0, ge=0, description="L1 penalty on weights, added to the loss.")
     grad_clip: float | None = Field(default=None, gt=0, description="Max total gradient norm.")
     precision: Literal["32", "bf16", "fp16"] = Field(
         default="32", description="Mixed precision on CUDA; CPU supports 32 and bf16."
     )
     device: str = Field(default="auto", description="auto, cpu, cuda, cuda:N or mps.")
-    deterministic: bool = False
-    metrics: list[str] = Field(default_factory=list)
+    deterministic: bool = Field(
+        default=False, description="Deterministic algorithms only (reproducible, slower)."
+    )
+    metrics: list[str] = Field(default_factory=list, description="Tracked each epoch.")
     log_every: int = Field(default=10, ge=1, description="Steps between recorded step metrics.")
     grad_norms: bool = Field(default=True, description="Record each layer's gradient norm.")
-    checkpoint: bool = True
+    checkpoint: bool = Field(default=True, description="Write last.pt and best.pt.")
     d_steps: int = Field(
         default=1, ge=1, description="GAN: discriminator steps per generator step."
     )
