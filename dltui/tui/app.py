@@ -33,10 +33,10 @@ from dltui.tui.messages import (
 )
 from dltui.tui.screens.browser import BrowserScreen
 from dltui.tui.themes import BUILTIN_THEMES_DIR, DEFAULT_THEME, load_themes, problems_report
-from dltui.tui.watch import DirectoryWatcher
 
 if TYPE_CHECKING:
     from dltui.tui.launcher import LaunchedRun
+    from dltui.tui.watch import DirectoryWatcher
 
 
 class DashboardApp(App[int]):
@@ -91,7 +91,7 @@ class DashboardApp(App[int]):
         self._theme_problems_shown: set[str] = set()
         self.theme_sources: dict[str, Path] = {}
         self.first_paint_time: float | None = None
-        """When the first screen was painted (set with ``exit_after_paint``)."""
+        """When the first screen was painted (unix seconds)."""
         # Themes are registered before the first style pass, so the first paint (and any
         # colour a screen reads from the theme's variables) already uses the right one.
         self._initial_theme_problems = self.load_theme_files(initial=True)
@@ -104,14 +104,20 @@ class DashboardApp(App[int]):
             self.notify(self._initial_theme_problems, title="Theme file problems", severity="error",
                         timeout=10)  # fmt: skip
         self.push_screen(BrowserScreen(self.experiments_dir, self.runs_dir))
-        if self.exit_after_paint:
-            self.call_after_refresh(self._exit_after_paint)
-        if self.watch_files:
-            self.start_watching()
 
-    def _exit_after_paint(self) -> None:
-        self.first_paint_time = time.time()
-        self.exit(0)
+    @on(BrowserScreen.Painted)
+    def _first_painted(self, message: BrowserScreen.Painted) -> None:
+        if self.first_paint_time is not None:
+            return
+        self.first_paint_time = message.time
+        if self.exit_after_paint:
+            self.exit(0)
+        elif self.watch_files:
+            # Watchdog (and its observer thread) cost start-up time: begin after the first paint.
+            self.start_watching()
+            # The browser began listing the folders as it painted, before the watcher ran:
+            # list them once more, so that nothing created in between goes unnoticed.
+            self.screen.post_message(DirectoryChanged("runs", self.runs_dir))
 
     def on_unmount(self) -> None:
         """Stop the watcher thread; launched trainers keep running in their own sessions."""
@@ -121,6 +127,8 @@ class DashboardApp(App[int]):
         """Watch experiments/, runs/ and themes/ (polling with ``--poll``)."""
         if self._watcher is not None:
             return
+        from dltui.tui.watch import DirectoryWatcher
+
         roots = {
             "experiments": self.experiments_dir,
             "runs": self.runs_dir,

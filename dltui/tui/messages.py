@@ -130,8 +130,12 @@ def merge_changes(older: Any, newer: Any) -> Any:
     return merged
 
 
-class DirectoryChanged(Message):
-    """Something changed under a watched folder (``kind``: experiments, runs or themes)."""
+class DirectoryChanged(Message, bubble=False):
+    """Something changed under a watched folder (``kind``: experiments, runs or themes).
+
+    It does not bubble: the app hands it to every screen, and a copy bubbling back
+    up to the app would be handed out again, round and round.
+    """
 
     def __init__(self, kind: str, root: Path, paths: frozenset[Path] = frozenset()) -> None:
         super().__init__()

@@ -3,12 +3,16 @@
 Both classes hand what they see to a ``post`` callable (the app wraps it in a
 message); they never touch the UI. `DirectoryWatcher` uses watchdog's native
 observer, or its polling observer for network filesystems. `RunFollower` polls
-one run's `RunReader` about ten times a second: a poll costs a few ``stat``
-calls and reads only the bytes appended since the last one.
+one run's `RunReader` about ten times a second, and at once when a ``stat`` of
+the run's files sees them change; a poll reads only the bytes appended since the
+last one, and reports are spaced so that the dashboard repaints a few times a
+second at most, however often the trainer writes.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,8 +24,10 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-RUN_DATA_FILES = frozenset({"events.jsonl", "scalars.bin", "output.log"})
-"""Files a live run appends to many times a second; `RunFollower` reads those, not the watcher."""
+RUN_DATA_FILES = frozenset({"events.jsonl", "scalars.bin", "output.log", "status.json"})
+"""Files a live run rewrites or appends to many times a second (status.json with every
+heartbeat); `RunFollower` reads those, not the watcher. The browser re-reads live runs'
+states on its own timer, so it misses no state change by ignoring them here."""
 
 PostChange = Callable[[str, Path, frozenset[Path]], None]
 """``post(kind, root, paths)``: called from the watcher's thread."""
@@ -36,15 +42,30 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type == "modified":
+            # A folder is "modified" whenever an entry in it is created, renamed or removed
+            # (a heartbeat's status.json rewrite, ten times a second); those entries report
+            # their own events, so the folder's say nothing more.
+            return
         paths = {Path(str(event.src_path))}
         if getattr(event, "dest_path", ""):
             paths.add(Path(str(event.dest_path)))
         if self.kind == "runs" and not event.is_directory:
-            # Appends to a run's data files are followed by RunFollower; re-listing
-            # every run on each of them would cost far more than it tells.
-            paths = {p for p in paths if p.name not in RUN_DATA_FILES}
+            # Appends to a run's data files (and the heartbeat's atomic rewrites of
+            # status.json, through a hidden temporary file) are followed by RunFollower;
+            # re-listing every run on each of them would cost far more than it tells.
+            paths = {p for p in paths if not _is_run_data(p)}
         if paths:
             self.watcher._changed(self.kind, self.root, frozenset(paths))
+
+
+def _is_run_data(path: Path) -> bool:
+    """Whether ``path`` is one of a run's busy files, or a writer's temporary file for one."""
+    name = path.name
+    if name in RUN_DATA_FILES:
+        return True
+    # write_json_atomic writes ".status.json.<pid>.tmp" and renames it over status.json.
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 class _CreationHandler(FileSystemEventHandler):
@@ -119,14 +140,21 @@ class DirectoryWatcher:
 
 
 class RunFollower(threading.Thread):
-    """Polls one run's reader every ``interval`` seconds and reports when it has news.
+    """Follows one run's reader and reports when it has news, at most every ``min_gap`` s.
 
     ``reader`` is a `dltui.runs.RunReader`; ``post(changes)`` is called with each
-    non-empty result of ``reader.poll()``. ``backlog()`` says how many messages
-    the UI has not handled yet: while it is long the follower waits longer, so a
-    busy UI is never buried (the messages replace each other anyway). Hold
-    ``lock`` while reading from the reader on another thread: ``poll`` appends
-    to the arrays that ``series`` returns.
+    non-empty result of ``reader.poll()``. The reader is polled every
+    ``interval`` seconds (that also notices a writer that died), and sooner when
+    a cheap ``stat`` of the run's files, every ``check_interval`` seconds, sees
+    them change. Reports are at least ``min_gap`` seconds apart: a trainer that
+    flushes ten times a second would otherwise have the dashboard repaint ten
+    times a second, most of its CPU time, for no visible gain; what arrives in
+    between is folded into the next report, so a point written is shown at most
+    about ``min_gap`` after it reached the file. ``backlog()`` says how many
+    messages the UI has not handled yet: while it is long the follower waits
+    longer, so a busy UI is never buried (the messages replace each other
+    anyway). Hold ``lock`` while reading from the reader on another thread:
+    ``poll`` appends to the arrays that ``series`` returns.
     """
 
     def __init__(
@@ -137,6 +165,8 @@ class RunFollower(threading.Thread):
         interval: float = 0.1,
         backlog: Callable[[], int] | None = None,
         max_backlog: int = 20,
+        min_gap: float = 0.15,
+        check_interval: float = 0.02,
     ) -> None:
         super().__init__(name=f"follow {getattr(reader, 'run_dir', '')}", daemon=True)
         self.reader = reader
@@ -144,21 +174,48 @@ class RunFollower(threading.Thread):
         self.interval = interval
         self.backlog = backlog or (lambda: 0)
         self.max_backlog = max_backlog
+        self.min_gap = min_gap
+        self.check_interval = min(check_interval, interval)
         self.lock = threading.Lock()
         self._stopping = threading.Event()
         self.polls = 0
+        self.posts = 0
         self.errors: list[BaseException] = []
+        run_dir = getattr(reader, "run_dir", None)
+        self._watched = (
+            [os.path.join(run_dir, name) for name in RUN_DATA_FILES] if run_dir is not None else []
+        )
+
+    def _files_key(self) -> tuple[tuple[int, int] | None, ...]:
+        """Size and modification time of each of the run's busy files (None: missing)."""
+        key: list[tuple[int, int] | None] = []
+        for path in self._watched:
+            try:
+                info = os.stat(path)
+            except OSError:
+                key.append(None)
+            else:
+                key.append((info.st_size, info.st_mtime_ns))
+        return tuple(key)
 
     def run(self) -> None:
-        """The thread's loop: poll, post, sleep; until `stop` is called."""
-        delay = self.interval
+        """The thread's loop: check, poll, post, sleep; until `stop` is called."""
+        clock = time.monotonic
+        last_poll = last_post = -math.inf
+        files = self._files_key()
         while not self._stopping.is_set():
+            now = clock()
             if self.backlog() > self.max_backlog:
                 # The UI is behind: give it time rather than queue more work.
-                delay = min(delay * 2, 2.0)
-            else:
-                delay = self.interval
-                started = time.monotonic()
+                self._stopping.wait(min(2.0, max(self.interval, 0.2)))
+                continue
+            due = now - last_poll >= self.interval
+            if not due and self._watched:
+                due = self._files_key() != files
+            if due and now - last_post >= self.min_gap:
+                last_poll = now
+                # Taken before reading: a write that lands during the poll is seen next time.
+                files = self._files_key()
                 try:
                     with self.lock:
                         changes = self.reader.poll()
@@ -169,8 +226,12 @@ class RunFollower(threading.Thread):
                     changes = None
                 if changes:
                     self.post(changes)
-                delay = max(0.0, self.interval - (time.monotonic() - started))
-            self._stopping.wait(delay)
+                    self.posts += 1
+                    last_post = clock()
+            next_poll = last_poll + self.interval
+            next_post = last_post + self.min_gap
+            wake = min(next_poll, now + self.check_interval) if self._watched else next_poll
+            self._stopping.wait(max(0.0, max(wake, next_post) - clock()))
 
     def stop(self, timeout: float = 1.0) -> None:
         """Ask the thread to end, and wait up to ``timeout`` seconds for it."""

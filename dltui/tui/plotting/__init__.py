@@ -15,12 +15,16 @@ from dltui.tui.plotting.axis import (
 from dltui.tui.plotting.canvas import BrailleCanvas, LineStyle
 from dltui.tui.plotting.decimate import minmax_decimate
 from dltui.tui.plotting.figure import Frame, Trace, render_frame
-from dltui.tui.plotting.smoothing import ema_debiased
+from dltui.tui.plotting.growing import Followed, GrowingArray
+from dltui.tui.plotting.smoothing import StreamingEma, ema_debiased
 
 __all__ = [
     "BrailleCanvas",
+    "Followed",
     "Frame",
+    "GrowingArray",
     "LineStyle",
+    "StreamingEma",
     "Trace",
     "ema_debiased",
     "format_bytes",

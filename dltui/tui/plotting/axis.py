@@ -113,16 +113,39 @@ def format_ticks(ticks: Sequence[float]) -> list[str]:
     step = min(abs(b - a) for a, b in itertools.pairwise(ticks)) or abs(ticks[0]) or 1.0
     largest = max(abs(t) for t in ticks)
     if largest >= 1e4 or step < 1e-3:
-        # SI or scientific: significant digits matter, not decimals.
+        # SI or scientific: significant digits matter, not decimals. Start from the digits
+        # the step needs and add more until every label is distinct and says its own value
+        # (a narrow range far from zero, e.g. a constant 3e-4 padded by 10 %, needs more
+        # than its magnitudes suggest, or three ticks all read "3e-4").
         digits = max(
             2, min(6, math.floor(math.log10(largest or 1)) - math.floor(math.log10(step)) + 1)
         )
-        return [format_number(t, digits) for t in ticks]
+        labels = [format_number(t, digits) for t in ticks]
+        while digits < 10 and not _labels_exact(labels, ticks, step):
+            digits += 1
+            labels = [format_number(t, digits) for t in ticks]
+        return labels
     # The fewest decimals that still write every tick exactly (0.25 needs 2, 0.5 needs 1).
     decimals = next(
         (d for d in range(10) if all(abs(round(t, d) - t) <= 1e-9 * step for t in ticks)), 10
     )
     return [_trim(f"{t:.{decimals}f}") if decimals else f"{t:.0f}" for t in ticks]
+
+
+def parse_number(text: str) -> float:
+    """The value a :func:`format_number` label stands for (``"3.4k"`` -> 3400.0)."""
+    scale = dict((suffix, value) for value, suffix in _SI).get(text[-1:], None)
+    return float(text[:-1]) * scale if scale is not None else float(text)
+
+
+def _labels_exact(labels: Sequence[str], ticks: Sequence[float], step: float) -> bool:
+    """Whether the labels are all different and each is within 1 % of a step of its tick."""
+    if len(set(labels)) != len(labels):
+        return False
+    return all(
+        abs(parse_number(label) - tick) <= 0.01 * step
+        for label, tick in zip(labels, ticks, strict=True)
+    )
 
 
 def format_bytes(count: float) -> str:

@@ -144,13 +144,14 @@ def render_frame(
         min(plot_rows - 1, round((y_hi - t) * py_scale) // 4): label
         for t, label in zip(y_ticks, y_labels, strict=True)
     }
+    canvas_rows = _canvas_runs(composed.rows, composed.owner, roles)
     for r in range(plot_rows):
         row: list[Run] = []
         if label_width:
             label = tick_rows.get(r)
             row.append((label.rjust(label_width) if label else " " * label_width, "axis"))
             row.append(("┤" if label else "│", "axis"))
-        row.extend(_canvas_runs(composed.rows[r], composed.owner[r], roles))
+        row.extend(canvas_rows[r])
         frame.rows.append(row)
     if x_label_row:
         frame.rows.append(
@@ -211,14 +212,23 @@ def _y_ticks(lo: float, hi: float, rows: int, log_y: bool) -> tuple[list[float],
     return values, format_ticks(values)
 
 
-def _canvas_runs(text: str, owner: npt.NDArray[np.int16], roles: list[str]) -> list[Run]:
-    changes = np.flatnonzero(np.diff(owner)) + 1
-    bounds = [0, *changes.tolist(), len(text)]
-    runs: list[Run] = []
-    for start, end in itertools.pairwise(bounds):
-        who = int(owner[start])
-        runs.append((text[start:end], roles[who] if who >= 0 else "plot"))
-    return runs
+def _canvas_runs(
+    texts: Sequence[str], owner: npt.NDArray[np.int16], roles: list[str]
+) -> list[list[Run]]:
+    """Each canvas row cut into runs of cells drawn by the same layer, with its role."""
+    # Where the owner changes, found for all rows in one pass: a plot is redrawn ten
+    # times a second while a run is followed, and per-row numpy calls add up.
+    changed_rows, changed_cols = np.nonzero(owner[:, 1:] != owner[:, :-1])
+    per_row = np.split(changed_cols + 1, np.searchsorted(changed_rows, np.arange(1, len(texts))))
+    rows: list[list[Run]] = []
+    for text, cuts, owners in zip(texts, per_row, owner.tolist(), strict=True):
+        bounds = [0, *cuts.tolist(), len(text)]
+        runs: list[Run] = []
+        for start, end in itertools.pairwise(bounds):
+            who = owners[start]
+            runs.append((text[start:end], roles[who] if who >= 0 else "plot"))
+        rows.append(runs)
+    return rows
 
 
 def _x_label_row(

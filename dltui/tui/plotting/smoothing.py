@@ -23,6 +23,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from dltui.tui.plotting.growing import GrowingArray
+
 FloatArray = npt.NDArray[np.float64]
 
 # The largest factor by which a block rescales its values; it bounds the relative
@@ -54,6 +56,69 @@ def ema_debiased(values: npt.ArrayLike, weight: float) -> FloatArray:
     out = y.copy()
     out[finite] = smoothed
     return out
+
+
+class StreamingEma:
+    """The debiased EMA of a series that only grows, extended in the cost of what is new.
+
+    A live run appends a few points per poll to series that may hold millions;
+    smoothing the whole series again each time would cost milliseconds per plot
+    per poll. ``extend`` continues the recurrence from the last accumulator
+    instead, and gives the same values as :func:`ema_debiased` of the whole series
+    (up to float rounding).
+    """
+
+    def __init__(self, weight: float) -> None:
+        """An empty average with smoothing ``weight`` in ``[0, 0.999]``."""
+        if not (0.0 <= weight <= MAX_WEIGHT):
+            raise ValueError(f"smoothing weight must be in [0, {MAX_WEIGHT}], got {weight}")
+        self.weight = weight
+        self._smoothed = GrowingArray()
+        self._acc = 0.0
+        self._finite = 0
+        """How many finite values the average has taken in."""
+
+    def __len__(self) -> int:
+        """How many values were given (and smoothed) so far."""
+        return len(self._smoothed)
+
+    @property
+    def values(self) -> FloatArray:
+        """The smoothed series so far (a view: valid until the next `extend`)."""
+        return self._smoothed.values
+
+    def extend(self, values: npt.ArrayLike) -> None:
+        """Smooth ``values``, the points that follow those already given."""
+        y = np.asarray(values, dtype=np.float64).ravel()
+        if y.size == 0:
+            return
+        out = self._smoothed.reserve(y.size)
+        weight = self.weight
+        if weight == 0.0:
+            out[:] = y
+            return
+        finite = np.isfinite(y)
+        all_finite = bool(finite.all())
+        x = y if all_finite else y[finite]
+        if x.size:
+            acc = _ema_accumulator(x, weight)
+            if self._acc:
+                # The earlier values' accumulator carries on, decaying by w per new value.
+                acc += self._acc * weight ** np.arange(1, x.size + 1)
+            self._acc = float(acc[-1])
+            seen = self._finite
+            self._finite += x.size
+            # The bias factor 1 - w**k is 1.0 in float64 once w**k < 1e-17.
+            head = min(x.size, max(0, math.ceil(-17 / math.log10(weight)) + 1 - seen))
+            if head:
+                acc[:head] /= -np.expm1(np.arange(seen + 1, seen + head + 1) * math.log(weight))
+        else:
+            acc = x
+        if all_finite:
+            out[:] = acc
+        else:
+            out[:] = y
+            out[finite] = acc
 
 
 def _ema_accumulator(x: FloatArray, w: float) -> FloatArray:

@@ -16,9 +16,10 @@ from textual.color import Color
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from dltui.tui.commands import BROWSER_COMMANDS, bindings
+from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import (
     CompareRuns,
     DirectoryChanged,
@@ -126,6 +127,13 @@ class BrowserScreen(Screen[None]):
     AUTO_FOCUS = "#table"
     HELP_TITLE = "Experiments and runs"
 
+    class Painted(Message):
+        """The browser is on the terminal for the first time (``time``: when, unix seconds)."""
+
+        def __init__(self, painted_at: float) -> None:
+            super().__init__()
+            self.time = painted_at
+
     class CatalogLoaded(Message):
         """A worker finished reading the folders."""
 
@@ -145,6 +153,8 @@ class BrowserScreen(Screen[None]):
         self._rows: dict[str, RunRow | str] = {}
         """Row key -> the run, or the experiment name."""
         self._summaries: dict[tuple[Path, tuple[float, int]], str] = {}
+        self._stale = False
+        self._bindings_for: tuple[str | None, str | None, bool] | None = None
 
     def compose(self) -> ComposeResult:
         """Title line, filter, the list beside the details, and the footer."""
@@ -154,7 +164,7 @@ class BrowserScreen(Screen[None]):
             yield DataTable(id="table", cursor_type="row", zebra_stripes=False)
             with VerticalScroll(id="details"):
                 yield Static("Reading experiments and runs…", id="details-body")
-        yield Footer()
+        yield KeyFooter()
 
     def _title(self) -> str:
         return (
@@ -171,9 +181,15 @@ class BrowserScreen(Screen[None]):
         table.add_column("Best", key="best")
         table.add_column("Epoch", key="epoch")
         table.add_column("Device", key="device")
-        self.reload()
+        # Reading the folders imports the schema (pydantic) and numpy on a worker; started
+        # after the first paint, it cannot hold the GIL while the screen is being drawn.
+        self.call_after_refresh(self._first_painted)
         self.set_interval(_LIVE_REFRESH_S, self._refresh_live)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._fill_table())
+
+    def _first_painted(self) -> None:
+        self.post_message(self.Painted(time.time()))
+        self.reload()
 
     def on_resize(self) -> None:
         """Stack the details under the list on narrow terminals."""
@@ -191,6 +207,7 @@ class BrowserScreen(Screen[None]):
 
         catalog = load_catalog(self.experiments_dir, self.runs_dir, previous)
         self.post_message(self.CatalogLoaded(catalog))
+        _preload_run_view()
 
     @on(CatalogLoaded)
     def _catalog_loaded(self, message: CatalogLoaded) -> None:
@@ -201,7 +218,18 @@ class BrowserScreen(Screen[None]):
 
     @on(DirectoryChanged)
     def _directory_changed(self, message: DirectoryChanged) -> None:
-        self.reload()
+        if self.app.screen is self:
+            self.reload()
+        else:
+            # Under another screen (a run being watched): catch up when shown again,
+            # rather than re-reading every run while nobody sees the list.
+            self._stale = True
+
+    def on_screen_resume(self) -> None:
+        """Catch up with the folders if they changed while another screen was on top."""
+        if self._stale:
+            self._stale = False
+            self.reload()
 
     def _refresh_live(self) -> None:
         # Progress and heartbeats of live runs, and runs this dashboard launched that have
@@ -374,7 +402,18 @@ class BrowserScreen(Screen[None]):
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_details()
-        self.refresh_bindings()  # stop/resume/run depend on what is selected
+        # Stop/resume/run depend on what is selected. Refreshing the bindings recomposes
+        # the footer, so only when the selection or its run's state really changed (the
+        # table is refilled, and the row highlighted again, on every reload).
+        run = self.selected_run
+        selection = (
+            self.selected_key,
+            run.state if run is not None else None,
+            self.selected_entry() is not None,
+        )
+        if selection != self._bindings_for:
+            self._bindings_for = selection
+            self.refresh_bindings()
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -596,6 +635,18 @@ class BrowserScreen(Screen[None]):
         table = self.query_one(DataTable)
         if key in self._rows:
             table.move_cursor(row=table.get_row_index(key))
+
+
+def _preload_run_view() -> None:
+    """Import the run view's code (panes, plotting, the run reader) on a worker.
+
+    Kept out of start-up so the first screen paints sooner, and done while the
+    user looks at the list, so that opening the first run does not pay for it.
+    Python imports each module once, so this costs nothing after the first call.
+    """
+    import dltui.tui.screens.run
+    import dltui.tui.screens.run_panes
+    import dltui.tui.widgets  # noqa: F401
 
 
 def _experiment_words(name: str, entry: ExperimentEntry | None) -> str:

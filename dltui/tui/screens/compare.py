@@ -13,9 +13,10 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from dltui.tui.commands import COMPARE_COMMANDS, bindings
+from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import RunUpdated
 from dltui.tui.screens.run import SMOOTHING_STEPS, X_AXES
 
@@ -91,7 +92,7 @@ class CompareScreen(Screen[None]):
             diff: DataTable[str] = DataTable(id="compare-diff", cursor_type="row")
             diff.border_title = "Fields that differ"
             yield diff
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Read every run on a worker."""

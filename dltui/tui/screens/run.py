@@ -2,8 +2,9 @@
 
 Large terminals show every pane at once in a grid; below 120x32 (or after
 `z`) one pane fills the screen and the tab bar says which. A plain thread
-(`RunFollower`) polls the run's reader about ten times a second and posts a
-self-replacing `RunUpdated`; each pane then redraws only if its data changed.
+(`RunFollower`) polls the run's reader and posts a self-replacing `RunUpdated`
+(at most about seven a second); each pane then redraws only if its data changed,
+and only the title and the overview's facts show a heartbeat's new step.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 
 from dltui.tui.commands import PANE_TITLES, RUN_COMMANDS, bindings
+from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
 
 if TYPE_CHECKING:
@@ -79,15 +81,21 @@ class RunScreen(Screen[None]):
         self.reader: Any = None
         self.follower: RunFollower | None = None
         self.updates = 0
-        self._last_state: str | None = None
-        self._shown_title = ""
         """How many `RunUpdated` messages were applied (tests and the benchmark read it)."""
+        self._shown_actions = (False, False)
+        self._shown_title = ""
+        self._reading = False
+        self._bodies: list[Widget] | None = None
 
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         """Title line, tab bar, the panes, footer."""
         from dltui.tui.screens.run_panes import make_pane
+
+        # Read the run's history on a worker while the panes are being mounted: the two
+        # overlap (numpy releases the GIL), so a big run opens sooner.
+        self._start_reading()
 
         yield Static(self._title(), id="run-title")
         yield Tabs(
@@ -98,12 +106,12 @@ class RunScreen(Screen[None]):
                 with Vertical(id=f"pane-{pane_id}", classes="pane") as box:
                     box.border_title = title
                     yield make_pane(pane_id)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        """Read the run (on a worker) and lay out for the terminal's size."""
+        """Read the run (on a worker, if compose has not started that) and lay out."""
         self._apply_layout()
-        self._open_reader()
+        self._start_reading()
 
     def on_unmount(self) -> None:
         """Stop following the run."""
@@ -168,6 +176,11 @@ class RunScreen(Screen[None]):
 
     # -- reading and following ------------------------------------------------------------
 
+    def _start_reading(self) -> None:
+        if not self._reading:
+            self._reading = True
+            self._open_reader()
+
     @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
     def _open_reader(self) -> None:
         from dltui.runs import RunReader
@@ -215,8 +228,11 @@ class RunScreen(Screen[None]):
         lock = self.follower.lock if self.follower is not None else None
         if lock is not None:
             lock.acquire()
+        if self._bodies is None:
+            # The panes are composed once and never replaced: look them up once.
+            self._bodies = list(self.query(".pane-body"))
         try:
-            for pane in self.query(".pane-body"):
+            for pane in self._bodies:
                 update = getattr(pane, "update_from", None)
                 if update is not None:
                     update(reader, changes)
@@ -224,18 +240,19 @@ class RunScreen(Screen[None]):
             if lock is not None:
                 lock.release()
         self._update_title()
-        state = reader.status.state
-        if state != self._last_state:
-            # Stop/resume availability changes with the state; re-rendering the footer on
-            # every update would re-lay out the screen ten times a second.
-            self._last_state = state
+        actions = (bool(self.check_action("stop", ())), bool(self.check_action("resume", ())))
+        if actions != self._shown_actions:
+            # Only when stop/resume availability changed: the footer recomposes (and the
+            # screen is laid out again) on every refresh of the bindings.
+            self._shown_actions = actions
             self.refresh_bindings()
 
     def _update_title(self) -> None:
         title = self._title()
         if title != self._shown_title:
             self._shown_title = title
-            self.query_one("#run-title", Static).update(title)
+            # One line, always: repaint it without laying the screen out again.
+            self.query_one("#run-title", Static).update(title, layout=False)
 
     def _replot(self) -> None:
         """Push the plot settings down to the curve plots."""

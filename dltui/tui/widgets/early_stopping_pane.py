@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.text import Text
-from textual.widget import Widget
 
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.widgets.changes import ChangesLike, affects, meta_value
+from dltui.tui.widgets.text_pane import TextPane
 
 NOT_CONFIGURED = "early stopping not configured"
 
@@ -24,7 +24,7 @@ def gauge(filled: int, total: int, width: int) -> str:
     return "█" * solid + "░" * (width - solid)
 
 
-class EarlyStoppingPane(Widget):
+class EarlyStoppingPane(TextPane):
     """The latest ``early_stopping`` event: monitor, current and best value, wait vs patience.
 
     Feed it with :meth:`show` (plain data) or :meth:`update_from` (a run reader).
@@ -72,10 +72,15 @@ class EarlyStoppingPane(Widget):
         self, state: Mapping[str, Any] | None, config: Mapping[str, Any] | None = None
     ) -> None:
         """Show an ``early_stopping`` event; ``config`` (the ``[early_stopping]`` table) tells
-        a run that has not reported yet from one that has early stopping off."""
+        a run that has not reported yet from one that has early stopping off.
+
+        Showing what is already shown does nothing (no repaint).
+        """
+        if state == self._state and config == self._config and self._data_version:
+            return
         self._state = state
         self._config = config
-        self.refresh(layout=True)
+        self.content_changed()
 
     def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
         """Reload from a :class:`dltui.runs.RunReader` when a new event or meta arrived."""
@@ -84,7 +89,7 @@ class EarlyStoppingPane(Widget):
         config = meta_value(reader.meta, "config", "early_stopping")
         self.show(reader.latest("early_stopping"), config if isinstance(config, dict) else None)
 
-    def render(self) -> Text:
+    def build_text(self, width: int) -> Text:
         """The pane's lines."""
         return self.describe()
 

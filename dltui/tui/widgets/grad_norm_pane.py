@@ -17,11 +17,11 @@ import numpy.typing as npt
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
-from textual.widget import Widget
 
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.sparkline import sparkline
 from dltui.tui.widgets.changes import ChangesLike, affects
+from dltui.tui.widgets.text_pane import TextPane
 
 PREFIX = "grad_norm/"
 TOTAL_TAG = "grad_norm/total"
@@ -90,7 +90,7 @@ def heat_levels(values: npt.ArrayLike, columns: int) -> npt.NDArray[np.float64]:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-class GradNormPane(Widget):
+class GradNormPane(TextPane):
     """Per-layer gradient norms over time, the latest value per layer, the total as a sparkline."""
 
     DEFAULT_CSS = """
@@ -123,6 +123,7 @@ class GradNormPane(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._layers: tuple[LayerNorms, ...] = ()
         self._total: npt.NDArray[np.float64] | None = None
+        self._fingerprint: tuple[Any, ...] | None = None
 
     @property
     def layer_norms(self) -> tuple[LayerNorms, ...]:
@@ -130,10 +131,22 @@ class GradNormPane(Widget):
         return self._layers
 
     def show(self, layers: Sequence[LayerNorms], total: npt.ArrayLike | None = None) -> None:
-        """Show these layers' norms (and the total norm, if recorded)."""
-        self._layers = tuple(layers)
-        self._total = None if total is None else np.asarray(total, dtype=np.float64)
-        self.refresh(layout=True)
+        """Show these layers' norms (and the total norm, if recorded).
+
+        Showing what is already shown does nothing (no repaint).
+        """
+        layers = tuple(layers)
+        total = None if total is None else np.asarray(total, dtype=np.float64)
+        fingerprint = (
+            tuple((layer.label, *_fingerprint(layer.values)) for layer in layers),
+            None if total is None else _fingerprint(total),
+        )
+        if fingerprint == self._fingerprint:
+            return
+        self._fingerprint = fingerprint
+        self._layers = layers
+        self._total = total
+        self.content_changed()
 
     def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
         """Reload from a :class:`dltui.runs.RunReader` when any ``grad_norm/`` tag grew."""
@@ -147,9 +160,9 @@ class GradNormPane(Widget):
         total = reader.series(TOTAL_TAG).value if TOTAL_TAG in reader.tags() else None
         self.show(layers, total)
 
-    def render(self) -> Text:
+    def build_text(self, width: int) -> Text:
         """The heat strip, one row per layer, then the total norm."""
-        return self.describe(self.content_size.width or 60)
+        return self.describe(width)
 
     def describe(self, width: int) -> Text:
         """The pane's content for ``width`` cells."""
@@ -230,6 +243,16 @@ def _heat_cell(
         return "█", bad
     index = 0 if hi <= lo else round((level - lo) / (hi - lo) * (len(styles) - 1))
     return SHADES[index + 1], styles[index]
+
+
+def _fingerprint(values: npt.ArrayLike) -> tuple[Any, ...]:
+    """Identifies an append-only series cheaply: its length and its last value's bits.
+
+    Readers hand out a fresh view of the same growing buffer on every poll, so
+    identity says nothing; comparing whole arrays would cost a pass over each.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    return (array.size, array[-1].tobytes() if array.size else b"")
 
 
 def _latest(values: npt.NDArray[np.float64]) -> float | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -21,13 +21,15 @@ import numpy.typing as npt
 from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
 from dltui.tui.plotting.canvas import LineStyle
 from dltui.tui.plotting.figure import Frame, Trace, render_frame
-from dltui.tui.plotting.smoothing import MAX_WEIGHT, ema_debiased
+from dltui.tui.plotting.growing import Followed, GrowingArray
+from dltui.tui.plotting.smoothing import MAX_WEIGHT, StreamingEma
 from dltui.tui.widgets.changes import ChangesLike, SeriesLike, affects
 
 XAxis = Literal["step", "epoch", "time"]
@@ -173,8 +175,11 @@ class LinePlot(Widget):
         self._version = 0
         self._frame_key: tuple[Any, ...] | None = None
         self._strips: list[Strip] = []
-        self._smoothed: dict[str, tuple[tuple[Any, ...], npt.NDArray[np.float64]]] = {}
-        self._xs: dict[str, tuple[tuple[Any, ...], tuple[npt.NDArray[np.float64], bool]]] = {}
+        self._blank = Strip.blank(0)
+        self._styles_key: tuple[Any, ...] | None = None
+        self._styles: dict[str, Style] = {}
+        self._smoothed: dict[str, _SmoothedCache] = {}
+        self._xs: dict[str, _XCache] = {}
         self.set_reactive(LinePlot.title, title)
         self.set_reactive(LinePlot.smoothing, _clamp_smoothing(smoothing))
         if empty_message is None and tags:
@@ -270,9 +275,22 @@ class LinePlot(Widget):
             empty_message=message,
         )
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Rebuild the cached frame if anything it depends on changed, then render ``crop``."""
+        # Checked once per render rather than per line: ``rich_style`` walks the styles of
+        # every ancestor, and a plot has dozens of lines repainted ten times a second.
+        self._validate_frame()
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        """One row of the cached frame, rebuilt first if anything it depends on changed."""
+        """One row of the cached frame (built first if it was invalidated)."""
+        if self._frame_key is None:
+            self._validate_frame()
+        return self._strips[y] if 0 <= y < len(self._strips) else self._blank
+
+    def _validate_frame(self) -> None:
         width, height = self.size
+        rich_style = self.rich_style
         key = (
             self._version,
             width,
@@ -284,14 +302,12 @@ class LinePlot(Widget):
             self.empty_message,
             self.app.theme,
             self.app.no_color,
-            self.rich_style,
+            rich_style,
         )
         if key != self._frame_key:
             self._strips = self._to_strips(self.build_frame(width, height), width)
             self._frame_key = key
-        return (
-            self._strips[y] if 0 <= y < len(self._strips) else Strip.blank(width, self.rich_style)
-        )
+            self._blank = Strip.blank(width, rich_style)
 
     def _to_strips(self, frame: Frame, width: int) -> list[Strip]:
         styles = self._role_styles()
@@ -304,6 +320,18 @@ class LinePlot(Widget):
 
     def _role_styles(self) -> dict[str, Style]:
         base = self.rich_style
+        key = (
+            self.app.theme,
+            self.app.no_color,
+            base,
+            tuple((s.color, s.color_key) for s in self._series),
+        )
+        if key != self._styles_key:
+            self._styles = self._build_role_styles(base)
+            self._styles_key = key
+        return self._styles
+
+    def _build_role_styles(self, base: Style) -> dict[str, Style]:
         variables = self.app.theme_variables
         background = self.background_colors[1]
         colors = assign_colors(s.color_key for s in self._series)
@@ -333,50 +361,70 @@ class LinePlot(Widget):
         return min(finite) if finite else 0.0
 
     def _smooth(self, s: PlotSeries) -> npt.NDArray[np.float64]:
+        """The smoothed values: smoothed once per series, then only the points appended."""
+        # A million points take tens of milliseconds to smooth; a live run appends a few
+        # per poll, so the average is carried on from where it stopped.
         key = _cache_key(s)
-        fingerprint = (self.smoothing, *_fingerprint(s.y))
         cached = self._smoothed.get(key)
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]
-        smoothed = ema_debiased(s.y, self.smoothing)
-        self._smoothed[key] = (fingerprint, smoothed)
-        return smoothed
+        if (
+            cached is None
+            or cached.ema.weight != self.smoothing
+            or not cached.followed.continued_by(s.y)
+        ):
+            cached = self._smoothed[key] = _SmoothedCache(StreamingEma(self.smoothing))
+        if len(s.y) > cached.followed.count:
+            cached.ema.extend(s.y[cached.followed.count :])
+            cached.followed.take(s.y)
+        return cached.ema.values
 
     def _x(
         self, s: PlotSeries, axis: XAxis, origin: float
     ) -> tuple[npt.NDArray[np.float64], bool] | None:
-        """x as float64 and whether it is sorted, worked out once per data change."""
+        """x as float64 and whether it is sorted, converted once and then only as it grows."""
         # A million int64 steps to float64, and the sortedness scan, cost milliseconds
-        # each: too much to repeat on every resize or toggle.
-        key = f"{_cache_key(s)}\0{axis}"
-        fingerprint = (origin, *_fingerprint(s.y))
-        cached = self._xs.get(key)
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]
-        x = s.x(axis, origin)
-        if x is None:
+        # each: too much to repeat on every poll, resize or toggle.
+        raw = {"step": s.step, "epoch": s.epoch, "time": s.time}[axis]
+        if raw is None:
             return None
-        prepared = (x, bool(x.size == 0 or np.all(x[1:] >= x[:-1])))
-        self._xs[key] = (fingerprint, prepared)
-        return prepared
+        shift = (origin if s.time_origin is None else s.time_origin) if axis == "time" else 0.0
+        key = f"{_cache_key(s)}\0{axis}"
+        cached = self._xs.get(key)
+        if cached is None or cached.shift != shift or not cached.followed.continued_by(s.y):
+            cached = self._xs[key] = _XCache(shift)
+        done = cached.followed.count
+        if len(raw) > done:
+            new = np.asarray(raw[done:], dtype=np.float64)
+            if shift:
+                new = new - shift
+            previous = cached.x.values
+            if cached.sorted and new.size:
+                joined = previous.size == 0 or bool(new[0] >= previous[-1])
+                cached.sorted = joined and bool(np.all(new[1:] >= new[:-1]))
+            cached.x.extend(new)
+            cached.followed.take(s.y)
+        return cached.x.values, cached.sorted
+
+
+@dataclass
+class _SmoothedCache:
+    """One series' smoothed values, and how much of the series they cover."""
+
+    ema: StreamingEma
+    followed: Followed = field(default_factory=Followed)
+
+
+@dataclass
+class _XCache:
+    """One series' x on one axis as float64 (time less ``shift``), and whether it is sorted."""
+
+    shift: float
+    x: GrowingArray = field(default_factory=GrowingArray)
+    sorted: bool = True
+    followed: Followed = field(default_factory=Followed)
 
 
 def _cache_key(s: PlotSeries) -> str:
     return f"{s.color_key}\0{s.label}"
-
-
-def _fingerprint(y: npt.NDArray[Any]) -> tuple[Any, ...]:
-    """Identifies an append-only series cheaply: readers hand out a fresh view of the
-    same growing buffer on every poll, so identity says nothing."""
-    n = len(y)
-    if not n:
-        return (0,)
-    return (n, _bits(y[0]), _bits(y[n // 2]), _bits(y[-1]))
-
-
-def _bits(value: Any) -> bytes:
-    # NaN != NaN, so compare the bytes of the float, not its value.
-    return np.float64(value).tobytes()
 
 
 def _clamp_smoothing(value: float) -> float:

@@ -141,6 +141,7 @@ class OverviewPane(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._summary = RunSummary()
         self._model: Mapping[str, Any] | None = None
+        self._facts: Text | None = None
 
     @property
     def summary(self) -> RunSummary:
@@ -163,13 +164,20 @@ class OverviewPane(Widget):
         self._paint_model()
 
     def show_summary(self, summary: RunSummary) -> None:
-        """Show these facts."""
+        """Show these facts (showing the same facts again does nothing)."""
+        if summary == self._summary and self._facts is not None:
+            return
         self._summary = summary
         if self.is_mounted:
             self._paint_summary()
 
     def show_model(self, model: Mapping[str, Any] | None) -> None:
-        """Show a ``model`` event (rows, totals, input shape); None clears the table."""
+        """Show a ``model`` event (rows, totals, input shape); None clears the table.
+
+        Showing the same event again does nothing (refilling the table re-lays it out).
+        """
+        if model == self._model:
+            return
         self._model = model
         if self.is_mounted:
             self._paint_model()
@@ -235,7 +243,22 @@ class OverviewPane(Widget):
         return Style(bold=True, color=color.rich_color)
 
     def _paint_summary(self) -> None:
-        self.query_one("#overview-facts", Static).update(self.facts_text())
+        text = self.facts_text()
+        previous = self._facts
+        if text == previous:
+            return
+        self._facts = text
+        facts = self.query_one("#overview-facts", Static)
+        # A heartbeat changes the step every tenth of a second: repaint the facts alone,
+        # and lay the screen out again only when they take a different number of lines.
+        width = facts.content_size.width
+        console = self.app.console
+        same_height = (
+            width > 0
+            and previous is not None
+            and len(previous.wrap(console, width)) == len(text.wrap(console, width))
+        )
+        facts.update(text, layout=not same_height)
 
     def _paint_model(self) -> None:
         table: DataTable[str] = self.query_one("#overview-layers", DataTable)

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from rich.text import Text
-from textual.widget import Widget
 
 from dltui.tui.plotting.axis import format_bytes, format_duration
 from dltui.tui.plotting.sparkline import sparkline
 from dltui.tui.widgets.changes import ChangesLike, affects
+from dltui.tui.widgets.text_pane import TextPane
 
 PREFIX = "system/"
 _GPU_TAG = re.compile(r"^system/gpu(\d+)/(util|mem_used|temp|power)$")
@@ -25,7 +25,7 @@ _GPU_METRICS: tuple[tuple[str, str, Callable[[float], str], tuple[float, float] 
 )
 
 
-class SystemPane(Widget):
+class SystemPane(TextPane):
     """Host and GPU load over the run, from the ``system/...`` tags.
 
     Data is a mapping ``tag -> (time, value)`` arrays; :meth:`update_from` reads it
@@ -52,14 +52,26 @@ class SystemPane(Widget):
         """An empty pane."""
         super().__init__(name=name, id=id, classes=classes)
         self._data: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+        self._fingerprint: tuple[Any, ...] | None = None
 
     def show(self, data: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike]]) -> None:
-        """Show ``tag -> (unix times, values)`` for ``system/...`` tags."""
-        self._data = {
+        """Show ``tag -> (unix times, values)`` for ``system/...`` tags.
+
+        Showing what is already shown does nothing (no repaint).
+        """
+        converted = {
             tag: (np.asarray(t, dtype=np.float64), np.asarray(v, dtype=np.float64))
             for tag, (t, v) in data.items()
         }
-        self.refresh(layout=True)
+        # Append-only series: length, last time and last value identify what is shown.
+        fingerprint = tuple(
+            (tag, t.size, t[-1:].tobytes(), v[-1:].tobytes()) for tag, (t, v) in converted.items()
+        )
+        if fingerprint == self._fingerprint:
+            return
+        self._fingerprint = fingerprint
+        self._data = converted
+        self.content_changed()
 
     def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
         """Reload from a :class:`dltui.runs.RunReader` when a ``system/`` tag grew."""
@@ -72,9 +84,9 @@ class SystemPane(Widget):
                 data[tag] = (series.time, series.value)
         self.show(data)
 
-    def render(self) -> Text:
+    def build_text(self, width: int) -> Text:
         """One line per measure: label, sparkline, latest value."""
-        return self.describe(self.content_size.width or 60)
+        return self.describe(width)
 
     def describe(self, width: int) -> Text:
         """The pane's content for ``width`` cells."""
