@@ -282,7 +282,7 @@ async def test_overview_shows_status_progress_and_layers() -> None:
 async def test_overview_from_a_real_run(tmp_path: Path) -> None:
     writer = RunWriter.create(tmp_path, "exp", device="cpu", config={"training": {"epochs": 4}})
     writer.status("running")
-    writer.event("epoch", epoch=1, step=10, metrics={}, epoch_time=2.0)
+    writer.event("epoch", epoch=1, step=10, time_s=2.0)
     writer.scalar("val/loss", 0.5, 10, 1.0)
     writer.scalar("lr", 0.01, 10, 1.0)
     writer.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,27 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def link_checkpoint(source: Path, path: Path) -> None:
+    """Make ``path`` hold the checkpoint at ``source`` atomically: a hard link, or a copy
+    where the filesystem has no hard links.
+
+    Safe because `save_checkpoint` replaces files and never writes into one:
+    once linked, ``path`` keeps these bytes whatever later happens to ``source``.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if tmp.exists():
+            tmp.unlink()
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -44,6 +44,27 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", action="store_true", help="no progress output (the run is still recorded)"
     )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help=(
+            "CPU threads for torch's operators (default: torch's, one per core). "
+            "On a busy or small machine, --threads 1 is often much faster for small "
+            "models: idle-spinning operator threads fight other processes for the cores"
+        ),
+    )
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -30,7 +30,13 @@ from dltui.spec import Experiment
 from dltui.spec.early_stopping import auto_mode
 from dltui.spec.model import GanModel
 from dltui.train.batches import BatchSource, fits_on_device, split_bytes
-from dltui.train.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from dltui.train.checkpoint import (
+    capture_rng,
+    link_checkpoint,
+    load_checkpoint,
+    restore_rng,
+    save_checkpoint,
+)
 from dltui.train.distributed import DistInfo, all_sum, any_true
 from dltui.train.early_stopping import EarlyStopping
 from dltui.train.losses import build_loss, check_loss_fits
@@ -40,6 +46,12 @@ from dltui.train.progress import Progress
 from dltui.train.sampling import decode, sample_points, sample_text
 from dltui.train.signals import StopSignal
 from dltui.train.transfer import load_matching, resolve_init_from
+
+# With short epochs, last.pt is rewritten at most every CHECKPOINT_INTERVAL
+# seconds, and at most once per CHECKPOINT_COST_RATIO times the write's own
+# duration (a write costs < 1/30 of the time); long epochs write every epoch.
+CHECKPOINT_INTERVAL = 10.0
+CHECKPOINT_COST_RATIO = 30.0
 
 
 class ConfigError(ValueError):
@@ -63,9 +75,27 @@ class LayerGroups:
     labels: list[str]
     params: list[list[nn.Parameter]]
     flat: list[nn.Parameter] = field(default_factory=list)
+    # Layer index of each parameter of ``flat``, and the device copies of such
+    # index lists, keyed by which parameters had a gradient (see `grad_norms`).
+    owner: list[int] = field(default_factory=list)
+    _segments: dict[tuple[bool, ...], torch.Tensor] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.flat = [p for group in self.params for p in group]
+        self.owner = [i for i, group in enumerate(self.params) for _ in group]
+
+    def segments(self, present: tuple[bool, ...], device: torch.device) -> torch.Tensor:
+        """Layer index of each parameter that has a gradient, as a device tensor.
+
+        Cached per pattern of ``present``: after the first log step the
+        pattern repeats, so no host-to-device copy happens in the hot loop.
+        """
+        index = self._segments.get(present)
+        if index is None:
+            owners = [o for o, has in zip(self.owner, present, strict=True) if has]
+            index = torch.tensor(owners, dtype=torch.long, device=device)
+            self._segments[present] = index
+        return index
 
 
 # ----------------------------------------------------------------------------- set-up helpers
@@ -133,17 +163,22 @@ def layer_groups(stack: Any, prefix: str = "") -> LayerGroups:
 
 
 def grad_norms(groups: LayerGroups, device: torch.device) -> torch.Tensor:
-    """Per-layer gradient norms then the total, as one device tensor (no host sync)."""
-    per_layer = []
-    for params in groups.params:
-        grads = [p.grad for p in params if p.grad is not None]
-        if grads:
-            norms = torch._foreach_norm(grads)
-            per_layer.append(torch.linalg.vector_norm(torch.stack(norms)))
-        else:
-            per_layer.append(torch.zeros((), device=device))
-    layers = torch.stack(per_layer).float()
-    return torch.cat([layers, torch.linalg.vector_norm(layers).reshape(1)])
+    """Per-layer gradient norms then the total, as one device tensor (no host sync).
+
+    One ``_foreach_norm`` over every gradient (a few kernels, not a few per
+    layer), then the squared norms are summed per layer with one ``index_add``.
+    A layer without gradients (unused this step) gets 0.
+    """
+    present = tuple(p.grad is not None for p in groups.flat)
+    grads = [p.grad for p in groups.flat if p.grad is not None]
+    count = len(groups.params)
+    # Squared norms: per layer in [:count], their total in [count].
+    squares = torch.zeros(count + 1, dtype=torch.float32, device=device)
+    if grads:
+        norms = torch.stack(torch._foreach_norm(grads)).float()
+        squares[:count].index_add_(0, groups.segments(present, device), norms.square())
+        squares[count] = squares[:count].sum()
+    return squares.sqrt_()
 
 
 def weight_l1(groups: LayerGroups) -> torch.Tensor:
@@ -194,6 +229,9 @@ class Trainer:
         self.perm_state: torch.Tensor | None = None
         self.early_stopping: EarlyStopping | None = None
         self.agreed_stop = False
+        self._last_write: float | None = None  # perf_counter() when last.pt was written
+        self._write_cost = 0.0  # seconds the latest checkpoint write took
+        self._last_stale = False  # whether epochs ended since last.pt was written
 
     # ------------------------------------------------------------------ recording
 
@@ -515,9 +553,61 @@ class Trainer:
         """Write ``checkpoints/<name>.pt`` (rank 0, when checkpoints are on)."""
         if self.writer is None or not self.train_spec.checkpoint:
             return
-        save_checkpoint(
-            self.writer.checkpoints_dir / f"{name}.pt", self.checkpoint_state(mid_epoch=mid_epoch)
+        began = time.perf_counter()
+        path = self.writer.checkpoints_dir / f"{name}.pt"
+        save_checkpoint(path, self.checkpoint_state(mid_epoch=mid_epoch))
+        self._write_cost = time.perf_counter() - began
+        self.event("checkpoint", which=name, epoch=self.epoch, step=self.step, path=str(path))
+        if name == "last":
+            self._last_write, self._last_stale = time.perf_counter(), False
+
+    def last_due(self) -> bool:
+        """Whether an epoch's end should rewrite last.pt now.
+
+        Every epoch, unless epochs are short: then at most every
+        `CHECKPOINT_INTERVAL` seconds, and never more often than keeps writes
+        under ``1 / CHECKPOINT_COST_RATIO`` of the time. A crash then loses at
+        most that interval; the end of training, a stop and every new best
+        write last.pt regardless.
+        """
+        if self._last_write is None:
+            return True
+        interval = max(CHECKPOINT_INTERVAL, CHECKPOINT_COST_RATIO * self._write_cost)
+        return time.perf_counter() - self._last_write >= interval
+
+    def end_of_epoch_checkpoints(self, improved: bool) -> None:
+        """best.pt when the epoch improved (last.pt then is the same file), else last.pt
+        when due (see `last_due`)."""
+        if improved:
+            # best first: a kill in between leaves last.pt at an earlier epoch,
+            # which resume redoes, never a last.pt naming a best.pt not written.
+            self.save("best")
+            self.copy_checkpoint("best", "last")
+        elif self.last_due():
+            self.save("last")
+        else:
+            self._last_stale = True
+
+    def copy_checkpoint(self, source: str, name: str) -> None:
+        """Make ``checkpoints/<name>.pt`` the same checkpoint as ``<source>.pt``, without
+        serialising the state again (a hard link where the filesystem has them).
+
+        Checkpoints are only ever replaced, never rewritten in place, so the
+        link keeps the bytes of this moment when ``source`` is next replaced.
+        """
+        if self.writer is None or not self.train_spec.checkpoint:
+            return
+        folder = self.writer.checkpoints_dir
+        link_checkpoint(folder / f"{source}.pt", folder / f"{name}.pt")
+        self.event(
+            "checkpoint",
+            which=name,
+            epoch=self.epoch,
+            step=self.step,
+            path=str(folder / f"{name}.pt"),
         )
+        if name == "last":
+            self._last_write, self._last_stale = time.perf_counter(), False
 
     def _resume(self, path: Path) -> None:
         state = load_checkpoint(path, map_location=self.device)
@@ -553,9 +643,13 @@ class Trainer:
         """Train every epoch, then test the best weights. Returns how the run ended."""
         spec = self.train_spec
         outcome = Outcome("finished")
+        # epoch_time is the period between one epoch's results and the next's
+        # (the first: since training started), so it also counts the previous
+        # epoch's checkpoint writes and samples: what a person waits per epoch,
+        # and what the dashboard's ETA multiplies.
+        started = time.perf_counter()
         while self.epoch < self.epochs:
             epoch = self.epoch
-            started = time.perf_counter()
             if self.progress is not None:
                 self.progress.start_epoch(epoch + 1, self.steps_per_epoch)
             if self.exp.is_gan:
@@ -570,7 +664,8 @@ class Trainer:
                 return Outcome("stopped", self.stop.reason)
             if not self.exp.is_gan:
                 values.update(self.evaluate("val"))
-            elapsed = time.perf_counter() - started
+            now = time.perf_counter()
+            elapsed, started = now - started, now
             lr = next(iter(self.schedules.values())).current
             # Step-logged tags (train/loss, train/g_loss ...) get an _epoch twin per epoch.
             stepped = {"train/loss", "train/d_loss", "train/g_loss", "train/d_real", "train/d_fake"}
@@ -591,15 +686,15 @@ class Trainer:
             improved, decision = self._check_best(epoch + 1, values)
             self.epoch += 1
             self.step_in_epoch = 0
-            if improved:
-                self.save("best")
-            self.save("last")
+            self.end_of_epoch_checkpoints(improved)
             if decision is not None and decision.stop:
                 outcome = Outcome(
                     "finished", f"early stopping: {decision.reason}", early_stopped=True
                 )
                 self.say(f"early stopping after epoch {epoch + 1}: {decision.reason}")
                 break
+        if self._last_stale:
+            self.save("last")
         self._finish()
         return outcome
 

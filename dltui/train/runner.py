@@ -7,6 +7,7 @@ by early stopping, 130 interrupted (signal or stop request).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -77,6 +78,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     if resume_dir is not None and not (resume_dir / "checkpoints" / "last.pt").is_file():
         _error(f"--resume: {resume_dir} has no checkpoints/last.pt to continue from")
         return EXIT_INVALID
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        # Before any operator runs: OpenMP sizes its pool on first use.
+        torch.set_num_threads(threads)
     try:
         info = distributed.from_environment()
         device = _ddp_device(_device_name(args, experiment), info)
@@ -127,6 +132,9 @@ def _run(
         progress = Progress(epochs=epochs, quiet=args.quiet, log_path=writer.output_path)
         where = f" on {info.world_size} processes" if info.enabled else ""
         progress.message(f"run {writer.run_dir} ({experiment.display_name}, {device}{where})")
+        hint = busy_cpu_hint(device, getattr(args, "threads", None))
+        if hint is not None:
+            progress.message(hint)
     run_dir = Path(distributed.broadcast_text(str(writer.run_dir) if writer else "", info))
     stop = StopSignal()
     stop.install()
@@ -181,6 +189,24 @@ def _run(
         if sampler is not None:
             sampler.stop()
     return _end(writer, progress, outcome, trainer)
+
+
+def busy_cpu_hint(device: torch.device, threads: int | None) -> str | None:
+    """A note when a CPU run starts with several operator threads on a machine already
+    busier than its cores (None otherwise): the threads then oversubscribe the cores."""
+    if device.type != "cpu" or threads is not None:
+        return None
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return None
+    cores = os.cpu_count() or 1
+    if torch.get_num_threads() <= 1 or load < cores:
+        return None
+    return (
+        f"note: this machine is busy (load {load:.1f} on {cores} cores); if training is slow, "
+        "try --threads 1 (torch's operator threads spin waiting for each other)"
+    )
 
 
 def _backend() -> str:

@@ -682,7 +682,7 @@ def _best_of(runs: list[RunRow], entry: ExperimentEntry | None) -> float | None:
 
 def _format_progress(run: RunRow) -> str:
     if run.epoch is not None:
-        return f"{run.epoch:g}"
+        return f"{run.epoch:.1f}"
     if run.step is not None:
         return f"s{run.step}"
     return "-"

@@ -165,7 +165,7 @@ class RunScreen(Screen[None]):
             status = reader.status
             parts.append(f"[${STATE_COLOURS.get(status.state, 'foreground')}]{status.state}[/]")
             if status.epoch is not None:
-                parts.append(f"epoch {status.epoch:g}")
+                parts.append(f"epoch {status.epoch:.1f}")
             if status.step is not None:
                 parts.append(f"step {status.step}")
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"

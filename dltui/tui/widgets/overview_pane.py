@@ -78,7 +78,9 @@ def summarize(reader: Any) -> RunSummary:
     if epoch is None:
         epoch = status.epoch
     step = status.step if status.step is not None else _int(epoch_event.get("step"))
-    times = [_num(e.get("epoch_time")) for e in reader.events_of("epoch")]
+    # The trainer's epoch events carry the epoch's wall time as `time_s`; the
+    # `epoch_time` series is the same number for writers that only log scalars.
+    times = [_num(e.get("time_s")) for e in reader.events_of("epoch")]
     epoch_times = [t for t in times if t is not None and t > 0]
     if not epoch_times:
         epoch_times = _finite_list(reader.series("epoch_time").value)
