@@ -1,0 +1,23 @@
+"""The README's promises hold: its experiment snippet is valid, its test command is marked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dltui.spec import parse_experiment
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_experiment_snippets_are_valid() -> None:
+    snippets = re.findall(r"```toml\n(.*?)```", README, flags=re.S)
+    assert snippets
+    for snippet in snippets:
+        parse_experiment(snippet, file="README.md")
+
+
+def test_readme_marks_the_test_command_ci_runs() -> None:
+    after = README.split("<!-- test-command -->", 1)[1]
+    command = next(line for line in after.splitlines() if line and not line.startswith("```"))
+    assert "pytest" in command and "torch==2.13.0" in command
