@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gen_layers import cell, field_text
+from gen_layers import cell, field_text, write_or_check
 
 from dltui.spec import data as data_spec
 from dltui.spec.early_stopping import EarlyStoppingSpec
@@ -119,16 +119,7 @@ def render() -> str:
 
 def main(argv: list[str]) -> int:
     """Write the page, or with ``--check`` report whether it is up to date."""
-    text = render()
-    if "--check" in argv:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is stale: run python docs/gen_experiment.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
-    return 0
+    return write_or_check(render(), OUTPUT, "gen_experiment.py", argv)
 
 
 if __name__ == "__main__":

@@ -148,18 +148,22 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> int:
-    """Write the file, or with ``--check`` report whether it is up to date."""
-    text = render()
+def write_or_check(text: str, output: Path, script: str, argv: list[str]) -> int:
+    """Write ``text`` to ``output``, or with ``--check`` exit 1 if the file differs."""
     if "--check" in argv:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
         if current != text:
-            print(f"{OUTPUT} is stale: run python docs/gen_layers.py", file=sys.stderr)
+            print(f"{output} is stale: run python docs/{script}", file=sys.stderr)
             return 1
         return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """Write the file, or with ``--check`` report whether it is up to date."""
+    return write_or_check(render(), OUTPUT, "gen_layers.py", argv)
 
 
 if __name__ == "__main__":

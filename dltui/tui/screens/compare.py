@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 from dltui.tui.commands import COMPARE_COMMANDS, bindings
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import RunUpdated
-from dltui.tui.screens.run import SMOOTHING_STEPS, X_AXES
+from dltui.tui.screens.curve_controls import CurveControls
 
 if TYPE_CHECKING:
     from dltui.tui.watch import RunFollower
@@ -45,7 +45,7 @@ def run_label(run_dir: Path, all_dirs: list[Path]) -> str:
     return f"{run_dir.parent.name}/{run_dir.name}"
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(CurveControls, Screen[None]):
     """Several runs' curves of one metric, overlaid with stable colours and a legend."""
 
     CSS_PATH = "compare.tcss"
@@ -247,28 +247,6 @@ class CompareScreen(Screen[None]):
     def action_smoothing(self) -> None:
         """Toggle smoothing."""
         self.smoothing_on = not self.smoothing_on
-
-    def _step_smoothing(self, direction: int) -> None:
-        steps = SMOOTHING_STEPS
-        index = min(range(len(steps)), key=lambda i: abs(steps[i] - self.smoothing))
-        self.smoothing = steps[max(0, min(len(steps) - 1, index + direction))]
-        self.smoothing_on = self.smoothing > 0
-
-    def action_smooth_less(self) -> None:
-        """Less smoothing."""
-        self._step_smoothing(-1)
-
-    def action_smooth_more(self) -> None:
-        """More smoothing."""
-        self._step_smoothing(+1)
-
-    def action_log_scale(self) -> None:
-        """Toggle a logarithmic y axis."""
-        self.log_y = not self.log_y
-
-    def action_x_axis(self) -> None:
-        """Cycle the x axis."""
-        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
 
     def action_back(self) -> None:
         """Back to the browser."""

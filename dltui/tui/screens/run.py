@@ -25,6 +25,7 @@ from textual.widgets import Static, Tab, Tabs
 from dltui.tui.commands import PANE_TITLES, RUN_COMMANDS, bindings
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
+from dltui.tui.screens.curve_controls import CurveControls
 
 if TYPE_CHECKING:
     from dltui.tui.watch import RunFollower
@@ -38,11 +39,6 @@ PANES: tuple[tuple[str, str], ...] = tuple(
 )
 """Pane ids and titles, in tab (and number-key) order."""
 
-X_AXES = ("step", "epoch", "time")
-"""What `x` cycles through."""
-
-SMOOTHING_STEPS = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99)
-"""The smoothing weights `[` and `]` step through."""
 
 _SINGLE_ONLY = frozenset({"samples"})
 """Panes shown only one at a time (the grid has six cells)."""
@@ -51,7 +47,7 @@ _WIDE = (120, 32)
 """Smallest terminal (columns, rows) that shows every pane at once."""
 
 
-class RunScreen(Screen[None]):
+class RunScreen(CurveControls, Screen[None]):
     """Everything about one run, live while it trains."""
 
     CSS_PATH = "run.tcss"
@@ -289,29 +285,6 @@ class RunScreen(Screen[None]):
     def action_smoothing(self) -> None:
         """Toggle smoothing."""
         self.smoothing_on = not self.smoothing_on
-
-    def _step_smoothing(self, direction: int) -> None:
-        steps = SMOOTHING_STEPS
-        index = min(range(len(steps)), key=lambda i: abs(steps[i] - self.smoothing))
-        index = max(0, min(len(steps) - 1, index + direction))
-        self.smoothing = steps[index]
-        self.smoothing_on = self.smoothing > 0
-
-    def action_smooth_less(self) -> None:
-        """Less smoothing."""
-        self._step_smoothing(-1)
-
-    def action_smooth_more(self) -> None:
-        """More smoothing."""
-        self._step_smoothing(+1)
-
-    def action_log_scale(self) -> None:
-        """Toggle a logarithmic y axis."""
-        self.log_y = not self.log_y
-
-    def action_x_axis(self) -> None:
-        """Cycle the x axis."""
-        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
 
     def action_zoom(self) -> None:
         """Maximise the active pane, or show all again."""

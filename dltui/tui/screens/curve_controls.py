@@ -1,0 +1,44 @@
+"""Keys that change how curves are drawn, shared by the run and compare screens."""
+
+from __future__ import annotations
+
+X_AXES = ("step", "epoch", "time")
+"""What the x axis can show, in the order `x` cycles through."""
+
+SMOOTHING_STEPS = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99)
+"""The smoothing weights `[` and `]` step through."""
+
+
+class CurveControls:
+    """Smoothing, log-scale and x-axis actions for a screen of curves.
+
+    The screen defines the reactives ``smoothing``, ``smoothing_on``, ``log_y``
+    and ``x_axis``; their watchers redraw the curves.
+    """
+
+    smoothing: float
+    smoothing_on: bool
+    log_y: bool
+    x_axis: str
+
+    def _step_smoothing(self, direction: int) -> None:
+        steps = SMOOTHING_STEPS
+        index = min(range(len(steps)), key=lambda i: abs(steps[i] - self.smoothing))
+        self.smoothing = steps[max(0, min(len(steps) - 1, index + direction))]
+        self.smoothing_on = self.smoothing > 0
+
+    def action_smooth_less(self) -> None:
+        """Less smoothing."""
+        self._step_smoothing(-1)
+
+    def action_smooth_more(self) -> None:
+        """More smoothing."""
+        self._step_smoothing(+1)
+
+    def action_log_scale(self) -> None:
+        """Toggle a logarithmic y axis."""
+        self.log_y = not self.log_y
+
+    def action_x_axis(self) -> None:
+        """Cycle the x axis."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
