@@ -172,3 +172,18 @@ def test_busy_machine_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     assert runner.busy_cpu_hint(torch.device("meta"), None) is None  # not a CPU run
     monkeypatch.setattr(runner.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
     assert runner.busy_cpu_hint(cpu, None) is None
+
+
+def test_threads_from_the_experiment_file(tmp_path: Path) -> None:
+    before = torch.get_num_threads()
+    path = experiment(tmp_path, 1)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[training]\n", "[training]\nthreads = 1\n"),
+        encoding="utf-8",
+    )
+    try:
+        code = main(["run", str(path), "--runs", str(tmp_path / "runs"), "--quiet"])
+        assert code == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -144,6 +144,12 @@ class TrainingSpec(SpecModel):
         default="32", description="Mixed precision on CUDA; CPU supports 32 and bf16."
     )
     device: str = Field(default="auto", description="auto, cpu, cuda, cuda:N or mps.")
+    threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="CPU threads for torch's operators (default: one per core); "
+        "`dltui run --threads` overrides it.",
+    )
     deterministic: bool = Field(
         default=False, description="Deterministic algorithms only (reproducible, slower)."
     )

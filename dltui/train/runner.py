@@ -78,7 +78,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     if resume_dir is not None and not (resume_dir / "checkpoints" / "last.pt").is_file():
         _error(f"--resume: {resume_dir} has no checkpoints/last.pt to continue from")
         return EXIT_INVALID
-    threads = getattr(args, "threads", None)
+    threads = getattr(args, "threads", None) or experiment.training.threads
     if threads is not None:
         # Before any operator runs: OpenMP sizes its pool on first use.
         torch.set_num_threads(threads)
@@ -132,7 +132,9 @@ def _run(
         progress = Progress(epochs=epochs, quiet=args.quiet, log_path=writer.output_path)
         where = f" on {info.world_size} processes" if info.enabled else ""
         progress.message(f"run {writer.run_dir} ({experiment.display_name}, {device}{where})")
-        hint = busy_cpu_hint(device, getattr(args, "threads", None))
+        hint = busy_cpu_hint(
+            device, getattr(args, "threads", None) or experiment.training.threads
+        )
         if hint is not None:
             progress.message(hint)
     run_dir = Path(distributed.broadcast_text(str(writer.run_dir) if writer else "", info))
