@@ -132,9 +132,7 @@ def _run(
         progress = Progress(epochs=epochs, quiet=args.quiet, log_path=writer.output_path)
         where = f" on {info.world_size} processes" if info.enabled else ""
         progress.message(f"run {writer.run_dir} ({experiment.display_name}, {device}{where})")
-        hint = busy_cpu_hint(
-            device, getattr(args, "threads", None) or experiment.training.threads
-        )
+        hint = busy_cpu_hint(device, getattr(args, "threads", None) or experiment.training.threads)
         if hint is not None:
             progress.message(hint)
     run_dir = Path(distributed.broadcast_text(str(writer.run_dir) if writer else "", info))
