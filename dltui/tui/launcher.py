@@ -9,10 +9,8 @@ on `LaunchedRun.process` from a thread worker and turns its exit into a message.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -108,17 +106,18 @@ def resume(run_dir: Path, runs_root: Path) -> LaunchedRun:
 def stop(run_dir: Path, pid: int | None = None, host: str | None = None) -> bool:
     """Ask the run in ``run_dir`` to stop: the stop file, plus SIGTERM when it runs here.
 
-    ``pid``/``host`` default to what the run's ``status.json`` records. Returns
-    whether a signal was sent (the stop file alone works across machines).
+    ``pid``/``host`` default to the process the run's records name, and only while
+    those records say it is alive: a finished or dead run's pid may belong to an
+    unrelated process by now. Returns whether a signal was sent (the stop file
+    alone works across machines).
     """
     from dltui.runs import request_stop
+    from dltui.runs.control import this_host
 
     request_stop(run_dir)
-    if pid is None or host is None:
-        recorded_pid, recorded_host = _recorded_process(run_dir)
-        pid = pid if pid is not None else recorded_pid
-        host = host if host is not None else recorded_host
-    if pid is None or (host is not None and host != socket.gethostname()):
+    if pid is None:
+        pid, host = _live_process(Path(run_dir))
+    if pid is None or (host is not None and host != this_host()):
         return False
     try:
         os.kill(pid, signal.SIGTERM)
@@ -127,11 +126,16 @@ def stop(run_dir: Path, pid: int | None = None, host: str | None = None) -> bool
     return True
 
 
-def _recorded_process(run_dir: Path) -> tuple[int | None, str | None]:
-    """The (pid, host) that ``status.json`` names, or ``(None, None)``."""
-    with contextlib.suppress(OSError, ValueError):
-        data = json.loads((Path(run_dir) / "status.json").read_text(encoding="utf-8"))
-        pid = data.get("pid")
-        host = data.get("host") or data.get("hostname")
-        return (pid if isinstance(pid, int) else None, host if isinstance(host, str) else None)
-    return None, None
+def _live_process(run_dir: Path) -> tuple[int | None, str | None]:
+    """The (pid, host) of the run's writer while its records say it is alive."""
+    from dltui.runs.layout import read_json
+    from dltui.runs.status import run_status
+
+    def parsed(name: str) -> dict[str, object] | None:
+        with contextlib.suppress(OSError, ValueError):
+            data = read_json(run_dir / name)
+            return data if isinstance(data, dict) else None
+        return None
+
+    status = run_status(parsed("status.json"), parsed("meta.json"))
+    return (status.pid, status.host) if status.alive else (None, None)

@@ -15,7 +15,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -238,16 +238,3 @@ class RunFollower(threading.Thread):
         self._stopping.set()
         if self.is_alive() and threading.current_thread() is not self:
             self.join(timeout)
-
-
-def iter_kinds(paths: Iterable[Path], root: Path) -> set[str]:
-    """The first path component under ``root`` of each of ``paths`` (e.g. experiment names)."""
-    out: set[str] = set()
-    for path in paths:
-        try:
-            rel = Path(path).relative_to(root)
-        except ValueError:
-            continue
-        if rel.parts:
-            out.add(rel.parts[0])
-    return out

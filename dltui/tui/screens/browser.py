@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -31,6 +30,7 @@ from dltui.tui.messages import (
 from dltui.tui.screens.describe import describe_experiment, describe_run
 
 if TYPE_CHECKING:
+    from dltui.runs.discovery import RunInfo
     from dltui.tui.catalog import Catalog, ExperimentEntry
 
 SORT_MODES = ("newest", "name", "best", "status")
@@ -77,45 +77,6 @@ def format_value(value: float | None) -> str:
     return f"{value:.2e}"
 
 
-@dataclass(frozen=True)
-class RunRow:
-    """What the browser shows of one run (read from `dltui.runs.RunInfo`)."""
-
-    experiment: str
-    run_id: str
-    path: Path
-    created: float | None
-    state: str
-    reason: str | None
-    device: str | None
-    best: float | None
-    epoch: float | None
-    step: int | None
-    info: Any
-
-    @classmethod
-    def of(cls, info: Any) -> RunRow:
-        """Read a `RunInfo`."""
-        return cls(
-            experiment=info.experiment,
-            run_id=info.run_id,
-            path=Path(info.path),
-            created=info.created,
-            state=info.state,
-            reason=info.reason,
-            device=info.device,
-            best=info.best,
-            epoch=info.epoch,
-            step=info.step,
-            info=info,
-        )
-
-    @property
-    def alive(self) -> bool:
-        """Whether its writer is still at work."""
-        return self.state in ("starting", "running")
-
-
 class BrowserScreen(Screen[None]):
     """Experiments (from the experiments folder) with their runs (from the runs folder)."""
 
@@ -150,7 +111,7 @@ class BrowserScreen(Screen[None]):
         self.filter_text = ""
         self.marked: list[Path] = []
         self.collapsed: set[str] = set()
-        self._rows: dict[str, RunRow | str] = {}
+        self._rows: dict[str, RunInfo | str] = {}
         """Row key -> the run, or the experiment name."""
         self._summaries: dict[tuple[Path, tuple[float, int]], str] = {}
         self._stale = False
@@ -237,7 +198,7 @@ class BrowserScreen(Screen[None]):
         if self.catalog is None or self.app.screen is not self:
             return
         launched = bool(getattr(self.app, "launched", None))
-        if launched or any(RunRow.of(run).alive for run in self.catalog.runs):
+        if launched or any(run.alive for run in self.catalog.runs):
             self.reload()
 
     # -- the table ------------------------------------------------------------------------
@@ -255,16 +216,16 @@ class BrowserScreen(Screen[None]):
         except Exception:
             return Style()
 
-    def _visible(self) -> list[tuple[str, list[RunRow], ExperimentEntry | None]]:
+    def _visible(self) -> list[tuple[str, list[RunInfo], ExperimentEntry | None]]:
         """Experiments, each with its runs, filtered and sorted."""
         catalog = self.catalog
         if catalog is None:
             return []
         needle = self.filter_text.strip().lower()
-        groups: list[tuple[str, list[RunRow], ExperimentEntry | None]] = []
+        groups: list[tuple[str, list[RunInfo], ExperimentEntry | None]] = []
         for name in catalog.experiment_names():
             entry = catalog.entry_named(name)
-            runs = [RunRow.of(info) for info in catalog.runs_of(name)]
+            runs = list(catalog.runs_of(name))
             if needle and needle not in _experiment_words(name, entry):
                 runs = [run for run in runs if needle in _run_words(run)]
                 if not runs:
@@ -272,7 +233,7 @@ class BrowserScreen(Screen[None]):
             groups.append((name, self._sorted_runs(runs, entry), entry))
         return self._sorted_groups(groups)
 
-    def _sorted_runs(self, runs: list[RunRow], entry: ExperimentEntry | None) -> list[RunRow]:
+    def _sorted_runs(self, runs: list[RunInfo], entry: ExperimentEntry | None) -> list[RunInfo]:
         mode = self.sort_mode
         if mode == "best":
             sign = -1.0 if _higher_is_better(entry) else 1.0
@@ -286,8 +247,8 @@ class BrowserScreen(Screen[None]):
         return sorted(runs, key=lambda r: -(r.created or 0))
 
     def _sorted_groups(
-        self, groups: list[tuple[str, list[RunRow], ExperimentEntry | None]]
-    ) -> list[tuple[str, list[RunRow], ExperimentEntry | None]]:
+        self, groups: list[tuple[str, list[RunInfo], ExperimentEntry | None]]
+    ) -> list[tuple[str, list[RunInfo], ExperimentEntry | None]]:
         if self.sort_mode == "name":
             return sorted(groups, key=lambda g: g[0].lower())
         if self.sort_mode == "status":
@@ -377,16 +338,16 @@ class BrowserScreen(Screen[None]):
         return key
 
     @property
-    def selected_run(self) -> RunRow | None:
+    def selected_run(self) -> RunInfo | None:
         """The run under the cursor (None on an experiment row)."""
         row = self._rows.get(self.selected_key or "")
-        return row if isinstance(row, RunRow) else None
+        return None if row is None or isinstance(row, str) else row
 
     @property
     def selected_experiment(self) -> str | None:
         """The experiment under the cursor, or the experiment of the run under it."""
         row = self._rows.get(self.selected_key or "")
-        if isinstance(row, RunRow):
+        if row is not None and not isinstance(row, str):
             return row.experiment
         return row
 
@@ -429,7 +390,7 @@ class BrowserScreen(Screen[None]):
         if name is None:
             return
         entry = self.catalog.entry_named(name) if self.catalog else None
-        runs = [RunRow.of(info) for info in self.catalog.runs_of(name)] if self.catalog else []
+        runs = list(self.catalog.runs_of(name)) if self.catalog else []
         if entry is None:
             body.update(
                 f"[b]{name}[/b]\n\n[$text-muted]No experiment file named {name} in "
@@ -476,9 +437,7 @@ class BrowserScreen(Screen[None]):
             name = self.selected_experiment
             if name is None or self.catalog is None:
                 return
-            runs = sorted(
-                (RunRow.of(i) for i in self.catalog.runs_of(name)), key=lambda r: -(r.created or 0)
-            )
+            runs = sorted(self.catalog.runs_of(name), key=lambda r: -(r.created or 0))
             if not runs:
                 self.notify(f"{name} has no runs yet: press r to start one.", timeout=4)
                 return
@@ -504,7 +463,7 @@ class BrowserScreen(Screen[None]):
         paths = list(self.marked)
         if len(paths) < 2 and self.catalog is not None and self.selected_experiment:
             runs = sorted(
-                (RunRow.of(i) for i in self.catalog.runs_of(self.selected_experiment)),
+                self.catalog.runs_of(self.selected_experiment),
                 key=lambda r: -(r.created or 0),
             )
             paths = [r.path for r in runs[:_MAX_COMPARE]]
@@ -662,7 +621,7 @@ def _experiment_words(name: str, entry: ExperimentEntry | None) -> str:
     return " ".join(words).lower()
 
 
-def _run_words(run: RunRow) -> str:
+def _run_words(run: RunInfo) -> str:
     return " ".join([run.run_id, run.state, run.device or ""]).lower()
 
 
@@ -673,14 +632,14 @@ def _higher_is_better(entry: ExperimentEntry | None) -> bool:
     return shown.early_stopping.resolved_mode == "max"
 
 
-def _best_of(runs: list[RunRow], entry: ExperimentEntry | None) -> float | None:
+def _best_of(runs: list[RunInfo], entry: ExperimentEntry | None) -> float | None:
     values = [r.best for r in runs if r.best is not None and r.best == r.best]
     if not values:
         return None
     return max(values) if _higher_is_better(entry) else min(values)
 
 
-def _format_progress(run: RunRow) -> str:
+def _format_progress(run: RunInfo) -> str:
     if run.epoch is not None:
         return f"{run.epoch:.1f}"
     if run.step is not None:

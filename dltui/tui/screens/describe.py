@@ -96,7 +96,7 @@ def experiment_lines(experiment: Experiment) -> list[str]:
 
 
 def describe_run(run: Any, now: float | None = None) -> str:
-    """A run's state, progress and whereabouts (``run`` is a browser `RunRow`)."""
+    """A run's state, progress and whereabouts (``run`` is a `dltui.runs.RunInfo`)."""
     from dltui.tui.screens.browser import STATE_COLOURS, format_age, format_value
 
     now = time.time() if now is None else now
@@ -117,16 +117,14 @@ def describe_run(run: Any, now: float | None = None) -> str:
         progress.append(f"step {run.step}")
     if progress:
         lines.append(f"[b]Progress[/b]  {', '.join(progress)}")
-    info = run.info
-    monitor = getattr(info, "monitor", None)
     if run.best is not None:
-        where = (
-            f" at epoch {info.best_epoch}" if getattr(info, "best_epoch", None) is not None else ""
+        where = f" at epoch {run.best_epoch}" if run.best_epoch is not None else ""
+        lines.append(
+            f"[b]Best[/b]      {_e(run.monitor or 'value')} = {format_value(run.best)}{where}"
         )
-        lines.append(f"[b]Best[/b]      {_e(monitor or 'value')} = {format_value(run.best)}{where}")
     lines.append(f"[b]Device[/b]    {_e(run.device or '-')}")
-    status = getattr(info, "status", None)
-    if status is not None and status.pid is not None:
+    status = run.status
+    if status.pid is not None:
         lines.append(f"[b]Process[/b]   pid {status.pid} on {_e(status.host or '?')}")
     lines.append(f"[b]Folder[/b]    {_e(run.path)}")
     lines.append("")

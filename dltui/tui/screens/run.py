@@ -275,12 +275,13 @@ class RunScreen(CurveControls, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Stop only while the run is alive; resume only once it has ended."""
+        if action not in ("stop", "resume"):
+            return True
+        # Textual asks for every binding; only these two need the (pid-probing) status.
         status = self.reader.status if self.reader is not None else None
         if action == "stop":
             return status is not None and status.alive
-        if action == "resume":
-            return status is not None and status.state in ("stopped", "failed", "dead")
-        return True
+        return status is not None and status.state in ("stopped", "failed", "dead")
 
     def action_smoothing(self) -> None:
         """Toggle smoothing."""

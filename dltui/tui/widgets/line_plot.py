@@ -96,18 +96,6 @@ class PlotSeries:
         """What the colour is derived from."""
         return self.key or self.label
 
-    def x(self, axis: XAxis, origin: float) -> npt.NDArray[np.float64] | None:
-        """x values for ``axis`` (time relative to ``origin``), or None if not recorded."""
-        if axis == "step":
-            return np.asarray(self.step, dtype=np.float64)
-        if axis == "epoch":
-            return None if self.epoch is None else np.asarray(self.epoch, dtype=np.float64)
-        if self.time is None:
-            return None
-        return np.asarray(self.time, dtype=np.float64) - (
-            origin if self.time_origin is None else self.time_origin
-        )
-
 
 def assign_colors(keys: Iterable[str], palette_size: int = len(SERIES_COLORS)) -> dict[str, int]:
     """A palette index per key: from a hash of the key, so it is stable across plots and
