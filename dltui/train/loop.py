@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dltui.data import Splits, TensorSplit, augment_batch, load_data
+from dltui.data import Splits, augment_batch, load_data
 from dltui.runs.control import stop_requested
 from dltui.runs.writer import RunWriter
 from dltui.spec import Experiment
@@ -75,6 +75,8 @@ class LayerGroups:
     labels: list[str]
     params: list[list[nn.Parameter]]
     flat: list[nn.Parameter] = field(default_factory=list)
+    weights: list[nn.Parameter] = field(default_factory=list)
+    """The matrices and kernels of ``flat`` (not biases or norm scales): what L1 penalises."""
     # Layer index of each parameter of ``flat``, and the device copies of such
     # index lists, keyed by which parameters had a gradient (see `grad_norms`).
     owner: list[int] = field(default_factory=list)
@@ -82,6 +84,7 @@ class LayerGroups:
 
     def __post_init__(self) -> None:
         self.flat = [p for group in self.params for p in group]
+        self.weights = [p for p in self.flat if p.dim() > 1]
         self.owner = [i for i, group in enumerate(self.params) for _ in group]
 
     def segments(self, present: tuple[bool, ...], device: torch.device) -> torch.Tensor:
@@ -183,8 +186,7 @@ def grad_norms(groups: LayerGroups, device: torch.device) -> torch.Tensor:
 
 def weight_l1(groups: LayerGroups) -> torch.Tensor:
     """Sum of |w| over the weights (not biases or norm scales) of trainable layers."""
-    weights = [p for p in groups.flat if p.dim() > 1]
-    return torch.stack([w.abs().sum() for w in weights]).sum()
+    return torch.stack([w.abs().sum() for w in groups.weights]).sum()
 
 
 # ----------------------------------------------------------------------------- the trainer
@@ -811,8 +813,6 @@ class Trainer:
                 values[f"grad_norm/{label}"] = value
             values["grad_norm/total"] = norms[-1]
         self.record(values, epoch=epoch_float)
-        if self.writer is not None:
-            self.writer.heartbeat(self.step, epoch_float)
         if self.progress is not None:
             self.progress.set_status("  ".join(f"{n} {values[f'train/{n}']:.4g}" for n in names))
         return loss_values, now
@@ -825,7 +825,7 @@ class Trainer:
         source = self.sources["train"]
         metrics = self.metric_sets["train"]
         groups, autocast = self.groups, self.autocast
-        augment = exp.data.augment if exp.data.augment is not None else None
+        augment = exp.data.augment
         aug_gen = self.generators["augment"]
         log_every, l1, clip = spec.log_every, spec.l1, spec.grad_clip
         record_norms = spec.grad_norms
@@ -1020,11 +1020,15 @@ class Trainer:
             g_sched.at_step(epoch, i)
             z = torch.randn(source.batch_size, latent, device=self.device, generator=noise)
             with self.autocast():
-                scores = d_model(g_model(z)).reshape(-1)
+                # The bare discriminator (not its DDP wrapper): this backward leaves its
+                # weights alone, and DDP would wait for gradients that never come.
+                scores = self.disc(g_model(z)).reshape(-1)
                 # Non-saturating generator loss: maximise log D(G(z)).
                 g_loss = F.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
             g_opt.zero_grad(set_to_none=True)
-            g_loss.backward()
+            # Gradients for the generator only: the discriminator's would be thrown
+            # away by its next zero_grad, and would pollute its recorded norms.
+            g_loss.backward(inputs=self.g_groups.flat)
             self.step += 1
             i += 1
             log_now = self.step % log_every == 0
@@ -1111,8 +1115,3 @@ class Trainer:
 
 def _perplexity(loss: float) -> float:
     return math.exp(loss) if loss < 700 else math.inf
-
-
-def split_is_empty(split: TensorSplit) -> bool:
-    """Whether a split has no samples."""
-    return len(split) == 0
