@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dltui.spec import Experiment, Problem, SpecError, load_experiment
+from dltui.layers.registry import format_shape
+from dltui.spec import Experiment, Problem, SpecError, load_experiment, parse_experiment
 from dltui.spec.locate import find_line, line_index
 
 if TYPE_CHECKING:
@@ -48,12 +49,19 @@ def check_file(path: str | Path, *, shapes: bool = True) -> CheckResult:
     """Validate ``path``; with ``shapes``, also data, layer shapes and output fit."""
     result = CheckResult(Path(path))
     try:
-        result.experiment = load_experiment(path)
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        # load_experiment words these (no such file, cannot read) the one way.
+        text = None
+    try:
+        if text is None:
+            result.experiment = load_experiment(path)
+        else:
+            result.experiment = parse_experiment(text, file=path)
     except SpecError as exc:
         result.problems = exc.problems
         return result
-    if shapes:
-        text = Path(path).read_text(encoding="utf-8")
+    if shapes and text is not None:
         index = line_index(text)
         for problem in _shape_problems(result):
             parts = _path_parts(problem.path)
@@ -187,9 +195,7 @@ def _source(experiment: Experiment) -> str:
 
 
 def _fmt(shape: Sequence[int] | None) -> str:
-    if shape is None:
-        return "nothing"
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return "nothing" if shape is None else format_shape(shape)
 
 
 def _path_parts(path: str) -> tuple[str | int, ...]:

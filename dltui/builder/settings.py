@@ -22,6 +22,7 @@ from dltui.spec.early_stopping import EarlyStoppingSpec
 from dltui.spec.model import GanModel
 from dltui.spec.training import (
     COMMON_OPTIMIZER_OPTIONS,
+    COMMON_SCHEDULE_OPTIONS,
     OPTIMIZER_OPTIONS,
     SCHEDULE_OPTIONS,
     OptimizerSpec,
@@ -136,7 +137,7 @@ def options_dropped_by_choice(table: str, current: Mapping[str, Any], name: str)
     if table == "training.optimizer":
         allowed = OPTIMIZER_OPTIONS.get(name, set()) | COMMON_OPTIMIZER_OPTIONS
     elif table == "training.schedule":
-        allowed = SCHEDULE_OPTIONS.get(name, set()) | {"name", "warmup_epochs"}
+        allowed = SCHEDULE_OPTIONS.get(name, set()) | COMMON_SCHEDULE_OPTIONS
     else:
         return []
     return [key for key in current if key not in allowed]

@@ -19,7 +19,6 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from dltui.builder.document import ExperimentDocument
 from dltui.builder.new_layer import UnknownLayerKind, kind_class
 from dltui.layers.registry import Layer
 from dltui.spec.data import DataSpec
@@ -122,12 +121,6 @@ def compute_shapes(
     return StackShapes(
         stack, revision, input_shape, rows, problem_path, problem, total, trainable, output
     )
-
-
-def compute_document_shapes(document: ExperimentDocument, stack: str) -> StackShapes:
-    """`compute_shapes` for a document (the caller copies nothing: ``raw()`` is a copy)."""
-    base = document.path.parent if document.path is not None else None
-    return compute_shapes(document.raw(), stack, revision=document.revision, base_dir=base)
 
 
 class _InputUnknown(Exception):

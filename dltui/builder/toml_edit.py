@@ -13,7 +13,7 @@ from typing import Any
 
 import tomlkit
 from tomlkit.container import Container
-from tomlkit.items import AoT, Array, InlineTable, Item, Table
+from tomlkit.items import AoT, InlineTable, Item, Table
 
 
 class _Missing:
@@ -129,8 +129,3 @@ def is_array_of_tables(value: Any) -> bool:
 def new_list_of_tables() -> AoT:
     """An empty ``[[...]]`` list."""
     return tomlkit.aot()
-
-
-def is_inline_array(value: Any) -> bool:
-    """Whether ``value`` is an inline ``[...]`` array."""
-    return isinstance(value, Array)

@@ -16,9 +16,3 @@ def transposed_out(
 ) -> int:
     """Output length of a transposed convolution over ``size`` input positions."""
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
-
-
-def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
-    """Padding before and after that keeps the length with stride 1 (PyTorch's "same")."""
-    total = dilation * (kernel - 1)
-    return total // 2, total - total // 2

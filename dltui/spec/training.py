@@ -96,6 +96,7 @@ SCHEDULE_OPTIONS: dict[str, set[str]] = {
     "onecycle": {"max_lr", "pct_start"},
     "plateau": {"factor", "patience", "monitor", "min_lr"},
 }
+COMMON_SCHEDULE_OPTIONS = {"name", "warmup_epochs"}
 
 
 class ScheduleSpec(SpecModel):
@@ -119,7 +120,7 @@ class ScheduleSpec(SpecModel):
 
     @model_validator(mode="after")
     def _options_apply(self) -> ScheduleSpec:
-        allowed = SCHEDULE_OPTIONS[self.name] | {"name", "warmup_epochs"}
+        allowed = SCHEDULE_OPTIONS[self.name] | COMMON_SCHEDULE_OPTIONS
         wrong = sorted(self.model_fields_set - allowed)
         if wrong:
             takes = ", ".join(sorted(allowed - {"name"}))
