@@ -42,6 +42,13 @@ class Experiment(SpecModel):
 
     @model_validator(mode="after")
     def _gan_fits_training(self) -> Experiment:
+        if isinstance(self.model, GanModel) and self.training.precision == "fp16":
+            # The GAN loop has two optimizers and no per-optimizer loss scaling yet;
+            # fp16 without scaling underflows gradients silently.
+            raise ValueError(
+                "training.precision: fp16 is not supported for GANs yet (no loss scaling "
+                "in the GAN loop); use bf16 or 32"
+            )
         if isinstance(self.model, GanModel) and self.early_stopping is not None:
             monitor = self.early_stopping.monitor
             if monitor.endswith("/loss") and not monitor.startswith(("train/g_", "train/d_")):
