@@ -53,6 +53,7 @@ def test_browser_snapshot(snap_compare, workspace: Path, monkeypatch: pytest.Mon
         await settle(pilot, lambda: _loaded(pilot.app))
         await _hide_cursor(pilot)
         await pilot.press("j")
+        await pilot.pause(0.3)
 
     app = DashboardApp("experiments", "runs", "themes", watch=False, clock=lambda: FROZEN_NOW,
                        layer_tables=False)  # fmt: skip

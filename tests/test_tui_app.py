@@ -135,14 +135,15 @@ async def test_open_posts_open_run(workspace: Path, monkeypatch: pytest.MonkeyPa
     posted: list[Message] = []
     app = make_app(workspace)
     # Keep this test to the browser: open a bare screen instead of the run view.
-    monkeypatch.setattr("dltui.tui.screens.run.RunScreen", lambda run_dir: Screen())
+    monkeypatch.setattr("dltui.tui.screens.run.RunScreen", lambda run_dir, reader: Screen())
     async with app.run_test(size=(100, 30), message_hook=posted.append) as pilot:
         await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
         await pilot.press("enter")  # an experiment row opens its newest run
         opened = [m for m in posted if isinstance(m, OpenRun)]
         assert opened and opened[-1].run_dir.name == "20260101-010000-bbbb"
-        await pilot.press("escape")  # a bare Screen has no back key: pop it by hand
-        app.pop_screen()
+        # The run is read first, then its screen is shown.
+        await settle(pilot, lambda: not isinstance(app.screen, BrowserScreen))
+        app.pop_screen()  # a bare Screen has no back key: pop it by hand
         await pilot.press("j", "j", "enter")
         opened = [m for m in posted if isinstance(m, OpenRun)]
         assert opened[-1].run_dir.name == "20260101-000000-aaaa"

@@ -9,11 +9,13 @@ from tui_runs import FROZEN_NOW, make_run, run_async, settle, spirals_toml, writ
 
 from dltui.runs import RunWriter
 from dltui.tui.app import DashboardApp
+from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import OpenRun
 from dltui.tui.screens.compare import CompareScreen, comparable_tags
 from dltui.tui.screens.run import RunScreen
 from dltui.tui.screens.run_panes import CurvesPane, plot_groups
 from dltui.tui.widgets import LinePlot
+from dltui.tui.widgets.tab_line import TabLine
 
 
 def make_app(root: Path) -> DashboardApp:
@@ -109,6 +111,32 @@ async def test_run_view_grid_and_zoom_on_a_large_terminal(tmp_path: Path) -> Non
         assert screen.active_pane == "overview" and not screen.single
         # a finished run cannot be stopped
         assert screen.check_action("stop", ()) is False
+
+
+@run_async
+async def test_clicking_a_tab_or_a_footer_key_acts_like_its_key(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.post_message(OpenRun(Path(str(run))))
+        await settle(pilot, lambda: isinstance(app.screen, RunScreen))
+        screen = app.screen
+        assert isinstance(screen, RunScreen) and screen.single
+        tabs = screen.query_one(TabLine)
+        # the fourth label, "4 Gradients", starts after the first three and their gaps
+        start = sum(len(label) + 2 for label in tabs.labels[:3])
+        await pilot.click(TabLine, offset=(1 + start + 2, 0))  # one column of padding
+        assert screen.active_pane == "gradients" and tabs.active == 3
+        assert screen.query_one("#pane-gradients").display
+        assert tabs.index_at(start - 1) is None  # between two labels
+        footer = screen.query_one(KeyFooter)
+        zoom = next(start for start, _, e in footer._spans if e.description == "Zoom")
+        await pilot.click(KeyFooter, offset=(zoom, 0))
+        assert screen.zoomed
+        back = next(start for start, _, e in footer._spans if e.description == "Back")
+        await pilot.click(KeyFooter, offset=(back + 1, 0))
+        await settle(pilot, lambda: not isinstance(app.screen, RunScreen))
 
 
 @run_async

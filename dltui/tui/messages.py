@@ -46,6 +46,15 @@ class OpenRun(Message):
         self.run_dir = Path(run_dir)
 
 
+class RunRead(Message):
+    """The history of the run in ``run_dir`` has been read: ``reader`` holds it."""
+
+    def __init__(self, run_dir: Path, reader: Any) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.reader = reader
+
+
 class CompareRuns(Message):
     """Overlay the curves of ``run_dirs`` in the compare view."""
 

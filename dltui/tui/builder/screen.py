@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from dltui.builder.document import (
@@ -39,6 +39,7 @@ from dltui.tui.builder.field_form import FieldForm, FormItem, heading
 from dltui.tui.builder.kind_picker import KindPicker
 from dltui.tui.builder.messages import FieldEdited, ShapesComputed, ShapesFailed
 from dltui.tui.builder.stack_table import StackRow, StackTable, format_shape
+from dltui.tui.key_footer import KeyFooter
 
 SHAPE_DELAY = 0.15
 """Seconds of quiet typing before shapes are recomputed."""
@@ -111,7 +112,7 @@ class BuilderScreen(Screen[Path | None]):
                 yield FieldForm(id="layer-form", empty_text="No layer: press a to add one.")
                 yield FieldForm(id="settings-form")
         yield Static("", id="problems")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.query_one("#stack-pane").border_title = self._stack_title()

@@ -1,10 +1,12 @@
 """The run view: one run's panes (curves, gradients, early stopping, overview, system, output).
 
 Large terminals show every pane at once in a grid; below 120x32 (or after
-`z`) one pane fills the screen and the tab bar says which. A plain thread
-(`RunFollower`) polls the run's reader and posts a self-replacing `RunUpdated`
-(at most about seven a second); each pane then redraws only if its data changed,
-and only the title and the overview's facts show a heartbeat's new step.
+`z`) one pane fills the screen and the tab line says which. The app reads the
+run's history before the screen is built (`RunRead`), so the first paint
+already shows it. A plain thread (`RunFollower`) then polls the run's reader
+and posts a self-replacing `RunUpdated` (at most about seven a second); each
+pane redraws only if its data changed, and only the title and the overview's
+facts show a heartbeat's new step.
 """
 
 from __future__ import annotations
@@ -12,22 +14,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Vertical
-from textual.message import Message
+from textual.containers import Container
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Static, Tab, Tabs
+from textual.widgets import Static
 
 from dltui.tui.commands import PANE_TITLES, RUN_COMMANDS, bindings
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
 from dltui.tui.screens.curve_controls import CurveControls
+from dltui.tui.widgets.tab_line import TabLine
 
 if TYPE_CHECKING:
+    from dltui.runs import RunReader
     from dltui.tui.watch import RunFollower
 
 PANES: tuple[tuple[str, str], ...] = tuple(
@@ -64,23 +67,16 @@ class RunScreen(CurveControls, Screen[None]):
     log_y: reactive[bool] = reactive(False)
     x_axis: reactive[str] = reactive("step")
 
-    class ReaderReady(Message):
-        """The reader has read the run's history (on a worker)."""
-
-        def __init__(self, reader: Any) -> None:
-            super().__init__()
-            self.reader = reader
-
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, reader: RunReader) -> None:
+        """``reader`` has read the run's history already (see `DashboardApp`)."""
         super().__init__()
         self.run_dir = Path(run_dir)
-        self.reader: Any = None
+        self.reader = reader
         self.follower: RunFollower | None = None
         self.updates = 0
         """How many `RunUpdated` messages were applied (tests and the benchmark read it)."""
         self._shown_actions = (False, False)
         self._shown_title = ""
-        self._reading = False
         self._bodies: list[Widget] | None = None
 
     # -- layout ---------------------------------------------------------------------------
@@ -89,25 +85,31 @@ class RunScreen(CurveControls, Screen[None]):
         """Title line, tab bar, the panes, footer."""
         from dltui.tui.screens.run_panes import make_pane
 
-        # Read the run's history on a worker while the panes are being mounted: the two
-        # overlap (numpy releases the GIL), so a big run opens sooner.
-        self._start_reading()
-
         yield Static(self._title(), id="run-title")
-        yield Tabs(
-            *(Tab(f"{i + 1} {title}", id=f"tab-{pid}") for i, (pid, title) in enumerate(PANES))
-        )
+        yield TabLine([title for _, title in PANES], id="run-tabs")
         with Container(id="panes"):
             for pane_id, title in PANES:
-                with Vertical(id=f"pane-{pane_id}", classes="pane") as box:
-                    box.border_title = title
-                    yield make_pane(pane_id)
+                # Each pane is one widget that draws its own border and title.
+                pane = make_pane(pane_id, self.reader)
+                pane.border_title = title
+                yield pane
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        """Read the run (on a worker, if compose has not started that) and lay out."""
+        """Lay out, fill the panes, and follow the run."""
+        from dltui.tui.watch import RunFollower
+
         self._apply_layout()
-        self._start_reading()
+        self._refresh(None)
+        interval = float(getattr(self.app, "follow_interval", 0.1))
+        follower = RunFollower(
+            self.reader,
+            self._post_update,
+            interval=interval,
+            backlog=lambda: self.message_queue_size,
+        )
+        self.follower = follower
+        follower.start()
 
     def on_unmount(self) -> None:
         """Stop following the run."""
@@ -137,7 +139,7 @@ class RunScreen(CurveControls, Screen[None]):
         """Show (or highlight) the chosen pane and its tab."""
         if not self.is_mounted:
             return
-        self.query_one(Tabs).active = f"tab-{pane_id}"
+        self.query_one(TabLine).active = [pid for pid, _ in PANES].index(pane_id)
         self._apply_layout()
 
     def watch_zoomed(self) -> None:
@@ -145,25 +147,22 @@ class RunScreen(CurveControls, Screen[None]):
         if self.is_mounted:
             self._apply_layout()
 
-    @on(Tabs.TabActivated)
-    def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab is not None and event.tab.id:
-            self.active_pane = event.tab.id.removeprefix("tab-")
+    @on(TabLine.Chosen)
+    def _tab_chosen(self, event: TabLine.Chosen) -> None:
+        self.active_pane = PANES[event.index][0]
 
     def _title(self) -> str:
         from textual.markup import escape
 
         parts = [f"[b]{escape(self.run_dir.parent.name)}[/b] / {escape(self.run_dir.name)}"]
-        reader = self.reader
-        if reader is not None:
-            from dltui.tui.screens.browser import STATE_COLOURS
+        from dltui.tui.screens.browser import STATE_COLOURS
 
-            status = reader.status
-            parts.append(f"[${STATE_COLOURS.get(status.state, 'foreground')}]{status.state}[/]")
-            if status.epoch is not None:
-                parts.append(f"epoch {status.epoch:.1f}")
-            if status.step is not None:
-                parts.append(f"step {status.step}")
+        status = self.reader.status
+        parts.append(f"[${STATE_COLOURS.get(status.state, 'foreground')}]{status.state}[/]")
+        if status.epoch is not None:
+            parts.append(f"epoch {status.epoch:.1f}")
+        if status.step is not None:
+            parts.append(f"step {status.step}")
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
         parts.append(
             f"[$text-muted]{smooth} · {'log' if self.log_y else 'linear'} · x: {self.x_axis}[/]"
@@ -171,35 +170,6 @@ class RunScreen(CurveControls, Screen[None]):
         return "  ".join(parts)
 
     # -- reading and following ------------------------------------------------------------
-
-    def _start_reading(self) -> None:
-        if not self._reading:
-            self._reading = True
-            self._open_reader()
-
-    @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
-    def _open_reader(self) -> None:
-        from dltui.runs import RunReader
-
-        # Construction reads the whole history once (numpy, vectorised).
-        reader = RunReader(self.run_dir)
-        self.post_message(self.ReaderReady(reader))
-
-    @on(ReaderReady)
-    def _reader_ready(self, message: ReaderReady) -> None:
-        from dltui.tui.watch import RunFollower
-
-        self.reader = message.reader
-        self._refresh(None)
-        interval = float(getattr(self.app, "follow_interval", 0.1))
-        follower = RunFollower(
-            self.reader,
-            self._post_update,
-            interval=interval,
-            backlog=lambda: self.message_queue_size,
-        )
-        self.follower = follower
-        follower.start()
 
     def _post_update(self, changes: Any) -> None:
         # Runs on the follower's thread.
@@ -219,14 +189,12 @@ class RunScreen(CurveControls, Screen[None]):
     def _refresh(self, changes: Any) -> None:
         """Hand the reader to every pane (each redraws only if its data changed)."""
         reader = self.reader
-        if reader is None:
-            return
         lock = self.follower.lock if self.follower is not None else None
         if lock is not None:
             lock.acquire()
         if self._bodies is None:
             # The panes are composed once and never replaced: look them up once.
-            self._bodies = list(self.query(".pane-body"))
+            self._bodies = list(self.query(".pane"))
         try:
             for pane in self._bodies:
                 update = getattr(pane, "update_from", None)
@@ -278,10 +246,10 @@ class RunScreen(CurveControls, Screen[None]):
         if action not in ("stop", "resume"):
             return True
         # Textual asks for every binding; only these two need the (pid-probing) status.
-        status = self.reader.status if self.reader is not None else None
+        status = self.reader.status
         if action == "stop":
-            return status is not None and status.alive
-        return status is not None and status.state in ("stopped", "failed", "dead")
+            return status.alive
+        return status.state in ("stopped", "failed", "dead")
 
     def action_smoothing(self) -> None:
         """Toggle smoothing."""
@@ -321,5 +289,5 @@ class RunScreen(CurveControls, Screen[None]):
         self.dismiss()
 
     def focus_pane_widget(self) -> Widget | None:
-        """The active pane's body (for tests)."""
-        return self.query_one(f"#pane-{self.active_pane}").children[0]
+        """The active pane's widget (for tests)."""
+        return self.query_one(f"#pane-{self.active_pane}")

@@ -48,19 +48,22 @@ class CurvesPane(VerticalScroll):
     CurvesPane {
         height: 1fr;
         & > Horizontal { height: 1fr; min-height: 9; }
-        & LinePlot { width: 1fr; min-height: 9; }
+        & LinePlot { width: 1fr; min-height: 9; padding-right: 1; }
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, tags: list[str] | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        """``tags``: the run's tags so far, so the first layout has the right plots."""
         super().__init__(id=id, classes=classes)
-        self.groups: list[tuple[str, tuple[str, ...]]] = plot_groups([])
+        self.groups: list[tuple[str, tuple[str, ...]]] = plot_groups(tags or [])
         self.options: dict[str, Any] = {"smoothing": 0.6, "log_y": False, "x_axis": "step"}
         self._columns = 1
         self._plots: list[LinePlot] = []
 
     def compose(self) -> ComposeResult:
-        """The loss plot, until the run's tags are known."""
+        """A plot per group (the loss plot, until the run's tags are known)."""
         yield from self._rows()
 
     def _rows(self) -> list[Widget]:
@@ -170,10 +173,11 @@ def plot_runs(
     plot.set_series(series)
 
 
-def make_pane(pane_id: str) -> Widget:
-    """The body widget of the run view's pane ``pane_id``."""
+def make_pane(pane_id: str, reader: Any = None) -> Widget:
+    """The body widget of the run view's pane ``pane_id`` (for the run ``reader`` reads)."""
     if pane_id == "curves":
-        return CurvesPane(id="body-curves", classes="pane-body")
+        tags = reader.tags() if reader is not None else None
+        return CurvesPane(tags=tags, id="pane-curves", classes="pane")
     from dltui.tui import widgets
 
     kinds = {
@@ -185,5 +189,5 @@ def make_pane(pane_id: str) -> Widget:
         "samples": "SamplePane",
     }
     widget_class = getattr(widgets, kinds[pane_id])
-    widget: Widget = widget_class(id=f"body-{pane_id}", classes="pane-body")
+    widget: Widget = widget_class(id=f"pane-{pane_id}", classes="pane")
     return widget
