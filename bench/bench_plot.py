@@ -6,7 +6,9 @@ as Textual strips (decimation, smoothing when the data changed, rasterising,
 layout, styles). Two cases per size and length:
 
 * ``resize``: size, theme or a toggle changed; the smoothed series is cached.
-* ``new data``: the series grew, so the EMA over all points is recomputed too.
+* ``new data``: the caches are cold (a series shown for the first time, or a new
+  smoothing weight), so the EMA over all points is computed too. A live series
+  that grew by a few points costs about what ``resize`` does: its caches are extended.
 
 For reference: the same points through plotext (plotext 6's ``figure.build()``
 at the same size, no smoothing, up to 100,000 points: beyond that it takes

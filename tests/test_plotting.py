@@ -124,6 +124,17 @@ def test_ema_matches_the_reference_loop(weight: float) -> None:
     )
 
 
+@pytest.mark.parametrize("weight", [0.3, 0.6, 0.99])
+@pytest.mark.parametrize("length", [1, 2, 26, 27, 28, 54, 55, 1000, 5003])
+def test_ema_of_finite_values_matches_the_reference_loop(weight: float, length: int) -> None:
+    # All finite is the fast path (worked on in the output itself); the lengths cover
+    # no full block, whole blocks only, and whole blocks plus a partial one.
+    values = np.random.default_rng(length).normal(3, 10, length)
+    np.testing.assert_allclose(
+        ema_debiased(values, weight), reference_ema(values, weight), rtol=1e-9, atol=1e-9
+    )
+
+
 def test_ema_is_debiased_and_keeps_gaps() -> None:
     smoothed = ema_debiased([5.0, np.nan, 5.0, 5.0], 0.9)
     assert smoothed[0] == pytest.approx(5.0)  # not pulled towards 0

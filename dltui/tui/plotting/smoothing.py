@@ -44,18 +44,9 @@ def ema_debiased(values: npt.ArrayLike, weight: float) -> FloatArray:
     y = np.asarray(values, dtype=np.float64).ravel()
     if weight == 0.0 or y.size == 0:
         return y.copy()
-    finite = np.isfinite(y)
-    all_finite = bool(finite.all())
-    x = y if all_finite else y[finite]
-    smoothed = _ema_accumulator(x, weight)
-    # The bias factor 1 - w**k is 1.0 in float64 once w**k < 1e-17: only the head needs it.
-    head = min(x.size, math.ceil(-17 / math.log10(weight)) + 1)
-    smoothed[:head] /= -np.expm1(np.arange(1, head + 1) * math.log(weight))
-    if all_finite:
-        return smoothed
-    out = y.copy()
-    out[finite] = smoothed
-    return out
+    stream = StreamingEma(weight)
+    stream.extend(y)
+    return stream.values
 
 
 class StreamingEma:
@@ -97,57 +88,64 @@ class StreamingEma:
         if weight == 0.0:
             out[:] = y
             return
-        finite = np.isfinite(y)
-        all_finite = bool(finite.all())
-        x = y if all_finite else y[finite]
-        if x.size:
-            acc = _ema_accumulator(x, weight)
-            if self._acc:
-                # The earlier values' accumulator carries on, decaying by w per new value.
-                acc += self._acc * weight ** np.arange(1, x.size + 1)
-            self._acc = float(acc[-1])
-            seen = self._finite
-            self._finite += x.size
-            # The bias factor 1 - w**k is 1.0 in float64 once w**k < 1e-17.
-            head = min(x.size, max(0, math.ceil(-17 / math.log10(weight)) + 1 - seen))
-            if head:
-                acc[:head] /= -np.expm1(np.arange(seen + 1, seen + head + 1) * math.log(weight))
-        else:
-            acc = x
-        if all_finite:
-            out[:] = acc
-        else:
+        # One summing pass tells "all finite" (the usual case) without a mask; a sum that
+        # overflows only sends finite values down the exact path below.
+        all_finite = math.isfinite(float(np.add.reduce(y)))
+        finite = None if all_finite else np.isfinite(y)
+        x = y if finite is None else y[finite]
+        if not x.size:
+            out[:] = y
+            return
+        acc = out if finite is None else np.empty(x.size)
+        _ema_accumulator(x, weight, acc)
+        if self._acc:
+            # The earlier values' accumulator carries on, decaying by w per new value.
+            acc += self._acc * weight ** np.arange(1, x.size + 1)
+        self._acc = float(acc[-1])
+        seen = self._finite
+        self._finite += x.size
+        # The bias factor 1 - w**k is 1.0 in float64 once w**k < 1e-17.
+        head = min(x.size, max(0, math.ceil(-17 / math.log10(weight)) + 1 - seen))
+        if head:
+            acc[:head] /= -np.expm1(np.arange(seen + 1, seen + head + 1) * math.log(weight))
+        if finite is not None:
             out[:] = y
             out[finite] = acc
 
 
-def _ema_accumulator(x: FloatArray, w: float) -> FloatArray:
-    """``acc_k = w*acc_{k-1} + (1-w)*x_k`` with ``acc_0 = 0``, vectorised by blocks."""
+def _ema_accumulator(x: FloatArray, w: float, out: FloatArray) -> None:
+    """Write ``acc_k = w*acc_{k-1} + (1-w)*x_k`` (``acc_0 = 0``) into ``out``, by blocks."""
     n = x.size
     block = max(1, min(n, int(math.log(_BLOCK_SCALE) / -math.log(w))))
-    n_blocks = -(-n // block)
-    flat = np.zeros(n_blocks * block)
-    flat[:n] = x
-    grid = flat.reshape(n_blocks, block)
+    full = n // block
+    tail = n - full * block
     j = np.arange(block, dtype=np.float64)
-    # From a zero start, acc_j = (1-w) * w**j * sum_{i<=j} x_i * w**-i within a block;
-    # a block that starts from carry c adds c * w**(j+1). All updates are in place
-    # because full-size temporaries cost more than the arithmetic.
-    grid *= w ** (-j)
+    # From a zero start, acc_j = (1-w) * w**j * S_j with S_j = sum_{i<=j} x_i * w**-i
+    # within a block; a block that starts from carry c adds c * w**(j+1). The full blocks
+    # are worked on in ``out`` itself (a 2-D view), four passes and no temporary: on a
+    # million points, fresh memory costs more in page faults than the arithmetic.
+    grid = out[: full * block].reshape(full, block)
+    np.multiply(x[: full * block].reshape(full, block), w ** (-j), out=grid)
     np.cumsum(grid, axis=1, out=grid)
-    grid *= 1.0 - w
+    rest = np.cumsum(x[full * block :] * w ** (-j[:tail]))  # the last, partial block
+    scale = (1.0 - w) * w**j
     decay = w**block
-    ends = grid[:, -1] * w ** (block - 1)
-    # carry[b] = decay * carry[b-1] + ends[b-1]. Each substitution pass fixes one more
-    # order of decay (about 1e-6 here), so a handful reach float64 precision.
+    ends = grid[:, -1] * scale[-1]
+    # carry[b] = decay * carry[b-1] + ends[b-1], for the full blocks and the partial one.
+    # Each substitution pass fixes one more order of decay (about 1e-6 here), so a
+    # handful reach float64 precision.
+    blocks = full + (1 if tail else 0)
     passes = 1 if decay <= 0.0 else 2 + math.ceil(-17 / math.log10(decay))
-    carry = np.zeros(n_blocks)
-    for _ in range(min(passes, n_blocks)):
-        nxt = np.zeros(n_blocks)
-        nxt[1:] = ends[:-1] + decay * carry[:-1]
+    carry = np.zeros(blocks)
+    for _ in range(min(passes, blocks)):
+        nxt = np.zeros(blocks)
+        nxt[1:] = ends[: blocks - 1] + decay * carry[:-1]
         if np.array_equal(nxt, carry):
             break
         carry = nxt
-    grid += (carry * w)[:, None]
-    grid *= w**j
-    return grid.ravel()[:n]
+    # acc = (1-w) * w**j * (S_j + c * w / (1-w)): the carry joins before the one scaling.
+    shift = carry * (w / (1.0 - w))
+    grid += shift[:full, None]
+    grid *= scale
+    if tail:
+        out[full * block :] = (rest + shift[-1]) * scale[:tail]

@@ -381,14 +381,14 @@ class LinePlot(Widget):
             cached = self._xs[key] = _XCache(shift)
         done = cached.followed.count
         if len(raw) > done:
-            new = np.asarray(raw[done:], dtype=np.float64)
+            last = cached.x.values[-1] if len(cached.x) else None
+            new = cached.x.reserve(len(raw) - done)
+            new[:] = raw[done:]  # converted to float64 as it is copied in
             if shift:
-                new = new - shift
-            previous = cached.x.values
+                new -= shift
             if cached.sorted and new.size:
-                joined = previous.size == 0 or bool(new[0] >= previous[-1])
+                joined = last is None or bool(new[0] >= last)
                 cached.sorted = joined and bool(np.all(new[1:] >= new[:-1]))
-            cached.x.extend(new)
             cached.followed.take(s.y)
         return cached.x.values, cached.sorted
 
