@@ -237,6 +237,18 @@ def test_log_scale_leaves_out_non_positive_values() -> None:
     )
 
 
+def test_a_constant_up_to_rounding_is_drawn_flat() -> None:
+    # float32 0.01 smoothed in float64 wobbles in the last bits; it must not zigzag.
+    y = np.full(50, np.float32(0.01), dtype=np.float64) * (1 + 1e-15 * np.sin(np.arange(50)))
+    x = np.arange(50, dtype=np.float64)
+    frame = render_frame([Trace("lr", x, y, None, LineStyle.SOLID)], 60, 12, title="lr")
+    # the points stay within one pixel of each other (two neighbouring rows at most)
+    rows = [i for i, row in enumerate(frame.rows) if any(r == "line:0" for _, r in row)][1:]
+    assert rows and rows[-1] - rows[0] <= 1  # (the first is the legend's)
+    ticks = [line.split("┤")[0].strip() for line in frame.text.splitlines() if "┤" in line]
+    assert len(set(ticks)) == len(ticks)  # ticks are distinct, not 0.009999999776 four times
+
+
 def test_empty_frame_shows_the_message() -> None:
     frame = render_frame([], 40, 6, title="val", empty_message="no val/loss yet")
     assert "no val/loss yet" in frame.text

@@ -188,6 +188,10 @@ def _x_range(traces: Sequence[Trace]) -> tuple[float, float]:
     return lo, hi
 
 
+_FLAT = 1e-9
+"""Relative spread below which a series' values count as equal (float rounding)."""
+
+
 def _y_range(ys: Sequence[npt.NDArray[np.float64]]) -> tuple[float, float]:
     lo, hi = math.inf, -math.inf
     for y in ys:
@@ -196,9 +200,12 @@ def _y_range(ys: Sequence[npt.NDArray[np.float64]]) -> tuple[float, float]:
             lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
     if not math.isfinite(lo):
         return math.nan, math.nan
-    if hi == lo:
-        pad = abs(lo) * 0.1 or 1.0
-        return lo - pad, hi + pad
+    if hi - lo <= _FLAT * max(abs(lo), abs(hi)):
+        # Flat, up to rounding (a constant learning rate smoothed in float64): centre it
+        # rather than magnify the last bits of the floats into a zigzag.
+        mid = (lo + hi) / 2
+        pad = abs(mid) * 0.1 or 1.0
+        return mid - pad, mid + pad
     pad = (hi - lo) * 0.04  # keep the extremes off the frame's edge
     return lo - pad, hi + pad
 
