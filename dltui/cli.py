@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--poll", action="store_true", help="poll files instead of OS events (network filesystems)"
     )
+    parser.add_argument(
+        "--keymap",
+        metavar="FILE",
+        help="key remaps, TOML of command id = keys "
+        "(default: $XDG_CONFIG_HOME/dltui/keymap.toml, if it exists)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser(
@@ -41,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument(
         "--no-shapes", action="store_true", help="skip layer-shape checks (no torch import)"
+    )
+
+    sub.add_parser(
+        "keys", help="list every command id and its keys (for a keymap file, see --keymap)"
     )
 
     summary = sub.add_parser("summary", help="print the layer table of an experiment")
@@ -55,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `dltui` script and `python -m dltui`."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "check":
         from dltui.checks import check_command
 
@@ -68,9 +80,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dltui.train.cli import run_command
 
         return run_command(args)
+    keymap = _keymap_path(parser, args.keymap)
+    if args.command == "keys":
+        from dltui.tui.keymap import keys_table, load_keymap, problems_report
+
+        mapping, problems = load_keymap(keymap) if keymap is not None else ({}, [])
+        sys.stdout.write(keys_table(mapping))
+        if problems:
+            print(problems_report(problems, limit=20), file=sys.stderr)
+        return 0
     from dltui.tui.app import run_app
 
-    return run_app(experiments=args.experiments, runs=args.runs, themes=args.themes, poll=args.poll)
+    return run_app(
+        experiments=args.experiments,
+        runs=args.runs,
+        themes=args.themes,
+        poll=args.poll,
+        keymap=keymap,
+    )
+
+
+def _keymap_path(parser: argparse.ArgumentParser, given: str | None) -> Path | None:
+    """The keymap file to load: ``--keymap`` (which must exist), else the default if present.
+
+    A ``--keymap`` that is not there is a mistake on the command line: it stops here
+    with exit code 2, like any bad argument, rather than in a notification that may
+    go unseen while every key keeps its default.
+    """
+    from dltui.tui.keymap import default_keymap_path
+
+    if given is None:
+        default = default_keymap_path()
+        return default if default.exists() else None
+    path = Path(given).expanduser()
+    if not path.exists():
+        parser.error(f"--keymap {given}: no such file")
+    if path.is_dir():
+        parser.error(f"--keymap {given}: is a folder, not a keymap file")
+    return path
 
 
 if __name__ == "__main__":

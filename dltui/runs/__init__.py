@@ -15,6 +15,7 @@ from dltui.runs.discovery import (
 )
 from dltui.runs.layout import FORMAT_VERSION, STATUSES, new_run_id
 from dltui.runs.reader import ReadOffsets, RunChanges, RunReader
+from dltui.runs.removal import RunRemovalError, removable_run, remove_run, run_disk_usage
 from dltui.runs.series import Series
 from dltui.runs.status import HEARTBEAT_TIMEOUT, RunStatus, run_status
 from dltui.runs.writer import RunWriter
@@ -27,6 +28,7 @@ __all__ = [
     "RunChanges",
     "RunInfo",
     "RunReader",
+    "RunRemovalError",
     "RunScan",
     "RunStatus",
     "RunWriter",
@@ -37,7 +39,10 @@ __all__ = [
     "is_pid_alive",
     "new_run_id",
     "read_run_info",
+    "removable_run",
+    "remove_run",
     "request_stop",
+    "run_disk_usage",
     "run_status",
     "scan_runs",
     "stop_requested",

@@ -39,6 +39,7 @@ from dltui.tui.themes import BUILTIN_THEMES_DIR, DEFAULT_THEME, load_themes, pro
 if TYPE_CHECKING:
     from textual.timer import Timer
 
+    from dltui.tui.keymap import KeymapProblem
     from dltui.tui.launcher import LaunchedRun
     from dltui.tui.watch import DirectoryWatcher
 
@@ -67,6 +68,7 @@ class DashboardApp(App[int]):
         follow_interval: float = 0.1,
         exit_after_paint: bool = False,
         layer_tables: bool = True,
+        keymap: Path | str | None = None,
     ) -> None:
         """Folders are taken relative to the working directory.
 
@@ -75,7 +77,8 @@ class DashboardApp(App[int]):
         ``exit_after_paint`` quits right after the first screen is painted (the
         start-up benchmark); ``layer_tables=False`` skips the layer tables of
         experiments in the browser (they import torch on a worker, seconds on a
-        busy machine).
+        busy machine). ``keymap`` is the user's key-remap file (see
+        `dltui.tui.keymap`); None remaps nothing.
         """
         super().__init__()
         self.experiments_dir = Path(experiments)
@@ -98,6 +101,10 @@ class DashboardApp(App[int]):
         # Themes are registered before the first style pass, so the first paint (and any
         # colour a screen reads from the theme's variables) already uses the right one.
         self._initial_theme_problems = self.load_theme_files(initial=True)
+        self.keymap_path = Path(keymap) if keymap is not None else None
+        self._keymap_problems: list[KeymapProblem] = []
+        if self.keymap_path is not None:
+            self.load_keymap_file(self.keymap_path)
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -117,6 +124,8 @@ class DashboardApp(App[int]):
             self.exit(0)
             return
         self.call_later(self._load_other_screens_css)
+        if self.keymap_path is not None:
+            self._check_keymap(self.keymap_path)
         self.call_later(_freeze_startup_objects)
         if self.watch_files:
             # Watchdog (and its observer thread) cost start-up time: begin after the first paint.
@@ -222,6 +231,44 @@ class DashboardApp(App[int]):
         """Switch to the theme called ``name``."""
         if name in self.available_themes:
             self.theme = name
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def load_keymap_file(self, path: Path) -> None:
+        """Apply the key remaps of ``path``; its problems are reported after the first paint.
+
+        Entries with a bad value are left out and the rest applied at once (before
+        the first screen, so no key ever has its default meaning for a moment).
+        Ids and clashes are checked later, on a worker: knowing every binding
+        means importing every screen, which start-up must not wait for.
+        """
+        from dltui.tui.keymap import load_keymap
+
+        entries, self._keymap_problems = load_keymap(path)
+        self.set_keymap(entries)
+
+    @property
+    def active_keymap(self) -> dict[str, str]:
+        """The remaps in force, ``{binding id: keys}`` (keys in Textual's long form)."""
+        return dict(self._keymap)
+
+    @work(thread=True, group="keymap", exit_on_error=False)
+    def _check_keymap(self, path: Path) -> None:
+        from dltui.tui import keymap
+
+        scopes = keymap.binding_scopes()
+        known = {binding.id for scope in scopes for binding in scope.bindings if binding.id}
+        app_bindings = tuple(b for b in type(self).BINDINGS if isinstance(b, Binding))
+        problems = [
+            *self._keymap_problems,
+            *keymap.unknown_ids(self._keymap, known, path),
+            *keymap.keymap_clashes(self._keymap, scopes, app_bindings, path),
+        ]
+        if problems:
+            self.call_from_thread(
+                self.notify, keymap.problems_report(problems), title="Keymap problems",
+                severity="error", timeout=12,
+            )  # fmt: skip
 
     # -- messages from watchers, screens and workers --------------------------------------
 
@@ -422,8 +469,9 @@ def run_app(
     runs: str | Path = "runs",
     themes: str | Path = "themes",
     poll: bool = False,
+    keymap: str | Path | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
-    app = DashboardApp(experiments, runs, themes, poll=poll)
+    app = DashboardApp(experiments, runs, themes, poll=poll, keymap=keymap)
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

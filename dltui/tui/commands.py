@@ -106,6 +106,14 @@ BROWSER_COMMANDS: tuple[Command, ...] = (
         "Resume",
         "Resume the selected run from its last checkpoint.",
     ),
+    Command(
+        "browser.delete",
+        "D",
+        "delete",
+        "Delete",
+        "Delete the marked runs, or the selected run, after asking (never a live run).",
+        show=False,
+    ),
     Command("browser.new", "n", "new", "New", "Build a new experiment from a template."),
     Command("browser.edit", "e", "edit", "Edit", "Edit the selected experiment's layer stack."),
     Command(

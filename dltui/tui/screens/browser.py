@@ -54,6 +54,9 @@ _LIVE_REFRESH_S = 2.0
 
 _MAX_COMPARE = 8
 
+_MAX_LISTED = 10
+"""Runs named one by one in the delete question; more are counted."""
+
 
 def format_age(seconds: float | None) -> str:
     """``42s``, ``5m``, ``3h``, ``2d``: how long ago, in the fewest characters."""
@@ -498,6 +501,110 @@ class BrowserScreen(Screen[None]):
         run = self.selected_run
         if run is not None:
             self.post_message(ResumeRequest(run.path))
+
+    def action_delete(self) -> None:
+        """Delete the marked runs (or the selected one) after asking; live runs are refused."""
+        if self.catalog is None:
+            return
+        by_path = {run.path: run for run in self.catalog.runs}
+        if self.marked:
+            runs = [by_path[path] for path in self.marked if path in by_path]
+        else:
+            runs = [self.selected_run] if self.selected_run is not None else []
+        if not runs:
+            self.notify(
+                "Select a run, or mark runs with space, to delete them.", severity="warning"
+            )
+            return
+        live = [run for run in runs if run.alive]
+        if live:
+            names = ", ".join(run.run_id for run in live)
+            self.notify(
+                f"Not deleting live run{'s' if len(live) > 1 else ''} {names}: stop "
+                f"{'them' if len(live) > 1 else 'it'} first (S).",
+                severity="warning",
+                timeout=6,
+            )
+        runs = [run for run in runs if not run.alive]
+        if runs:
+            self._measure_for_delete(runs)
+
+    @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
+    def _measure_for_delete(self, runs: list[RunInfo]) -> None:
+        from dltui.runs.removal import run_disk_usage
+
+        size = sum(run_disk_usage(run.path) for run in runs)
+        self.app.call_from_thread(self._confirm_delete, runs, size)
+
+    def _confirm_delete(self, runs: list[RunInfo], size: int) -> None:
+        from dltui.tui.plotting.axis import format_bytes
+        from dltui.tui.screens.confirm import ConfirmDialog
+
+        count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+        listed = [f"  {run.experiment}/{run.run_id}  ({run.state})" for run in runs[:_MAX_LISTED]]
+        if len(runs) > _MAX_LISTED:
+            listed.append(f"  … and {len(runs) - _MAX_LISTED} more")
+        message = "\n".join(
+            [
+                *listed,
+                "",
+                f"{count}, {format_bytes(size)} on disk, from {self.runs_dir}.",
+                f"The folder{'s are' if len(runs) != 1 else ' is'} removed for good: no undo.",
+            ]
+        )
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._delete_runs([run.path for run in runs])
+
+        self.app.push_screen(ConfirmDialog(f"Delete {count}?", message, "Delete"), answered)
+
+    @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
+    def _delete_runs(self, paths: list[Path]) -> None:
+        from dltui.runs.removal import RunRemovalError, remove_run
+
+        removed: list[Path] = []
+        freed = 0
+        errors: list[str] = []
+        for path in paths:
+            try:
+                freed += remove_run(path)
+            except RunRemovalError as error:
+                errors.append(str(error))
+            else:
+                removed.append(path)
+        self.app.call_from_thread(self._runs_deleted, removed, freed, errors)
+
+    def _runs_deleted(self, removed: list[Path], freed: int, errors: list[str]) -> None:
+        from dltui.tui.plotting.axis import format_bytes
+
+        gone = set(removed)
+        self.marked = [path for path in self.marked if path not in gone]
+        self._select_survivor(gone)
+        if removed:
+            names = ", ".join(path.name for path in removed[:3])
+            more = f" and {len(removed) - 3} more" if len(removed) > 3 else ""
+            self.notify(f"Deleted {names}{more} ({format_bytes(freed)}).", timeout=4)
+        if errors:
+            self.notify("\n".join(errors[:5]), title="Not deleted", severity="error", timeout=12)
+        self.reload()
+
+    def _select_survivor(self, gone: set[Path]) -> None:
+        """Move the cursor off deleted runs, to the next row that stays (or the one before)."""
+        table = self.query_one(DataTable)
+        keys = list(self._rows)
+        selected = self.selected_key
+        if selected is None or selected not in keys:
+            return
+        row = self._rows[selected]
+        if isinstance(row, str) or row.path not in gone:
+            return
+        index = keys.index(selected)
+        for key in [*keys[index + 1 :], *reversed(keys[:index])]:
+            candidate = self._rows[key]
+            if isinstance(candidate, str) or candidate.path not in gone:
+                table.move_cursor(row=table.get_row_index(key), scroll=False)
+                return
 
     def action_new(self) -> None:
         """Open the builder on a new experiment from a template."""

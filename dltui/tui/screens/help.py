@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -24,26 +25,32 @@ _KEY_NAMES = {
 }
 
 
-def key_label(command: Command) -> str:
-    """The keys of ``command`` as a person types them (``S``, ``ctrl+t``, ``[``)."""
-    keys = [_KEY_NAMES.get(k.strip(), k.strip()) for k in command.key.split(",")]
+def key_label(command: Command, keymap: Mapping[str, str] | None = None) -> str:
+    """The keys of ``command`` as a person types them (``S``, ``ctrl+t``, ``[``).
+
+    ``keymap`` (binding id -> keys) holds the user's remaps, which replace the defaults.
+    """
+    remapped = keymap.get(command.id) if keymap else None
+    keys = [_KEY_NAMES.get(k.strip(), k.strip()) for k in (remapped or command.key).split(",")]
     return " / ".join(keys)
 
 
-def help_text(screen_title: str, commands: tuple[Command, ...]) -> str:
-    """The help as markup: the screen's keys, then the app's."""
+def help_text(
+    screen_title: str, commands: tuple[Command, ...], keymap: Mapping[str, str] | None = None
+) -> str:
+    """The help as markup: the screen's keys, then the app's (as ``keymap`` remaps them)."""
     lines = [f"[b $primary]{escape(screen_title)}[/]"]
-    lines.extend(_rows(commands))
+    lines.extend(_rows(commands, keymap))
     lines.append("")
     lines.append("[b $primary]Everywhere[/]")
-    lines.extend(_rows(APP_COMMANDS))
+    lines.extend(_rows(APP_COMMANDS, keymap))
     lines.append(f"  [b]{'ctrl+p':<10}[/] Command palette: every command, by name.")
     lines.append(f"  [b]{'↑ ↓ pgup':<10}[/] Move; mouse works too, but is never needed.")
     return "\n".join(lines)
 
 
-def _rows(commands: tuple[Command, ...]) -> list[str]:
-    return [f"  [b]{escape(key_label(c)):<10}[/] {escape(c.help)}" for c in commands]
+def _rows(commands: tuple[Command, ...], keymap: Mapping[str, str] | None) -> list[str]:
+    return [f"  [b]{escape(key_label(c, keymap)):<10}[/] {escape(c.help)}" for c in commands]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -66,4 +73,5 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Keys"
             box.border_subtitle = "esc to close"
-            yield Static(help_text(title, commands), id="help-body")
+            keymap = getattr(self.app, "active_keymap", None)
+            yield Static(help_text(title, commands, keymap), id="help-body")
