@@ -222,3 +222,19 @@ async def test_help_lists_every_key(workspace: Path) -> None:
             assert label.lower() in text.lower()
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)
+
+
+@run_async
+async def test_a_screen_worker_that_fails_is_reported(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise OSError("runs folder went away")
+
+    monkeypatch.setattr("dltui.tui.catalog.load_catalog", broken)
+    app = make_app(workspace)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda: bool(app._notifications))
+        messages = [str(n.message) for n in app._notifications]
+        assert any("runs folder went away" in m for m in messages)
+        assert isinstance(app.screen, BrowserScreen)  # still running

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from dltui.tui.commands import APP_COMMANDS, DashboardCommands, bindings
 from dltui.tui.messages import (
@@ -35,6 +35,7 @@ from dltui.tui.messages import (
 )
 from dltui.tui.screens.browser import BrowserScreen
 from dltui.tui.themes import BUILTIN_THEMES_DIR, DEFAULT_THEME, load_themes, problems_report
+from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from dltui.tui.watch import DirectoryWatcher
 
 
-class DashboardApp(App[int]):
+class DashboardApp(ReportsWorkerErrors, App[int]):
     """Browse experiments and runs, launch and stop training, and watch runs live."""
 
     TITLE = "dltui"
@@ -406,15 +407,6 @@ class DashboardApp(App[int]):
             self.notify(f"Cannot stop {run_dir}: {exc}", severity="error")
             return
         self.notify(f"Asked run {run_dir.name} to stop.", timeout=4)
-
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        # One place reports every worker that failed, instead of a crash.
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(
-                str(error) or type(error).__name__, title="Error", severity="error", timeout=10
-            )
 
     # -- help -----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from dltui.tui.messages import (
     StopRequest,
 )
 from dltui.tui.screens.describe import describe_experiment, describe_run
+from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
@@ -80,7 +81,7 @@ def format_value(value: float | None) -> str:
     return f"{value:.2e}"
 
 
-class BrowserScreen(Screen[None]):
+class BrowserScreen(ReportsWorkerErrors, Screen[None]):
     """Experiments (from the experiments folder) with their runs (from the runs folder)."""
 
     CSS_PATH = "browser.tcss"

@@ -19,6 +19,7 @@ from dltui.tui.commands import COMPARE_COMMANDS, bindings
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import RunUpdated
 from dltui.tui.screens.curve_controls import CurveControls
+from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from dltui.tui.watch import RunFollower
@@ -45,7 +46,7 @@ def run_label(run_dir: Path, all_dirs: list[Path]) -> str:
     return f"{run_dir.parent.name}/{run_dir.name}"
 
 
-class CompareScreen(CurveControls, Screen[None]):
+class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
     """Several runs' curves of one metric, overlaid with stable colours and a legend."""
 
     CSS_PATH = "compare.tcss"
