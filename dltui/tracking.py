@@ -121,28 +121,22 @@ class Run:
         ``log()`` will use, without advancing it. One device-to-host transfer.
         Returns the recorded norms.
         """
-        import torch
+        from dltui.train.loop import LayerGroups, grad_norms, layer_norms
 
-        names: list[str] = []
-        norms: list[torch.Tensor] = []
         children = list(module.named_children()) or [("", module)]
-        for name, child in children:
-            grads = [p.grad.detach() for p in child.parameters() if p.grad is not None]
-            if not grads:
-                continue
-            names.append(name)
-            norms.append(
-                torch.linalg.vector_norm(
-                    torch.stack([torch.linalg.vector_norm(g, dtype=torch.float32) for g in grads])
-                )
-            )
-        if not norms:
+        groups = LayerGroups(
+            [name for name, _ in children], [list(child.parameters()) for _, child in children]
+        )
+        norms = grad_norms(groups)
+        if not any(norms.present):
             return {}
-        stacked = torch.stack(norms)
-        # One transfer for every norm; the total is the norm of the per-child norms.
-        *per_child, total = torch.cat([stacked, torch.linalg.vector_norm(stacked)[None]]).tolist()
-        recorded = {f"{prefix}{name}": value for name, value in zip(names, per_child, strict=True)}
-        recorded.pop(prefix, None)  # a module without children: only the total
+        # One transfer for every norm; per-child norms and the total are summed here.
+        per_child, total = layer_norms(groups, norms.present, norms.norms.float().tolist())
+        recorded = {
+            f"{prefix}{name}": norm
+            for name, norm in zip(groups.labels, per_child, strict=True)
+            if norm is not None and name
+        }
         recorded[f"{prefix}total"] = total
         self.writer.scalars(recorded, self._step if step is None else step)
         return recorded

@@ -77,28 +77,22 @@ class LayerGroups:
     flat: list[nn.Parameter] = field(default_factory=list)
     weights: list[nn.Parameter] = field(default_factory=list)
     """The matrices and kernels of ``flat`` (not biases or norm scales): what L1 penalises."""
-    # Layer index of each parameter of ``flat``, and the device copies of such
-    # index lists, keyed by which parameters had a gradient (see `grad_norms`).
     owner: list[int] = field(default_factory=list)
-    _segments: dict[tuple[bool, ...], torch.Tensor] = field(default_factory=dict, repr=False)
+    """The layer index of each parameter of ``flat``."""
 
     def __post_init__(self) -> None:
         self.flat = [p for group in self.params for p in group]
         self.weights = [p for p in self.flat if p.dim() > 1]
         self.owner = [i for i, group in enumerate(self.params) for _ in group]
 
-    def segments(self, present: tuple[bool, ...], device: torch.device) -> torch.Tensor:
-        """Layer index of each parameter that has a gradient, as a device tensor.
 
-        Cached per pattern of ``present``: after the first log step the
-        pattern repeats, so no host-to-device copy happens in the hot loop.
-        """
-        index = self._segments.get(present)
-        if index is None:
-            owners = [o for o, has in zip(self.owner, present, strict=True) if has]
-            index = torch.tensor(owners, dtype=torch.long, device=device)
-            self._segments[present] = index
-        return index
+@dataclass
+class GradNorms:
+    """The gradient norm of each parameter that had a gradient, still on the device."""
+
+    norms: torch.Tensor
+    present: tuple[bool, ...]
+    """Which parameters of `LayerGroups.flat` had a gradient (``norms`` has one per True)."""
 
 
 # ----------------------------------------------------------------------------- set-up helpers
@@ -165,23 +159,34 @@ def layer_groups(stack: Any, prefix: str = "") -> LayerGroups:
     return LayerGroups(labels, params)
 
 
-def grad_norms(groups: LayerGroups, device: torch.device) -> torch.Tensor:
-    """Per-layer gradient norms then the total, as one device tensor (no host sync).
+def grad_norms(groups: LayerGroups) -> GradNorms:
+    """The L2 norm of every gradient, as one device tensor: no host sync, two kernels.
 
-    One ``_foreach_norm`` over every gradient (a few kernels, not a few per
-    layer), then the squared norms are summed per layer with one ``index_add``.
-    A layer without gradients (unused this step) gets 0.
+    Per-layer norms are summed from these on the host (`layer_norms`), after the
+    one transfer the log step makes anyway: on a small model, the half-dozen tiny
+    device ops that summed them per layer cost more than the norms themselves.
     """
     present = tuple(p.grad is not None for p in groups.flat)
     grads = [p.grad for p in groups.flat if p.grad is not None]
-    count = len(groups.params)
-    # Squared norms: per layer in [:count], their total in [count].
-    squares = torch.zeros(count + 1, dtype=torch.float32, device=device)
-    if grads:
-        norms = torch.stack(torch._foreach_norm(grads)).float()
-        squares[:count].index_add_(0, groups.segments(present, device), norms.square())
-        squares[count] = squares[:count].sum()
-    return squares.sqrt_()
+    if not grads:
+        return GradNorms(torch.zeros(0), present)
+    # In float32 whatever the gradients' precision: a half-precision norm overflows at 65504.
+    return GradNorms(torch.stack(torch._foreach_norm(grads, 2, dtype=torch.float32)), present)
+
+
+def layer_norms(
+    groups: LayerGroups, present: tuple[bool, ...], norms: list[float]
+) -> tuple[list[float | None], float]:
+    """Each layer's gradient norm (None: no gradient this step) and the total, on the host.
+
+    ``norms`` are the values of `grad_norms` for the parameters marked ``present``.
+    """
+    squares: list[float | None] = [None] * len(groups.params)
+    owners = (owner for owner, has in zip(groups.owner, present, strict=True) if has)
+    for owner, norm in zip(owners, norms, strict=True):
+        squares[owner] = (squares[owner] or 0.0) + norm * norm
+    total = math.sqrt(sum(s for s in squares if s is not None))
+    return [math.sqrt(s) if s is not None else None for s in squares], total
 
 
 def weight_l1(groups: LayerGroups) -> torch.Tensor:
@@ -234,6 +239,8 @@ class Trainer:
         self._last_write: float | None = None  # perf_counter() when last.pt was written
         self._write_cost = 0.0  # seconds the latest checkpoint write took
         self._last_stale = False  # whether epochs ended since last.pt was written
+        self._norms: GradNorms | None = None  # of the latest log step, still on the device
+        self._stop_checked = 0.0  # monotonic() of the latest look for a stop file
 
     # ------------------------------------------------------------------ recording
 
@@ -766,10 +773,15 @@ class Trainer:
         return order
 
     def _poll_stop(self) -> None:
-        """The stop file (checked on log steps, one stat) and, under DDP, any rank's request."""
-        if self.run_dir is not None and not self.stop.requested and stop_requested(self.run_dir):
-            self.stop.request("stop requested")
-            self.say("stop requested: stopping after this step")
+        """The stop file (on log steps, at most every 0.2 s) and, under DDP, any rank's request."""
+        now = time.monotonic()
+        # A stat costs tens of microseconds on some filesystems: once per log step was
+        # half a percent of a small model's training time.
+        if self.run_dir is not None and not self.stop.requested and now >= self._stop_checked + 0.2:
+            self._stop_checked = now
+            if stop_requested(self.run_dir):
+                self.stop.request("stop requested")
+                self.say("stop requested: stopping after this step")
         # Ranks only stop together, at a log step, or the others would hang.
         if self.dist.enabled and any_true(self.stop.requested, self.dist, self.device):
             self.stop.request(self.stop.reason or "stop requested on another rank")
@@ -789,10 +801,10 @@ class Trainer:
         epoch_float: float,
     ) -> tuple[list[float], float]:
         """Read the interval's losses and grad norms in one transfer; record them."""
-        parts = [torch.stack(losses).float().reshape(len(losses), -1).reshape(-1)]
-        with_norms = self.train_spec.grad_norms
-        if with_norms:
-            parts.append(self._norms)
+        parts = [torch.stack(losses).float().reshape(-1)]
+        norms = self._norms if self.train_spec.grad_norms else None
+        if norms is not None:
+            parts.append(norms.norms)
         host = torch.cat(parts).cpu().tolist()
         k = len(losses) * len(names)
         loss_values = host[:k]
@@ -807,11 +819,11 @@ class Trainer:
         if self.device.type == "cuda":
             values["memory/allocated"] = float(torch.cuda.memory_allocated(self.device))
             values["memory/reserved"] = float(torch.cuda.memory_reserved(self.device))
-        if with_norms:
-            norms = host[k:]
-            for label, value in zip(groups.labels, norms, strict=False):
-                values[f"grad_norm/{label}"] = value
-            values["grad_norm/total"] = norms[-1]
+        if norms is not None:
+            per_layer, total = layer_norms(groups, norms.present, host[k:])
+            for label, norm in zip(groups.labels, per_layer, strict=True):
+                values[f"grad_norm/{label}"] = norm if norm is not None else 0.0
+            values["grad_norm/total"] = total
         self.record(values, epoch=epoch_float)
         if self.progress is not None:
             self.progress.set_status("  ".join(f"{n} {values[f'train/{n}']:.4g}" for n in names))
@@ -862,7 +874,7 @@ class Trainer:
             else:
                 loss.backward()
             if log_now and record_norms:
-                self._norms = grad_norms(groups, self.device)
+                self._norms = grad_norms(groups)
             if clip is not None:
                 torch.nn.utils.clip_grad_norm_(groups.flat, clip)
             if scaler is not None:
@@ -1034,7 +1046,7 @@ class Trainer:
             log_now = self.step % log_every == 0
             if log_now and spec.grad_norms:
                 # The discriminator's grads from its last step are still there.
-                self._norms = grad_norms(self.groups, self.device)
+                self._norms = grad_norms(self.groups)
             if clip is not None:
                 torch.nn.utils.clip_grad_norm_(self.g_groups.flat, clip)
             g_opt.step()
