@@ -19,7 +19,9 @@ against the mean of the two plain runs around it, so a load change between
 repeats cancels, and the median over repeats is reported (target >= 0.97).
 The second plain run against the first is printed as the noise floor: on a
 busy or small machine, a ratio within that spread says nothing either way. Also
-reported: gradient-norm recording on/off, and one `grad_norms` call timed alone.
+reported: gradient-norm recording on/off, one `grad_norms` call timed alone,
+and the loop alone: dltui's and the plain epoch loop taking turns, one epoch
+each, in this process (the least noisy view of the loop's own cost).
 
 On a shared machine, note the load printed with the numbers; torch's operator
 threads suffer badly from other processes (try ``--threads 1``).
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import time
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +133,64 @@ def plain_rate(exp: Path, epochs: int, device: torch.device) -> tuple[float, flo
         ends.append(time.perf_counter())
     # Like dltui's epoch_time: from one epoch's end to the next's.
     return rates(n, [float(t) for t in np.diff([start, *ends])])
+
+
+def interleaved_ratio(exp: Path, root: Path, device: torch.device, repeats: int) -> float:
+    """dltui's epoch loop (`Trainer.train_epoch`) over the plain loop's, epoch by epoch.
+
+    Both loops live in this one process and take turns, one epoch each, so a
+    change of load hits both alike: the least noisy view of the loop's own
+    cost (it leaves out what `dltui run` adds around it: process, checkpoints).
+    Returns the median over ``repeats`` of (dltui samples/s) / (plain samples/s).
+    """
+    from dltui.data import load_data
+    from dltui.layers.stack import build_stack
+    from dltui.runs import RunWriter
+    from dltui.train.loop import Trainer
+    from dltui.train.progress import Progress
+    from dltui.train.signals import StopSignal
+
+    experiment = load_experiment(exp)
+    with RunWriter.create(root, experiment.display_name) as writer:
+        trainer = Trainer(experiment, writer=writer, progress=Progress(epochs=1, quiet=True),
+                          device=device, epochs=10**6, runs_root=root, stop=StopSignal(),
+                          experiment_text=exp.read_text(encoding="utf-8"))  # fmt: skip
+        trainer.setup()
+        torch.manual_seed(0)
+        splits = load_data(experiment.data, 0)
+        model = build_stack(experiment.sequential.layers, splits.info.input_shape).to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        x, y = splits.train.x.to(device), splits.train.y.to(device)
+        gen = torch.Generator(device=device).manual_seed(0)
+
+        def plain() -> None:
+            perm = torch.randperm(len(x), generator=gen, device=device)
+            for i in range(0, len(x), 256):
+                idx = perm[i : i + 256]
+                loss = torch.nn.functional.cross_entropy(model(x.index_select(0, idx)),
+                                                         y.index_select(0, idx))  # fmt: skip
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            loss.item()
+
+        def ours() -> None:
+            trainer.train_epoch()
+            trainer.epoch += 1
+            trainer.step_in_epoch = 0
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+
+        def seconds(run: Callable[[], None]) -> float:
+            start = time.perf_counter()
+            run()
+            return time.perf_counter() - start
+
+        plain(), ours()  # warm-up
+        ratios = []
+        for _ in range(repeats):
+            ratios.append(seconds(plain) / seconds(ours))
+    return statistics.median(ratios)
 
 
 def grad_norm_cost(hidden: list[int], device: torch.device) -> float:
@@ -242,6 +303,7 @@ def main() -> int:
                 o[0] / f[0] for o, f in zip(ours, ours_off, strict=True)
             )
             cost = grad_norm_cost(hidden, device)
+            loop = interleaved_ratio(files[True], folder / "loop", device, 3 * opts.repeats)
             print(
                 f"{label:24s} plain {statistics.median(p[0] for p in plain):>9,.0f} samples/s  "
                 f"dltui {statistics.median(o[0] for o in ours):>9,.0f} samples/s  "
@@ -249,6 +311,7 @@ def main() -> int:
                 f"{', '.join(f'{o[0] / p:.2f}' for o, p in pairs)}); best epochs {best:.3f}\n"
                 f"{'':24s} noise floor: plain vs plain {statistics.median(control):.3f} "
                 f"(per repeat {', '.join(f'{c:.2f}' for c in control)})\n"
+                f"{'':24s} the loop alone, epochs interleaved in one process: {loop:.3f}\n"
                 f"{'':24s} grad norms on/off {norms_ratio:.3f}; one grad_norms call "
                 f"{cost:,.0f} us (every log_every = 10 steps)  [load {load()}]"
             )

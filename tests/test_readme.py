@@ -1,4 +1,4 @@
-"""The README's promises hold: its experiment snippet is valid, its test command is marked."""
+"""The README's promises hold: its snippets are valid, its test command is marked."""
 
 from __future__ import annotations
 
@@ -12,9 +12,21 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 def test_readme_experiment_snippets_are_valid() -> None:
     snippets = re.findall(r"```toml\n(.*?)```", README, flags=re.S)
-    assert snippets
-    for snippet in snippets:
+    experiments = [snippet for snippet in snippets if "[model" in snippet]
+    assert experiments
+    for snippet in experiments:
         parse_experiment(snippet, file="README.md")
+
+
+def test_readme_keymap_snippet_is_valid(tmp_path: Path) -> None:
+    from dltui.tui.keymap import binding_ids, load_keymap
+
+    snippets = re.findall(r"```toml\n(.*?)```", README, flags=re.S)
+    (snippet,) = [s for s in snippets if "[model" not in s]
+    path = tmp_path / "keymap.toml"
+    path.write_text(snippet, encoding="utf-8")
+    mapping, problems = load_keymap(path, binding_ids())
+    assert len(mapping) == 3 and not problems
 
 
 def test_readme_marks_the_test_command_ci_runs() -> None:
