@@ -81,6 +81,8 @@ async def test_run_view_toggles_and_follows_a_live_run(tmp_path: Path) -> None:
             # panes by number, zoom
             await pilot.press("4")
             assert screen.active_pane == "gradients"
+            tabs = str(screen.query_one(TabLine).render())
+            assert "4 Gradients" in tabs and "7 Samples" in tabs  # all seven fit in 80 columns
             assert screen.query_one("#pane-gradients").display
             assert not screen.query_one("#pane-curves").display
             await pilot.press("escape")
@@ -124,8 +126,7 @@ async def test_clicking_a_tab_or_a_footer_key_acts_like_its_key(tmp_path: Path) 
         screen = app.screen
         assert isinstance(screen, RunScreen) and screen.single
         tabs = screen.query_one(TabLine)
-        # the fourth label, "4 Gradients", starts after the first three and their gaps
-        start = sum(len(label) + 2 for label in tabs.labels[:3])
+        start = next(x for x in range(200) if tabs.index_at(x) == 3)  # "4 Gradients"
         await pilot.click(TabLine, offset=(1 + start + 2, 0))  # one column of padding
         assert screen.active_pane == "gradients" and tabs.active == 3
         assert screen.query_one("#pane-gradients").display
@@ -169,3 +170,14 @@ async def test_compare_two_runs_overlays_and_diffs(tmp_path: Path) -> None:
         assert not table.display
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+
+
+def test_the_tab_line_keeps_the_active_label_in_view_when_narrow() -> None:
+    tabs = TabLine(["Curves", "Overview", "Early stopping", "Gradients"])
+    texts, gap = tabs._parts(200)
+    assert texts[0] == " 1 Curves " and gap == "  "
+    texts, gap = tabs._parts(50)
+    assert texts == ["1 Curves", "2 Overview", "3 Early stopping", "4 Gradients"] and gap == " "
+    tabs.active = 2
+    texts, _ = tabs._parts(30)
+    assert texts == [" 1 ", " 2 ", " 3 Early stopping ", " 4 "]

@@ -41,27 +41,47 @@ class TabLine(Widget):
     def __init__(self, labels: list[str], *, id: str | None = None) -> None:
         """``labels`` are shown numbered from 1, in order."""
         super().__init__(id=id)
-        self.labels = [f" {number} {label} " for number, label in enumerate(labels, start=1)]
+        self.titles = list(labels)
+        self._spans: list[tuple[int, int]] = []
+
+    def _parts(self, width: int) -> tuple[list[str], str]:
+        """The label texts and the gap between them that fit ``width`` cells.
+
+        Roomy ``" 1 Curves "`` labels two cells apart when they fit; then
+        ``"1 Curves"`` one cell apart; then only the active label with its title
+        and the others as their number, so the active one is always in view.
+        """
+        numbered = [f"{n} {title}" for n, title in enumerate(self.titles, start=1)]
+        roomy = [f" {text} " for text in numbered]
+        for texts, gap in ((roomy, _GAP), (numbered, " ")):
+            if sum(map(len, texts)) + len(gap) * (len(texts) - 1) <= width:
+                return texts, gap
+        short = [text if i == self.active else f" {i + 1} " for i, text in enumerate(roomy)]
+        return short, ""
 
     def render(self) -> Content:
         """The labels, the active one in the theme's primary colour."""
+        texts, gap = self._parts(self.content_size.width)
         parts: list[Content | str] = []
-        for index, label in enumerate(self.labels):
-            if index:
-                parts.append(_GAP)
+        self._spans = []
+        column = 0
+        for index, text in enumerate(texts):
+            if index and gap:
+                parts.append(gap)
+                column += len(gap)
             if index == self.active:
-                parts.append(Content.styled(label, "bold $block-cursor-foreground on $primary"))
+                parts.append(Content.styled(text, "bold $block-cursor-foreground on $primary"))
             else:
-                parts.append(Content.styled(label, "$text-muted"))
+                parts.append(Content.styled(text, "$text-muted"))
+            self._spans.append((column, column + len(text)))
+            column += len(text)
         return Content.assemble(*parts)
 
     def index_at(self, x: int) -> int | None:
-        """The label under column ``x`` of the content (None between labels)."""
-        start = 0
-        for index, label in enumerate(self.labels):
-            if start <= x < start + len(label):
+        """The label under column ``x`` of the content, as last drawn (None between labels)."""
+        for index, (start, end) in enumerate(self._spans):
+            if start <= x < end:
                 return index
-            start += len(label) + len(_GAP)
         return None
 
     def on_click(self, event: events.Click) -> None:
