@@ -57,6 +57,27 @@ def test_csv_string_labels_are_sorted_classes(tmp_path: Path) -> None:
     assert torch.all((splits.train.x[:, 0] - splits.train.y.float()).abs() < 0.5)
 
 
+def test_describe_reads_a_file_again_only_when_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from dltui.data import tabular
+
+    reads: list[Path] = []
+    real = tabular.describe
+    monkeypatch.setattr(tabular, "describe", lambda s: reads.append(s.path) or real(s))
+    path = iris_like(tmp_path / "iris.csv")
+    data = spec(source="csv", path=path, target="species")
+    assert describe(data).samples == 60
+    assert describe(spec(source="csv", path=path, target="species")).samples == 60
+    assert len(reads) == 1  # the same spec and file: remembered (the builder asks often)
+    iris_like(path, rows=90)
+    os.utime(path, ns=(1, 1))  # a different stamp even within the clock's resolution
+    assert describe(data).samples == 90
+    assert len(reads) == 2
+
+
 def test_csv_numeric_target_is_regression_unless_few_integers(tmp_path: Path) -> None:
     floats = write(
         tmp_path / "r.csv", "a,b,y\n" + "".join(f"{i},{i * 2},{i * 0.5}\n" for i in range(30))

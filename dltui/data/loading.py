@@ -8,6 +8,8 @@ Each source family lives in its own module with a ``describe(spec)`` and a
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from dltui.data.errors import DataError
@@ -80,10 +82,45 @@ def describe(spec: DataSpec) -> DataInfo:
     """Shapes, task, classes and sample count of ``spec``'s data, without loading it all.
 
     Raises :class:`DataError` for data that cannot be used as the spec asks.
+    Remembered per spec while its files are unchanged (see `_file_stamp`): a CSV
+    is read whole to be described, and the builder asks again on every edit.
     """
+    key = spec.model_dump_json()
+    stamp = _file_stamp(spec)
+    known = _DESCRIBED.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
     info = _module(spec).describe(spec)
     check_settings(spec, info)
+    _DESCRIBED[key] = (stamp, info)
+    while len(_DESCRIBED) > _DESCRIBED_MAX:
+        _DESCRIBED.pop(next(iter(_DESCRIBED)))
     return info
+
+
+_DESCRIBED: dict[str, tuple[tuple[tuple[str, int, int], ...], DataInfo]] = {}
+"""``describe``'s results: spec JSON -> (file stamp, info), oldest first."""
+_DESCRIBED_MAX = 32
+
+
+def _file_stamp(spec: DataSpec) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of every file or folder the spec names, and of a folder's
+    sub-folders (an image folder's classes): what a describe result depends on."""
+    stamps: list[tuple[str, int, int]] = []
+    for value in spec.model_dump().values():
+        if not isinstance(value, Path):
+            continue
+        try:
+            stat = value.stat()
+            stamps.append((str(value), stat.st_mtime_ns, stat.st_size))
+            if value.is_dir():
+                for entry in sorted(os.scandir(value), key=lambda e: e.name):
+                    if entry.is_dir():
+                        sub = entry.stat()
+                        stamps.append((entry.path, sub.st_mtime_ns, sub.st_size))
+        except OSError:
+            stamps.append((str(value), -1, -1))  # gone: describing it again says so
+    return tuple(stamps)
 
 
 def load_data(spec: DataSpec, seed: int) -> Splits:
