@@ -82,11 +82,16 @@ def describe(spec: DataSpec) -> DataInfo:
     """Shapes, task, classes and sample count of ``spec``'s data, without loading it all.
 
     Raises :class:`DataError` for data that cannot be used as the spec asks.
-    Remembered per spec while its files are unchanged (see `_file_stamp`): a CSV
-    is read whole to be described, and the builder asks again on every edit.
+    Data read from the user's files is remembered per spec while those files are
+    unchanged (see `_file_stamp`): a CSV is read whole to be described, and the
+    builder asks again on every edit.
     """
-    key = spec.model_dump_json()
     stamp = _file_stamp(spec)
+    if not stamp:  # generated or packaged data: cheap to describe, nothing to go stale
+        info = _module(spec).describe(spec)
+        check_settings(spec, info)
+        return info
+    key = spec.model_dump_json()
     known = _DESCRIBED.get(key)
     if known is not None and known[0] == stamp:
         return known[1]
