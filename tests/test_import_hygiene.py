@@ -42,3 +42,35 @@ def test_dashboard_start_up_imports_no_torch() -> None:
     # The schema and the run reader load on a worker after the first paint.
     assert "numpy" not in modules
     assert "pydantic" not in modules
+
+
+def test_schema_and_layers_import_from_two_threads_at_once() -> None:
+    # The dashboard imports the schema on one worker while another (the builder's
+    # shapes, a layer table) may import the layers: packages that import each other
+    # deadlock in the import system then. Released together, many times over.
+    code = """
+import subprocess, sys
+script = '''
+import threading
+barrier, errors = threading.Barrier(2), []
+def load(name):
+    barrier.wait()
+    try:
+        __import__(name)
+    except Exception as error:
+        errors.append(repr(error))
+names = ("dltui.spec", "dltui.layers.registry")
+threads = [threading.Thread(target=load, args=(name,)) for name in names]
+for t in threads: t.start()
+for t in threads: t.join()
+print(errors or "ok")
+'''
+for _ in range(8):
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout
+    print(out.strip())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ok"] * 8, result.stdout

@@ -4,10 +4,6 @@
 `build_stack`, `format_summary`); `dltui.layers.kinds` the built-in kinds.
 """
 
-# The schema and the registry import each other (a layer is a spec model; the
-# model spec lists every layer kind). Loading the schema first settles the
-# order whichever of the two a caller imports first.
-import dltui.spec  # noqa: F401  # isort: skip
 from dltui.layers.registry import (
     Layer,
     LayerSelectorError,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, Un
 
 from pydantic import Field
 
-from dltui.spec.base import SpecModel
+from dltui.spec_model import SpecModel
 
 if TYPE_CHECKING:
     from torch import nn

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from dltui.spec.base import SpecModel
+from dltui.spec_model import SpecModel
 
 PLAYGROUND_SOURCES = ("spirals", "circles", "xor", "gaussian", "moons", "plane")
 

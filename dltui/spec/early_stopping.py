@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from dltui.spec.base import SpecModel
+from dltui.spec_model import SpecModel
 
 _HIGHER_IS_BETTER = ("acc", "precision", "recall", "f1", "auroc", "r2", "auc")
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from dltui.spec.base import SpecModel
 from dltui.spec.data import DataSpec
 from dltui.spec.early_stopping import EarlyStoppingSpec
 from dltui.spec.model import GanModel, ModelSpec, SequentialModel, with_default_kind
 from dltui.spec.training import TrainingSpec
+from dltui.spec_model import SpecModel
 
 
 class Experiment(SpecModel):

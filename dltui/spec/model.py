@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from dltui.layers.registry import any_layer_annotation
-from dltui.spec.base import SpecModel
+from dltui.spec_model import SpecModel
 
 AnyLayer = any_layer_annotation()
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dltui.spec.base import SpecModel
 from dltui.spec.errors import did_you_mean
+from dltui.spec_model import SpecModel
 
 LOSSES = (
     "cross_entropy",

@@ -1,4 +1,11 @@
-"""The base every experiment-file model derives from: strict, immutable, no extras."""
+"""The base every experiment-file model derives from: strict, immutable, no extras.
+
+It lives outside `dltui.spec` because layer kinds derive from it too, and the
+schema lists every layer kind: with the base inside the schema's package, the
+two packages imported each other, and two threads importing them at once
+(the browser's catalog worker and the builder, say) deadlocked in the import
+system.
+"""
 
 from __future__ import annotations
 
