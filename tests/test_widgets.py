@@ -371,3 +371,18 @@ async def test_sample_pane_text_points_and_nothing() -> None:
     text = await shown(pane, (60, 16))
     assert "generated" in text and "real" in text
     assert any("\u2800" < ch <= "\u28ff" for ch in text)
+
+
+def test_progress_is_the_newest_of_heartbeat_epoch_event_and_logged_loss(tmp_path: Path) -> None:
+    from dltui.tui.widgets.overview_pane import latest_progress, summarize
+
+    with RunWriter.create(tmp_path, "fast", heartbeat_interval=3600) as writer:
+        writer.status("running", step=330, epoch=16.5)  # the last heartbeat, seconds ago
+        writer.scalars({"train/loss": 0.3}, 380, 19.0)
+        writer.event("epoch", epoch=19, step=380)
+        writer.scalars({"train/loss": 0.2}, 400, 20.0)  # logged after the epoch event
+        writer.flush()
+        reader = RunReader(writer.run_dir)
+        assert latest_progress(reader) == (20.0, 400)
+        summary = summarize(reader)
+        assert (summary.epoch, summary.step) == (20.0, 400)

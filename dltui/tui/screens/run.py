@@ -156,13 +156,15 @@ class RunScreen(CurveControls, Screen[None]):
 
         parts = [f"[b]{escape(self.run_dir.parent.name)}[/b] / {escape(self.run_dir.name)}"]
         from dltui.tui.screens.browser import STATE_COLOURS
+        from dltui.tui.widgets.overview_pane import latest_progress
 
         status = self.reader.status
         parts.append(f"[${STATE_COLOURS.get(status.state, 'foreground')}]{status.state}[/]")
-        if status.epoch is not None:
-            parts.append(f"epoch {status.epoch:.1f}")
-        if status.step is not None:
-            parts.append(f"step {status.step}")
+        epoch, step = latest_progress(self.reader)
+        if epoch is not None:
+            parts.append(f"epoch {epoch:.1f}")
+        if step is not None:
+            parts.append(f"step {step}")
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
         parts.append(
             f"[$text-muted]{smooth} · {'log' if self.log_y else 'linear'} · x: {self.x_axis}[/]"

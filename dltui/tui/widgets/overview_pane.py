@@ -73,11 +73,7 @@ def summarize(reader: Any) -> RunSummary:
     epochs = (
         int(epochs) if isinstance(epochs, int | float) and not isinstance(epochs, bool) else None
     )
-    epoch_event = reader.latest("epoch") or {}
-    epoch = _num(epoch_event.get("epoch"))
-    if epoch is None:
-        epoch = status.epoch
-    step = status.step if status.step is not None else _int(epoch_event.get("step"))
+    epoch, step = latest_progress(reader)
     # The trainer's epoch events carry the epoch's wall time as `time_s`; the
     # `epoch_time` series is the same number for writers that only log scalars.
     times = [_num(e.get("time_s")) for e in reader.events_of("epoch")]
@@ -297,6 +293,35 @@ def _shape(value: Any) -> str:
     if isinstance(value, Sequence) and not isinstance(value, str):
         return "(" + ", ".join(str(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     return "" if value is None else str(value)
+
+
+_PROGRESS_TAGS = ("train/loss", "train/g_loss")
+"""Series logged every few steps whose last point says how far the run got."""
+
+
+def latest_progress(reader: Any) -> tuple[float | None, int | None]:
+    """The run's newest (epoch, step): from the heartbeat, the last epoch event or the
+    last logged training loss, whichever got furthest.
+
+    The heartbeat (status.json) is written every couple of seconds; a fast run logs
+    many steps, and may end several epochs, in between, so alone it lags behind
+    (a run view once read "epoch 20/40 · step 330" for step 400).
+    """
+    status = reader.status
+    event = reader.latest("epoch") or {}
+    candidates = [(status.step, status.epoch), (_int(event.get("step")), _num(event.get("epoch")))]
+    for tag in _PROGRESS_TAGS:
+        series = reader.series(tag)
+        if len(series):
+            candidates.append((int(series.step[-1]), _num(float(series.epoch[-1]))))
+    known = [(step, epoch) for step, epoch in candidates if step is not None]
+    if not known:
+        epochs = [epoch for _, epoch in candidates if epoch is not None]
+        return (max(epochs) if epochs else None), None
+    step, epoch = max(known, key=lambda candidate: candidate[0])
+    if epoch is None:  # a writer that logs no epochs: the newest epoch known
+        epoch = max((e for _, e in candidates if e is not None), default=None)
+    return epoch, step
 
 
 def _num(value: Any) -> float | None:
