@@ -218,3 +218,53 @@ def test_metric_that_does_not_fit_exits_2(
     assert "training.metrics: r2 needs a regression task" in capsys.readouterr().err
     status = json.loads((only_run(tmp_path / "runs", "badmetric") / "status.json").read_text())
     assert status["status"] == "failed"
+
+
+CSV_EXPERIMENT = """
+name = "table"
+seed = 1
+[data]
+source = "csv"
+path = "rows.csv"
+target = "label"
+batch_size = 16
+[[model.layers]]
+type = "dense"
+out_features = 2
+[training]
+epochs = 2
+"""
+
+
+def test_resume_without_file_uses_the_runs_own_experiment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the dashboard's resume runs: `dltui run --resume RUN_DIR`, no FILE. Relative
+    # data paths still mean what they meant beside the original file.
+    folder = tmp_path / "project"
+    folder.mkdir()
+    rows = ["a,b,label", *(f"{i % 7},{i % 5},{i % 2}" for i in range(64))]
+    (folder / "rows.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    exp = write(folder, CSV_EXPERIMENT, "table.toml")
+    root = tmp_path / "runs"
+    assert main(["run", str(exp), "--runs", str(root), "--quiet", "--epochs", "1"]) == 0
+    run = only_run(root, "table")
+    exp.write_text("this file was edited since = [", encoding="utf-8")  # not what the run ran
+    assert main(["run", "--resume", str(run), "--runs", str(root), "--quiet"]) == 0
+    assert [e["epoch"] for e in reader(run).events_of("epoch")] == [1, 2]
+    assert main(["run", "--runs", str(root), "--quiet"]) == 2
+    assert "give the experiment FILE" in capsys.readouterr().err
+
+
+def test_the_dashboards_resume_command_is_a_valid_run_command(tmp_path: Path) -> None:
+    import argparse
+
+    from dltui.train.cli import add_run_arguments
+    from dltui.tui.launcher import trainer_command
+
+    argv = trainer_command(None, tmp_path / "run", tmp_path, resume=True)
+    assert argv[1:4] == ["-m", "dltui", "run"]
+    parser = argparse.ArgumentParser()
+    add_run_arguments(parser)
+    args = parser.parse_args(argv[4:])
+    assert args.file is None and args.resume == str(tmp_path / "run")

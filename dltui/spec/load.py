@@ -36,9 +36,14 @@ def load_experiment(path: str | Path, *, check_files: bool = True) -> Experiment
 
 
 def parse_experiment(
-    text: str, *, file: str | Path | None = None, check_files: bool = True
+    text: str,
+    *,
+    file: str | Path | None = None,
+    check_files: bool = True,
+    base_dir: str | Path | None = None,
 ) -> Experiment:
-    """Validate TOML ``text``; relative paths resolve against ``file``'s folder."""
+    """Validate TOML ``text``; relative paths resolve against ``base_dir``, by default
+    ``file``'s folder (``file`` also names the text in error messages)."""
     file_path = Path(file) if file is not None else None
     name = str(file_path) if file_path is not None else None
     try:
@@ -47,8 +52,10 @@ def parse_experiment(
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
         raise SpecError([Problem("", f"not valid TOML: {exc}", file=name, line=line)]) from None
+    if base_dir is None:
+        base_dir = file_path.parent if file_path is not None else Path.cwd()
     context = {
-        "base_dir": file_path.parent if file_path is not None else Path.cwd(),
+        "base_dir": Path(base_dir),
         "skip_file_checks": not check_files,
     }
     try:

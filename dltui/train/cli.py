@@ -19,7 +19,12 @@ EXIT_INTERRUPTED = 130
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of `dltui run` to ``parser`` (a sub-command parser)."""
-    parser.add_argument("file", metavar="FILE", help="the experiment file (.toml)")
+    parser.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="the experiment file (.toml); with --resume, by default the run's own frozen copy",
+    )
     parser.add_argument(
         "--name", help="run name, used as the run id (default: a new time-based id)"
     )

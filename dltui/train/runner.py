@@ -17,8 +17,9 @@ import torch
 
 from dltui.data import DataError
 from dltui.layers.stack import StackError
+from dltui.runs.layout import EXPERIMENT, META, read_json
 from dltui.runs.writer import RunWriter
-from dltui.spec import Experiment, SpecError, load_experiment
+from dltui.spec import Experiment, Problem, SpecError, load_experiment, parse_experiment
 from dltui.train import distributed
 from dltui.train.cli import (
     EXIT_EARLY_STOPPED,
@@ -61,8 +62,14 @@ def _ddp_device(name: str, info: distributed.DistInfo) -> torch.device:
 
 def run_from_args(args: argparse.Namespace) -> int:
     """`dltui run`: train the experiment in ``args.file``; returns the exit code."""
+    if args.file is None:
+        if not args.resume:
+            _error("give the experiment FILE to train (or --resume RUN_DIR)")
+            return EXIT_INVALID
+        # Resuming without a file: the run's own frozen copy of its experiment.
+        args.file = str(Path(args.resume) / EXPERIMENT)
     try:
-        experiment = load_experiment(args.file)
+        experiment = _load(args)
     except SpecError as error:
         for problem in error.problems:
             print(str(problem), file=sys.stderr)
@@ -93,6 +100,26 @@ def run_from_args(args: argparse.Namespace) -> int:
         return _run(args, experiment, epochs, device, info, resume_dir)
     finally:
         distributed.shutdown()
+
+
+def _load(args: argparse.Namespace) -> Experiment:
+    """The experiment of ``args.file``. A run's frozen copy keeps its relative paths
+    (data files) meaning what they meant beside the original file."""
+    path = Path(args.file)
+    if not (args.resume and path.name == EXPERIMENT and path.parent == Path(args.resume)):
+        return load_experiment(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        problem = Problem("", f"cannot read the run's experiment ({error})", file=str(path))
+        raise SpecError([problem]) from None
+    try:
+        meta = read_json(path.parent / META)
+    except (OSError, ValueError):
+        meta = None
+    source = meta.get("source") if isinstance(meta, dict) else None
+    base = Path(source).parent if isinstance(source, str) else path.parent
+    return parse_experiment(text, file=path, base_dir=base)
 
 
 def _open_writer(

@@ -41,6 +41,7 @@ def trainer_command(
     """The argv of ``dltui run`` for a new run (or a resumed one with ``resume``)."""
     command = [sys.executable, "-m", "dltui", "run"]
     if resume:
+        # No FILE: the trainer resumes from the run's own frozen copy of its experiment.
         command += ["--resume", str(run_dir)]
     else:
         assert experiment_path is not None
