@@ -18,7 +18,7 @@ from dltui.tui.widgets import LinePlot
 
 @pytest.mark.slow
 @run_async
-async def test_launch_watch_then_stop_a_real_run(tmp_path: Path) -> None:
+async def test_launch_watch_stop_then_resume_a_real_run(tmp_path: Path) -> None:
     experiments = tmp_path / "experiments"
     # Enough epochs that it is still training when we ask it to stop.
     write_experiment(experiments, "spirals", spirals_toml(epochs=400, samples=400, stopping=False))
@@ -70,4 +70,16 @@ async def test_launch_watch_then_stop_a_real_run(tmp_path: Path) -> None:
         exited = next(m for m in posted if isinstance(m, RunExited))
         assert exited.returncode == 130, (run_dir / "output.log").read_text()[-2000:]
         await settle(pilot, lambda: screen.reader.status.state == "stopped", timeout=10)
+        # Resume from the view: the same run carries on, and its curve grows again.
+        stopped_at = points()
+        await pilot.press("R")
+        await settle(
+            pilot, lambda: sum(isinstance(m, RunLaunched) for m in posted) == 2, timeout=20
+        )
+        await settle(pilot, lambda: points() > stopped_at, timeout=90)
+        assert screen.reader.events_of("resume")
+        await pilot.press("S")
+        await settle(pilot, lambda: sum(isinstance(m, RunExited) for m in posted) == 2, timeout=60)
+        resumed = [m for m in posted if isinstance(m, RunExited)][-1]
+        assert resumed.returncode == 130, (run_dir / "output.log").read_text()[-2000:]
     assert RunReader(run_dir).status.state == "stopped"
