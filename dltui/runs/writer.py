@@ -265,25 +265,7 @@ class RunWriter:
         Non-finite values are recorded as they are. ``value`` may be anything
         ``float()`` accepts (a 0-d tensor forces a device sync: pass floats).
         """
-        now = time.time()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError(f"{self._dir}: the run writer is closed")
-            tag_id = self._tags.get(tag)
-            if tag_id is None:
-                tag_id = self._declare(tag, now)
-            try:
-                self._records += self._pack(
-                    tag_id, _NAN if epoch is None else epoch, step, now, value
-                )
-            except (struct.error, TypeError, ValueError, RuntimeError) as error:
-                raise TypeError(
-                    f"scalar {tag!r}: value must be a number, step an integer and epoch a "
-                    f"number or None; got value={value!r}, step={step!r}, epoch={epoch!r}"
-                ) from error
-            self._step = step
-            if epoch is not None:
-                self._epoch = epoch
+        self.scalars({tag: value}, step, epoch)
 
     def scalars(self, values: Mapping[str, float], step: int, epoch: float | None = None) -> None:
         """Record several tags at the same ``step``/``epoch`` (one lock, one timestamp)."""
