@@ -258,7 +258,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         from dltui.tui import keymap
 
         scopes = keymap.binding_scopes()
-        known = {binding.id for scope in scopes for binding in scope.bindings if binding.id}
+        known = keymap.binding_ids(scopes)
         app_bindings = tuple(b for b in type(self).BINDINGS if isinstance(b, Binding))
         problems = [
             *self._keymap_problems,

@@ -240,9 +240,10 @@ def _bindings_of(value: ast.expr) -> list[Binding]:
     return []
 
 
-def binding_ids(package_dir: Path | None = None) -> frozenset[str]:
-    """Every binding id declared by a screen, widget or app class of the dashboard."""
-    scopes = binding_scopes(package_dir)
+def binding_ids(scopes: list[BindingScope] | None = None) -> frozenset[str]:
+    """Every binding id of ``scopes`` (default: every class of the dashboard's sources)."""
+    if scopes is None:
+        scopes = binding_scopes()
     return frozenset(binding.id for scope in scopes for binding in scope.bindings if binding.id)
 
 
