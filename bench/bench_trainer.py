@@ -103,8 +103,8 @@ def dltui_rate(exp: Path, root: Path, name: str) -> tuple[float, float]:
     return rates(n, list(times))
 
 
-def plain_rate(exp: Path, epochs: int, device: torch.device) -> tuple[float, float]:
-    """Samples/s over the epochs after the first, of a hand-written loop."""
+def plain_epoch(exp: Path, device: torch.device) -> tuple[Callable[[], None], int]:
+    """One epoch of the hand-written loop on ``exp``'s model and data, and its sample count."""
     from dltui.data import load_data
     from dltui.layers.stack import build_stack
 
@@ -116,11 +116,8 @@ def plain_rate(exp: Path, epochs: int, device: torch.device) -> tuple[float, flo
     x, y = splits.train.x.to(device), splits.train.y.to(device)
     n, bs = len(x), 256
     gen = torch.Generator(device=device).manual_seed(0)
-    ends = []
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(epochs):
+
+    def epoch() -> None:
         perm = torch.randperm(n, generator=gen, device=device)
         for i in range(0, n, bs):
             idx = perm[i : i + bs]
@@ -130,6 +127,19 @@ def plain_rate(exp: Path, epochs: int, device: torch.device) -> tuple[float, flo
             loss.backward()
             opt.step()
         loss.item()  # the epoch is done when its last step is
+
+    return epoch, n
+
+
+def plain_rate(exp: Path, epochs: int, device: torch.device) -> tuple[float, float]:
+    """Samples/s over the epochs after the first, of a hand-written loop."""
+    epoch, n = plain_epoch(exp, device)
+    ends = []
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        epoch()
         ends.append(time.perf_counter())
     # Like dltui's epoch_time: from one epoch's end to the next's.
     return rates(n, [float(t) for t in np.diff([start, *ends])])
@@ -143,8 +153,6 @@ def interleaved_ratio(exp: Path, root: Path, device: torch.device, repeats: int)
     cost (it leaves out what `dltui run` adds around it: process, checkpoints).
     Returns the median over ``repeats`` of (dltui samples/s) / (plain samples/s).
     """
-    from dltui.data import load_data
-    from dltui.layers.stack import build_stack
     from dltui.runs import RunWriter
     from dltui.train.loop import Trainer
     from dltui.train.progress import Progress
@@ -156,23 +164,7 @@ def interleaved_ratio(exp: Path, root: Path, device: torch.device, repeats: int)
                           device=device, epochs=10**6, runs_root=root, stop=StopSignal(),
                           experiment_text=exp.read_text(encoding="utf-8"))  # fmt: skip
         trainer.setup()
-        torch.manual_seed(0)
-        splits = load_data(experiment.data, 0)
-        model = build_stack(experiment.sequential.layers, splits.info.input_shape).to(device)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        x, y = splits.train.x.to(device), splits.train.y.to(device)
-        gen = torch.Generator(device=device).manual_seed(0)
-
-        def plain() -> None:
-            perm = torch.randperm(len(x), generator=gen, device=device)
-            for i in range(0, len(x), 256):
-                idx = perm[i : i + 256]
-                loss = torch.nn.functional.cross_entropy(model(x.index_select(0, idx)),
-                                                         y.index_select(0, idx))  # fmt: skip
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            loss.item()
+        plain, _ = plain_epoch(exp, device)
 
         def ours() -> None:
             trainer.train_epoch()
