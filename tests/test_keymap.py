@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static
-from tui_runs import FROZEN_NOW, make_run, run_async, settle, write_experiment
+from tui_runs import make_app, make_run, run_async, settle, write_experiment
 
 from dltui.cli import main
 from dltui.tui.app import DashboardApp
@@ -164,18 +164,6 @@ def test_missing_keymap_option_exits_before_the_ui(
 # -- the dashboard -----------------------------------------------------------------------
 
 
-def make_app(root: Path, keymap: Path | None) -> DashboardApp:
-    return DashboardApp(
-        root / "experiments",
-        root / "runs",
-        root / "themes",
-        watch=False,
-        clock=lambda: FROZEN_NOW,
-        layer_tables=False,
-        keymap=keymap,
-    )
-
-
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     write_experiment(tmp_path / "experiments", "spirals")
@@ -195,7 +183,7 @@ async def test_remapped_keys_work_and_show(workspace: Path) -> None:
         workspace,
         '"browser.sort" = "ctrl+o"\n"app.help" = "f1"\n"browser.srot" = "x"\n',
     )
-    app = make_app(workspace, keymap)
+    app = make_app(workspace, keymap=keymap)
     async with app.run_test(size=(140, 30)) as pilot:
         await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
         screen = app.screen
@@ -229,7 +217,7 @@ async def test_remapped_keys_work_and_show(workspace: Path) -> None:
 @run_async
 async def test_broken_keymap_is_reported_and_defaults_stay(workspace: Path) -> None:
     keymap = write(workspace, '"browser.sort" = \n')
-    app = make_app(workspace, keymap)
+    app = make_app(workspace, keymap=keymap)
     async with app.run_test(size=(140, 30)) as pilot:
         await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
         await settle(pilot, lambda: bool(app._notifications))
@@ -245,7 +233,7 @@ async def test_broken_keymap_is_reported_and_defaults_stay(workspace: Path) -> N
 @run_async
 async def test_a_remap_that_takes_another_commands_key_is_reported(workspace: Path) -> None:
     keymap = write(workspace, '"browser.sort" = "n"\n')
-    app = make_app(workspace, keymap)
+    app = make_app(workspace, keymap=keymap)
     async with app.run_test(size=(140, 30)) as pilot:
         await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
         screen = app.screen

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Label, Static
-from tui_runs import FROZEN_NOW, make_run, run_async, settle, write_experiment
+from tui_runs import FROZEN_NOW, make_app, make_run, run_async, settle, write_experiment
 
 from dltui.runs import RunRemovalError, RunWriter, remove_run, run_disk_usage
 from dltui.tui.app import DashboardApp
@@ -95,11 +95,6 @@ def live_run(workspace: Path):
     assert isinstance(writer, RunWriter)
     yield writer.run_dir
     writer.close("stopped")
-
-
-def make_app(root: Path) -> DashboardApp:
-    return DashboardApp(root / "experiments", root / "runs", root / "themes", watch=False,
-                        clock=lambda: FROZEN_NOW, layer_tables=False)  # fmt: skip
 
 
 def rows(screen: BrowserScreen) -> list[str]:

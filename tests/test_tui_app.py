@@ -8,9 +8,16 @@ import pytest
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from tui_runs import FROZEN_NOW, make_run, run_async, settle, spirals_toml, write_experiment
+from tui_runs import (
+    FROZEN_NOW,
+    make_app,
+    make_run,
+    run_async,
+    settle,
+    spirals_toml,
+    write_experiment,
+)
 
-from dltui.tui.app import DashboardApp
 from dltui.tui.messages import CompareRuns, LaunchRequest, OpenRun
 from dltui.tui.screens.browser import BrowserScreen
 
@@ -26,17 +33,6 @@ def workspace(tmp_path: Path) -> Path:
     make_run(runs, "spirals", "20260101-010000-bbbb", created=FROZEN_NOW - 600, state="stopped")
     (tmp_path / "themes").mkdir()
     return tmp_path
-
-
-def make_app(root: Path, *, watch: bool = False, layer_tables: bool = False) -> DashboardApp:
-    return DashboardApp(
-        root / "experiments",
-        root / "runs",
-        root / "themes",
-        watch=watch,
-        clock=lambda: FROZEN_NOW,
-        layer_tables=layer_tables,
-    )
 
 
 def rows(screen: BrowserScreen) -> list[str]:

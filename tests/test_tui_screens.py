@@ -5,10 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import DataTable
-from tui_runs import FROZEN_NOW, make_run, run_async, settle, spirals_toml, write_experiment
+from tui_runs import (
+    make_app,
+    make_run,
+    run_async,
+    settle,
+    spirals_toml,
+    write_experiment,
+)
 
 from dltui.runs import RunWriter
-from dltui.tui.app import DashboardApp
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import OpenRun
 from dltui.tui.screens.compare import CompareScreen, comparable_tags
@@ -16,18 +22,6 @@ from dltui.tui.screens.run import RunScreen
 from dltui.tui.screens.run_panes import CurvesPane, plot_groups
 from dltui.tui.widgets import LinePlot
 from dltui.tui.widgets.tab_line import TabLine
-
-
-def make_app(root: Path) -> DashboardApp:
-    return DashboardApp(
-        root / "experiments",
-        root / "runs",
-        root / "themes",
-        watch=False,
-        clock=lambda: FROZEN_NOW,
-        layer_tables=False,
-        follow_interval=0.05,
-    )
 
 
 def test_plot_groups_cover_loss_metrics_and_lr() -> None:
@@ -49,7 +43,7 @@ def test_plot_groups_cover_loss_metrics_and_lr() -> None:
 async def test_run_view_toggles_and_follows_a_live_run(tmp_path: Path) -> None:
     writer = make_run(tmp_path / "runs", "spirals", "20260101-000000-live", keep_open=True)
     assert isinstance(writer, RunWriter)
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, follow_interval=0.05)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
@@ -94,7 +88,7 @@ async def test_run_view_toggles_and_follows_a_live_run(tmp_path: Path) -> None:
 @run_async
 async def test_run_view_grid_and_zoom_on_a_large_terminal(tmp_path: Path) -> None:
     run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, follow_interval=0.05)
     async with app.run_test(size=(200, 60)) as pilot:
         await settle(pilot)
         app.post_message(OpenRun(Path(str(run))))
@@ -118,7 +112,7 @@ async def test_run_view_grid_and_zoom_on_a_large_terminal(tmp_path: Path) -> Non
 @run_async
 async def test_clicking_a_tab_or_a_footer_key_acts_like_its_key(tmp_path: Path) -> None:
     run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, follow_interval=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         app.post_message(OpenRun(Path(str(run))))
@@ -147,7 +141,7 @@ async def test_compare_two_runs_overlays_and_diffs(tmp_path: Path) -> None:
     make_run(runs, "spirals", "20260101-000000-aaaa", lr=0.01)
     make_run(runs, "spirals", "20260101-010000-bbbb", lr=0.1, loss_scale=1.5,
              experiment_text=spirals_toml(lr=0.1, hidden=16))  # fmt: skip
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, follow_interval=0.05)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
         await pilot.press("j", "space", "space", "c")

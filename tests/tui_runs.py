@@ -13,15 +13,33 @@ import json
 import math
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.pilot import WaitForScreenTimeout
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from dltui.runs import RunWriter
 
+if TYPE_CHECKING:
+    from dltui.tui.app import DashboardApp
+
 FROZEN_NOW = 1_790_000_000.0
 """The dashboard's frozen "now" in tests (a fixed date in 2026)."""
+
+
+def make_app(root: Path, **options: Any) -> DashboardApp:
+    """A dashboard on ``root``'s experiments, runs and themes folders, with a frozen
+    clock, no folder watcher and no layer tables unless ``options`` say otherwise."""
+    from dltui.tui.app import DashboardApp
+
+    settings: dict[str, Any] = {
+        "watch": False,
+        "clock": lambda: FROZEN_NOW,
+        "layer_tables": False,
+        **options,
+    }
+    return DashboardApp(root / "experiments", root / "runs", root / "themes", **settings)
+
 
 SPIRALS_TOML = """\
 description = "MLP on two spirals"
