@@ -336,7 +336,7 @@ def test_resume_removes_the_temporaries_of_a_writer_killed_mid_write(tmp_path):
     dead = 2**22 + 4321  # no such process
     (run / "checkpoints" / f".last.pt.{dead}.tmp").write_bytes(b"half a checkpoint")
     (run / f".status.json.{dead}.tmp").write_bytes(b"")
-    live = run / f".stop.{os.getpid()}.tmp"  # a dashboard writing its stop request now
+    live = run / f".stop.{dead}.tmp"  # a dashboard (maybe on another host) asking to stop
     live.write_bytes(b"{")
     RunWriter.open(run, flush_interval=60.0).close()
     leftovers = sorted(p.name for p in run.rglob("*.tmp"))

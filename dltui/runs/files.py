@@ -155,15 +155,18 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-_TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp$")
+_TEMPORARY = re.compile(r"^\.(.+)\.(\d+)\.tmp$")
+_WRITERS_FILES = frozenset({META, STATUS, EXPERIMENT, "last.pt", "best.pt"})
+"""Files only a run's writer replaces (a dashboard's stop request is not one of them)."""
 
 
 def remove_stale_temporaries(run_dir: Path, alive: Callable[[int], bool]) -> list[str]:
     """Remove the temporary files of writers that died mid-write; returns their names.
 
-    ``.<name>.<pid>.tmp`` in the run folder and ``checkpoints/`` whose ``pid`` is not
-    ``alive`` (a ``kill -9`` during a checkpoint write leaves one behind). Called by a
-    writer holding the run's lock, so no live writer of this run owns one.
+    ``.<name>.<pid>.tmp`` of the files only a writer replaces, in the run folder and
+    ``checkpoints/``, whose ``pid`` is not ``alive`` (a ``kill -9`` during a checkpoint
+    write leaves one behind). Called by a writer holding the run's lock, so no live
+    writer of this run owns one.
     """
     removed = []
     for folder in (run_dir, run_dir / CHECKPOINTS):
@@ -173,7 +176,9 @@ def remove_stale_temporaries(run_dir: Path, alive: Callable[[int], bool]) -> lis
             continue
         for name in names:
             match = _TEMPORARY.match(name)
-            if match is None or alive(int(match.group(1))):
+            if match is None or match.group(1) not in _WRITERS_FILES:
+                continue
+            if alive(int(match.group(2))):
                 continue
             path = folder / name
             with contextlib.suppress(OSError):
