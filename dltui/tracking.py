@@ -17,7 +17,9 @@
 The run lands in ``<root>/<experiment>/<run-id>/`` (docs/run-format.md) and the
 ``dltui`` dashboard shows it live. One ``log()`` call costs a few microseconds:
 values are packed into a buffer that a background thread writes out. Importing
-this module does not import torch.
+this module does not import torch. A script restarted from its own checkpoint
+continues the same run with ``dltui.tracking.resume(run_dir, step=...)``: what it
+had recorded after that step is superseded, so every tag's steps still increase.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import Any
 from dltui.runs.control import stop_requested
 from dltui.runs.writer import RunWriter, block_outcome
 
-__all__ = ["Run", "init"]
+__all__ = ["Run", "init", "resume"]
 
 
 def init(
@@ -63,8 +65,26 @@ def init(
     return Run(writer)
 
 
+def resume(run_dir: str | os.PathLike[str], step: int | None = None) -> Run:
+    """Continue recording the run in ``run_dir`` (a script restarted after a crash).
+
+    ``step``: the step your script restarts from (that of the checkpoint it loaded);
+    points it recorded after that step are superseded (readers drop them), so the
+    steps of every tag keep increasing. Without ``step`` everything recorded stays
+    and logging continues after the last step recorded. ``log()`` without a step
+    then counts on from ``step + 1``. Raises `~dltui.runs.lock.RunLockedError`
+    when another process is recording the run, FileNotFoundError when
+    ``run_dir`` holds no run.
+    """
+    writer = RunWriter.open(run_dir, step=step)
+    run = Run(writer)
+    if writer.resumed_from is not None:
+        run._step = writer.resumed_from + 1
+    return run
+
+
 class Run:
-    """One run being recorded by a script; made by :func:`init`.
+    """One run being recorded by a script; made by :func:`init` or :func:`resume`.
 
     ``log()`` without a ``step`` uses an internal counter that starts at 0 and
     goes up by one per call; an explicit ``step`` sets the counter to

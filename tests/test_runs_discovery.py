@@ -13,7 +13,7 @@ def make_run(root, experiment, run_id, **kwargs):
     return RunWriter.create(root, experiment, run_id=run_id, flush_interval=60.0, **kwargs)
 
 
-def test_discovers_runs_and_skips_broken_ones_with_a_reason(tmp_path):
+def test_discovers_runs_and_lists_broken_ones_with_a_reason(tmp_path):
     old = make_run(tmp_path, "mnist", "20260101-000000-aaaa", device="cpu")
     old.status("running")
     for epoch in range(3):
@@ -36,13 +36,17 @@ def test_discovers_runs_and_skips_broken_ones_with_a_reason(tmp_path):
     (tmp_path / "README.txt").write_text("not an experiment folder")
 
     scan = scan_runs(tmp_path)
-    assert [run.run_id for run in scan.runs] == [new.run_id, old.run_id]  # newest first
-    by_path = {skip.path: skip.reason for skip in scan.skipped}
+    assert scan.skipped == []
+    readable = [run for run in scan.runs if not run.broken]
+    assert [run.run_id for run in readable] == [new.run_id, old.run_id]  # newest first
+    by_path = {run.path: run for run in scan.runs if run.broken}
     assert set(by_path) == {broken, future}
-    assert "meta.json" in by_path[broken] and "not valid JSON" in by_path[broken]
-    assert "format 99" in by_path[future]
+    assert all(run.state == "broken" and not run.alive for run in by_path.values())
+    assert "meta.json" in by_path[broken].reason and "not valid JSON" in by_path[broken].reason
+    assert "format 99" in by_path[future].reason
+    assert by_path[broken].experiment == "mnist" and by_path[broken].run_id == broken.name
 
-    newest, oldest = scan.runs
+    newest, oldest = readable
     assert newest.experiment == "spirals" and newest.state == "running" and newest.alive
     assert newest.step == 7 and newest.epoch == 1.0 and newest.best is None
     assert oldest.state == "stopped" and oldest.reason == "early stopping"
@@ -64,12 +68,12 @@ def test_a_run_whose_writer_vanished_is_dead(tmp_path):
     assert run.state == "dead" and not run.alive and "gone" in (run.reason or "")
 
 
-def test_broken_status_json_gives_unknown_state(tmp_path):
+def test_broken_status_json_lists_the_run_as_broken(tmp_path):
     w = make_run(tmp_path, "exp", "r")
     w.close()
     (w.run_dir / "status.json").write_text("{")
     (run,) = discover_runs(tmp_path)
-    assert run.state == "unknown" and "status.json" in (run.reason or "")
+    assert run.state == "broken" and "status.json" in (run.reason or "")
 
 
 def test_missing_root_is_empty(tmp_path):

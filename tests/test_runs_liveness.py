@@ -81,6 +81,27 @@ def test_killed_writer_leaves_a_readable_run_that_is_dead(tmp_path):
     assert again.status.state == "finished"
 
 
+def test_a_killed_writer_is_seen_dead_by_a_following_reader_within_half_a_second(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITER_SCRIPT, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        reader = RunReader(tmp_path / "killed" / "r")
+        assert reader.status.state == "running"
+        reader.poll()
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        # The follower polls ten times a second; the pid is checked every 0.5 s of those.
+        time.sleep(0.5)
+        changes = reader.poll()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert changes.status and reader.status.state == "dead"
+
+
 def test_writer_heartbeats_in_the_background(tmp_path):
     w = RunWriter.create(tmp_path, "exp", flush_interval=0.01, heartbeat_interval=0.05)
     first = json.loads((w.run_dir / "status.json").read_text())["heartbeat"]

@@ -9,11 +9,14 @@ from dltui.runs.discovery import (
     RunInfo,
     RunScan,
     SkippedRun,
+    broken_run_info,
     discover_runs,
     read_run_info,
     scan_runs,
 )
+from dltui.runs.files import RunFileError, RunWriteError
 from dltui.runs.layout import FORMAT_VERSION, STATUSES, new_run_id
+from dltui.runs.lock import LockHolder, RunLock, RunLockedError, lock_holder
 from dltui.runs.reader import ReadOffsets, RunChanges, RunReader
 from dltui.runs.removal import RunRemovalError, removable_run, remove_run, run_disk_usage
 from dltui.runs.series import Series
@@ -24,19 +27,26 @@ __all__ = [
     "FORMAT_VERSION",
     "HEARTBEAT_TIMEOUT",
     "STATUSES",
+    "LockHolder",
     "ReadOffsets",
     "RunChanges",
+    "RunFileError",
     "RunInfo",
+    "RunLock",
+    "RunLockedError",
     "RunReader",
     "RunRemovalError",
     "RunScan",
     "RunStatus",
+    "RunWriteError",
     "RunWriter",
     "Series",
     "SkippedRun",
+    "broken_run_info",
     "clear_stop",
     "discover_runs",
     "is_pid_alive",
+    "lock_holder",
     "new_run_id",
     "read_run_info",
     "removable_run",

@@ -1,26 +1,48 @@
-"""Finding every run under a runs folder, cheaply enough for hundreds of runs."""
+"""Finding every run under a runs folder, cheaply enough for hundreds of runs.
+
+Nothing under the folder is silently dropped: a run whose files cannot be read
+is listed as ``broken`` with the reason, and what cannot even be entered (a
+symbolic link that loops, a folder that cannot be listed) is reported as a
+`SkippedRun`. One bad run never stops the others from being listed.
+"""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
+import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dltui.runs.layout import EVENTS, FORMAT_VERSION, META, STATUS, number_or_none
+from dltui.bounded import loads_json
+from dltui.runs.files import read_json
+from dltui.runs.layout import EVENTS, FORMAT_VERSION, META, OUTPUT, STATUS, number_or_none
 from dltui.runs.status import RunStatus, run_status
+from dltui.safe_text import printable
 
 _TAIL_BYTES = 64 * 1024
+
+LAUNCH_GRACE_S = 60.0
+"""How long a folder without meta.json counts as a run still being created (a launcher
+makes the folder for output.log a moment before the trainer writes meta.json)."""
+
+_MAX_REASON = 300
 
 
 @dataclass(frozen=True)
 class RunInfo:
     """One run, as a run list shows it (read from meta.json, status.json and a log tail).
 
-    ``state`` includes ``dead`` (see :class:`~dltui.runs.status.RunStatus`).
-    ``best``/``monitor``/``best_epoch`` come from the last ``early_stopping``
-    event near the end of events.jsonl, when there is one there.
+    ``experiment`` and ``run_id`` are the folder names (``runs/<experiment>/<run_id>``,
+    control characters made visible), whatever meta.json says, so a copied run is
+    listed under its own name.
+    ``state`` includes ``dead`` (see :class:`~dltui.runs.status.RunStatus`) and
+    ``broken``: meta.json or status.json cannot be read; ``reason`` then says why
+    (printable text naming the file). ``best``/``monitor``/``best_epoch`` come from
+    the last ``early_stopping`` event near the end of events.jsonl that no later
+    resume superseded.
     """
 
     experiment: str
@@ -43,10 +65,15 @@ class RunInfo:
         """Whether the run's writer is still at work."""
         return self.status.alive
 
+    @property
+    def broken(self) -> bool:
+        """Whether the run's files could not be read (``reason`` says why)."""
+        return self.state == "broken"
+
 
 @dataclass(frozen=True)
 class SkippedRun:
-    """A folder that looks like a run but could not be read, and why."""
+    """Something under the runs folder that could not be entered, and why."""
 
     path: Path
     reason: str
@@ -54,98 +81,191 @@ class SkippedRun:
 
 @dataclass(frozen=True)
 class RunScan:
-    """The result of :func:`scan_runs`: the runs found and the folders skipped."""
+    """The result of :func:`scan_runs`: the runs found and what could not be entered."""
 
     runs: list[RunInfo]
     skipped: list[SkippedRun]
 
 
 def discover_runs(root: str | os.PathLike[str]) -> list[RunInfo]:
-    """Every run in ``<root>/<experiment>/<run-id>/``, newest first.
+    """Every run in ``<root>/<experiment>/<run-id>/``, newest first (broken ones included).
 
-    Broken runs are left out; use :func:`scan_runs` to learn why.
-    A missing ``root`` gives an empty list.
+    Use :func:`scan_runs` to also learn what could not be entered. A missing
+    ``root`` gives an empty list.
     """
     return scan_runs(root).runs
 
 
-def scan_runs(root: str | os.PathLike[str]) -> RunScan:
-    """Like :func:`discover_runs`, also listing the folders skipped with a reason."""
+def scan_runs(root: str | os.PathLike[str], now: float | None = None) -> RunScan:
+    """Like :func:`discover_runs`, also listing what could not be entered, with a reason.
+
+    Symbolic links are followed (a runs folder may link experiments kept on another
+    disk), but a link that loops or points at a folder already listed is skipped.
+    """
+    now = time.time() if now is None else now
     runs: list[RunInfo] = []
     skipped: list[SkippedRun] = []
+    seen: set[tuple[int, int]] = set()
     try:
-        experiments = sorted(os.scandir(root), key=lambda entry: entry.name)
+        top = os.stat(root)
     except OSError:
         return RunScan(runs, skipped)
-    for experiment in experiments:
-        if experiment.name.startswith(".") or not experiment.is_dir():
-            continue
-        try:
-            entries = list(os.scandir(experiment.path))
-        except OSError as error:
-            skipped.append(SkippedRun(Path(experiment.path), f"cannot list: {error}"))
-            continue
-        for entry in entries:
-            if entry.name.startswith(".") or not entry.is_dir():
-                continue
-            folder = Path(entry.path)
-            if not (folder / META).exists():
-                continue  # not a run (yet): a launcher may have made it a moment ago
-            try:
-                runs.append(read_run_info(folder))
-            except (OSError, ValueError) as error:
-                skipped.append(SkippedRun(folder, str(error)))
+    seen.add((top.st_dev, top.st_ino))
+    for experiment in _folders(Path(root), seen, skipped):
+        for folder in _folders(experiment, seen, skipped):
+            run = _run_of(folder, now)
+            if run is not None:
+                runs.append(run)
     runs.sort(key=lambda run: (run.created or 0.0, run.run_id), reverse=True)
     return RunScan(runs, skipped)
+
+
+def _folders(parent: Path, seen: set[tuple[int, int]], skipped: list[SkippedRun]) -> list[Path]:
+    """The visible sub-folders of ``parent`` not entered before, sorted.
+
+    What cannot be listed or entered goes to ``skipped`` with the reason.
+    """
+    try:
+        with os.scandir(parent) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as error:
+        skipped.append(SkippedRun(parent, f"cannot list: {_os_reason(error)}"))
+        return []
+    folders = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue  # hidden: a removal in progress, editors' and tools' files
+        path = Path(entry.path)
+        try:
+            info = os.stat(entry.path)  # follows links: ELOOP for a link that loops
+        except OSError as error:
+            if entry.is_symlink():
+                skipped.append(SkippedRun(path, f"cannot enter this link: {_os_reason(error)}"))
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            continue  # a file beside the runs: not a run
+        identity = (info.st_dev, info.st_ino)
+        if identity in seen:
+            skipped.append(SkippedRun(path, "a link to a folder already listed; skipped"))
+            continue
+        seen.add(identity)
+        folders.append(path)
+    return folders
+
+
+def _os_reason(error: OSError) -> str:
+    return printable(error.strerror or str(error), keep_newlines=False)
+
+
+def _run_of(folder: Path, now: float) -> RunInfo | None:
+    """The run in ``folder``: read, or broken with a reason; None while it is being created."""
+    meta_path = folder / META
+    if not os.path.lexists(meta_path):
+        if _youngest_change(folder) > now - LAUNCH_GRACE_S:
+            return None
+        return broken_run_info(
+            folder,
+            f"no {META}: nothing was recorded in this folder"
+            + (f" (its {OUTPUT} may say why)" if os.path.lexists(folder / OUTPUT) else ""),
+        )
+    try:
+        return read_run_info(folder)
+    except (OSError, ValueError) as error:
+        return broken_run_info(folder, str(error))
+    except Exception as error:  # one run's odd file must never hide the others
+        return broken_run_info(folder, f"cannot read: {type(error).__name__}: {error}")
+
+
+def _youngest_change(folder: Path) -> float:
+    newest = 0.0
+    for path in (folder, folder / OUTPUT):
+        with contextlib.suppress(OSError):
+            newest = max(newest, os.stat(path).st_mtime)
+    return newest
+
+
+def broken_run_info(run_dir: str | os.PathLike[str], reason: str) -> RunInfo:
+    """A :class:`RunInfo` in state ``broken`` for a folder whose files cannot be read."""
+    folder = Path(run_dir)
+    text = printable(reason, keep_newlines=False)
+    if len(text) > _MAX_REASON:
+        text = text[: _MAX_REASON - 1] + "…"
+    try:
+        created: float | None = os.stat(folder).st_mtime
+    except OSError:
+        created = None
+    status = RunStatus(
+        status="unknown",
+        state="broken",
+        reason=text,
+        heartbeat=None,
+        pid=None,
+        host=None,
+        step=None,
+        epoch=None,
+        alive=False,
+    )
+    return RunInfo(
+        experiment=_label(folder.parent.name),
+        run_id=_label(folder.name),
+        path=folder,
+        created=created,
+        state="broken",
+        reason=text,
+        device=None,
+        best=None,
+        monitor=None,
+        best_epoch=None,
+        epoch=None,
+        step=None,
+        status=status,
+        meta={},
+    )
 
 
 def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo:
     """The :class:`RunInfo` of one run folder.
 
-    Raises ValueError (naming the file) when meta.json is not a valid format-1
-    object, OSError when it cannot be read. A broken status.json only makes the
-    state ``unknown`` rather than failing.
+    Raises ValueError (naming the file) when meta.json or status.json is not a
+    valid object (too large and too deeply nested included), OSError when
+    meta.json cannot be read. A missing status.json is fine (the run is starting).
     """
     folder = Path(run_dir)
     meta_path = folder / META
-    try:
-        meta = json.loads(meta_path.read_bytes())
-    except ValueError as error:
-        raise ValueError(f"{meta_path}: not valid JSON ({error})") from None
+    meta = read_json(meta_path)
     if not isinstance(meta, dict):
         raise ValueError(f"{meta_path}: expected a JSON object, got {type(meta).__name__}")
     version = meta.get("format")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ValueError(f"{meta_path}: 'format' must be an integer, got {version!r}")
+        raise ValueError(f"{meta_path}: 'format' must be an integer, got {_short(version)}")
     if version > FORMAT_VERSION:
         raise ValueError(
             f"{meta_path}: format {version} is newer than this dltui reads ({FORMAT_VERSION})"
         )
-    status_raw: dict[str, Any] | None
-    try:
-        loaded = json.loads((folder / STATUS).read_bytes())
-        status_raw = loaded if isinstance(loaded, dict) else {"status": "unknown"}
-    except FileNotFoundError:
-        status_raw = None
-    except (OSError, ValueError):
-        status_raw = {"status": "unknown", "reason": f"{folder / STATUS} is not valid JSON"}
+    status_path = folder / STATUS
+    status_raw: dict[str, Any] | None = None
+    if os.path.lexists(status_path):
+        loaded = read_json(status_path)
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{status_path}: expected a JSON object, got {type(loaded).__name__}")
+        status_raw = loaded
     status = run_status(status_raw, meta)
     stopping = _last_early_stopping(folder / EVENTS)
     best_epoch = stopping.get("best_epoch") if stopping else None
+    if isinstance(best_epoch, bool):
+        best_epoch = None
     monitor = stopping.get("monitor") if stopping else None
     device = meta.get("device")
-    experiment = meta.get("experiment")
-    run_id = meta.get("run_id")
     return RunInfo(
-        experiment=experiment if isinstance(experiment, str) else folder.parent.name,
-        run_id=run_id if isinstance(run_id, str) else folder.name,
+        experiment=_label(folder.parent.name),
+        run_id=_label(folder.name),
         path=folder,
         created=number_or_none(meta.get("created")),
         state=status.state,
         reason=status.reason,
-        device=device if isinstance(device, str) else None,
+        device=_field_text(device),
         best=number_or_none(stopping.get("best")) if stopping else None,
-        monitor=monitor if isinstance(monitor, str) else None,
+        monitor=_field_text(monitor),
         best_epoch=best_epoch if isinstance(best_epoch, int) else None,
         epoch=status.epoch,
         step=status.step,
@@ -154,26 +274,61 @@ def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo:
     )
 
 
+def _field_text(value: Any) -> str | None:
+    """A short string field of a run file as one line of safe text (None if not a string)."""
+    if not isinstance(value, str):
+        return None
+    return printable(value if len(value) <= 200 else value[:199] + "…", keep_newlines=False)
+
+
+def _label(name: str) -> str:
+    """A folder name as a list shows it: a name is a label, never terminal controls."""
+    return printable(name, keep_newlines=False)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _last_early_stopping(path: Path) -> dict[str, Any] | None:
-    """The last ``early_stopping`` event within the final 64 KiB of the log."""
+    """The last ``early_stopping`` event within the final 64 KiB of the log that is not
+    superseded by a ``resume`` after it (one continuing from an earlier step)."""
     try:
-        with open(path, "rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            start = max(0, size - _TAIL_BYTES)
-            handle.seek(start)
-            tail = handle.read(size - start)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        size = os.lseek(fd, 0, os.SEEK_END)
+        start = max(0, size - _TAIL_BYTES)
+        tail = os.pread(fd, size - start, start)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     lines = tail.split(b"\n")
     if start > 0:
         lines = lines[1:]  # cut mid-line
+    resumed_from: int | None = None  # the earliest step a later resume continued from
     for line in reversed(lines):
-        if b'"early_stopping"' not in line:
+        is_resume = b'"resume"' in line
+        if not is_resume and b'"early_stopping"' not in line:
             continue
         try:
-            event = json.loads(line)
+            event = loads_json(line, source=str(path), max_depth=None)
         except ValueError:
             continue
-        if isinstance(event, dict) and event.get("kind") == "early_stopping":
+        if not isinstance(event, dict):
+            continue
+        step = event.get("step")
+        step = step if isinstance(step, int) and not isinstance(step, bool) else None
+        kind = event.get("kind")
+        if kind == "resume" and step is not None:
+            resumed_from = step if resumed_from is None else min(resumed_from, step)
+        elif kind == "early_stopping" and (
+            resumed_from is None or step is None or step <= resumed_from
+        ):
             return event
     return None

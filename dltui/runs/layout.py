@@ -12,7 +12,6 @@ import os
 import secrets
 import struct
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ STATUS = "status.json"
 OUTPUT = "output.log"
 CHECKPOINTS = "checkpoints"
 STOP = "stop"
+LOCK = "lock"
 
 STATUSES = ("starting", "running", "finished", "stopped", "failed")
 """The states a writer may record in status.json."""
@@ -72,7 +72,8 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """The plain JSON value of what `json` cannot write (numpy values, tensors, paths)."""
     # Trainers hand over numpy scalars, tensors and paths; store their plain value.
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
@@ -93,25 +94,7 @@ def dumps(obj: Any) -> str:
     Values JSON cannot hold (numpy scalars and arrays, tensors, paths) are
     converted to their plain Python value; anything else becomes its ``str``.
     """
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Replace ``path`` with ``obj`` as JSON so that readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(obj, indent=1, ensure_ascii=False, default=_json_default))
-        handle.write("\n")
-    os.replace(tmp, path)
-
-
-def read_json(path: Path) -> Any:
-    """Parse the JSON file at ``path``; raises OSError or ValueError (with the path)."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=json_default)
 
 
 def number_or_none(value: Any) -> float | None:

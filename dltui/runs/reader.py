@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dltui.bounded import FileLimitError, loads_json, read_bytes_limited
 from dltui.runs.layout import EVENTS, META, OUTPUT, RECORD_DTYPE, RECORD_SIZE, SCALARS, STATUS
+from dltui.runs.lines import MAX_LINE, READ_CHUNK, TOO_LONG, LineSplitter
 from dltui.runs.series import Series
 from dltui.runs.status import RunStatus, run_status
 
 _MAX_PROBLEMS = 100
+
+KEPT_ON_RESUME = frozenset({"tag", "status", "log", "resume", "resumed"})
+"""Event kinds a resume never supersedes: declarations and the run's history."""
 
 
 @dataclass
 class RunChanges:
     """What one :meth:`RunReader.poll` found, so a view redraws only what changed.
 
-    ``tags``: tags that got new points (``new_tags``: those seen for the first
-    time); ``kinds``: event kinds that arrived; ``events``/``points``: how many;
+    ``tags``: tags that got new points, or lost some to a resume (``new_tags``:
+    those seen for the first time); ``kinds``: event kinds that arrived, or lost
+    superseded events; ``events``/``points``: how many;
     ``status``: status.json changed or the run's state did (e.g. it went dead);
     ``meta``: meta.json appeared; ``output``: output.log grew; ``reset``: a file
     shrank (rewritten by someone), so everything was read again;
@@ -78,14 +84,23 @@ class RunReader:
 
     Construction reads what is there (one :meth:`poll`); each later
     :meth:`poll` reads only the bytes appended since, leaving a torn last line
-    or a partial record for the next poll. Missing files are fine: a run being
-    created fills in as its files appear. Nothing here raises on bad content;
-    bad event lines are skipped, counted in ``bad_lines`` and described in
-    ``problems``.
+    or a partial record for the next poll (a torn line is not read again: only
+    the bytes after it are looked at for its end). Missing files are fine: a run
+    being created fills in as its files appear. Nothing here raises on bad
+    content; bad event lines (not JSON, too deeply nested, longer than
+    ``max_line`` bytes) are skipped, counted in ``bad_lines`` and described in
+    ``problems``. A ``resume`` event drops what it supersedes (docs/run-format.md),
+    so every tag's steps increase across resumes.
     """
 
-    def __init__(self, run_dir: str | os.PathLike[str], *, chunk_records: int = 1 << 16) -> None:
-        """Open the run in ``run_dir``; ``chunk_records`` bounds memory while reading."""
+    def __init__(
+        self,
+        run_dir: str | os.PathLike[str],
+        *,
+        chunk_records: int = 1 << 16,
+        max_line: int = MAX_LINE,
+    ) -> None:
+        """Open the run in ``run_dir``; ``chunk_records`` and ``max_line`` bound memory."""
         self.run_dir = Path(run_dir)
         # Plain strings: pathlib joins cost more than the stat calls on every poll.
         self._meta_path = os.path.join(run_dir, META)
@@ -94,6 +109,7 @@ class RunReader:
         self._status_path = os.path.join(run_dir, STATUS)
         self._output_path = os.path.join(run_dir, OUTPUT)
         self._chunk = max(1, chunk_records)
+        self._max_line = max_line
         self._reset_state()
         self.poll()
 
@@ -102,9 +118,13 @@ class RunReader:
         self._by_kind: dict[str, list[dict[str, Any]]] = {}
         self._series: dict[str, Series] = {}
         self._tag_names: dict[int, str] = {}
-        self._events_offset = 0
+        self._events_offset = 0  # through the last complete line
+        self._events_read = 0  # through the last byte looked at (a torn line's too)
+        self._lines = LineSplitter(self._max_line)
         self._events_lines = 0
         self._scalars_offset = 0
+        self._cuts: deque[tuple[int, int]] = deque()  # (record index, step) still ahead
+        self._floors: dict[str, int] = {}  # tag -> the last step a resume kept of it
         self._output_size = 0
         self._output_offset = 0
         self._meta: dict[str, Any] = {}
@@ -115,6 +135,10 @@ class RunReader:
         self._state_checked = 0.0
         self.bad_lines = 0
         """Complete event lines that were not valid JSON objects (skipped)."""
+        self.superseded_points = 0
+        """Scalar points dropped because a resume superseded or repeated them."""
+        self.superseded_events = 0
+        """Events dropped because a resume superseded them."""
         self.problems: list[str] = []
         """What was wrong with the run's files (first 100 problems)."""
 
@@ -123,9 +147,12 @@ class RunReader:
     def poll(self) -> RunChanges:
         """Read what was appended since the last poll and say what changed."""
         changes = RunChanges()
-        events_size = _size(self._events_path)
+        # scalars.bin's size first: every record within it was written after the events
+        # that declare its tag and after any resume before it, so reading events.jsonl
+        # to its end afterwards knows all of them.
         scalars_size = _size(self._scalars_path)
-        if events_size < self._events_offset or scalars_size < self._scalars_offset:
+        events_size = _size(self._events_path)
+        if events_size < self._events_read or scalars_size < self._scalars_offset:
             self._reset_state()
             changes.reset = True
         if not self._meta:
@@ -143,6 +170,17 @@ class RunReader:
         if len(self.problems) < _MAX_PROBLEMS:
             self.problems.append(message)
 
+    def _read_object(self, path: str, changes: RunChanges) -> dict[str, Any] | None:
+        try:
+            value = loads_json(read_bytes_limited(path), source=path)
+        except (OSError, ValueError) as error:
+            self._problem(f"cannot read {path}: {error}" if path not in str(error) else str(error))
+            return None
+        if not isinstance(value, dict):
+            self._problem(f"{path}: expected a JSON object")
+            return None
+        return value
+
     def _poll_meta(self, changes: RunChanges) -> None:
         # meta.json is written once; after it has been read there is nothing to follow.
         path = self._meta_path
@@ -150,17 +188,10 @@ class RunReader:
         if key is None or key == self._meta_key:
             return
         self._meta_key = key
-        try:
-            with open(path, "rb") as handle:
-                meta = json.loads(handle.read())
-        except (OSError, ValueError) as error:
-            self._problem(f"{path}: cannot read ({error})")
-            return
-        if not isinstance(meta, dict):
-            self._problem(f"{path}: expected a JSON object")
-            return
-        self._meta = meta
-        changes.meta = True
+        meta = self._read_object(path, changes)
+        if meta is not None:
+            self._meta = meta
+            changes.meta = True
 
     def _poll_status(self, changes: RunChanges) -> None:
         path = self._status_path
@@ -168,17 +199,10 @@ class RunReader:
         changed = False
         if key is not None and key != self._status_key:
             self._status_key = key
-            try:
-                with open(path, "rb") as handle:
-                    raw = json.loads(handle.read())
-            except (OSError, ValueError) as error:
-                self._problem(f"{path}: cannot read ({error})")
-            else:
-                if isinstance(raw, dict):
-                    self._status_raw = raw
-                    changes.status = changed = True
-                else:
-                    self._problem(f"{path}: expected a JSON object")
+            raw = self._read_object(path, changes)
+            if raw is not None:
+                self._status_raw = raw
+                changes.status = changed = True
         # Liveness changes only with time: checking the pid twice a second is plenty.
         now = time.monotonic()
         if not changed and now - self._state_checked < 0.5:
@@ -193,33 +217,43 @@ class RunReader:
         path = self._events_path
         if size is None:
             size = _size(path)
-        if size <= self._events_offset:
+        if size <= self._events_read:
             return
         try:
             with open(path, "rb") as handle:
-                handle.seek(self._events_offset)
-                data = handle.read(size - self._events_offset)
+                handle.seek(self._events_read)
+                while self._events_read < size:
+                    data = handle.read(min(READ_CHUNK, size - self._events_read))
+                    if not data:
+                        break
+                    self._events_read += len(data)
+                    self._take_lines(self._lines.feed(data), changes)
         except OSError as error:
             self._problem(f"{path}: cannot read ({error})")
+
+    def _take_lines(self, lines: list[bytes], changes: RunChanges) -> None:
+        if not lines:
             return
-        end = data.rfind(b"\n")
-        if end < 0:
-            return  # only a torn line so far: wait for its end
         first_line = self._events_lines
-        lines = data[: end + 1].split(b"\n")[:-1]
-        self._events_offset += end + 1
         self._events_lines = first_line + len(lines)
-        for number, event in enumerate(_parse_lines(lines), start=first_line + 1):
-            if event is None:
-                if lines[number - first_line - 1].strip():
-                    self.bad_lines += 1
-                    changes.bad_lines += 1
-                    self._problem(f"{path}:{number}: not a JSON object with a 'kind'; skipped")
-                continue
-            self._add_event(event, changes)
+        self._events_offset = self._events_read - self._lines.tail
+        path = self._events_path
+        for number, (line, event) in enumerate(
+            zip(lines, _parse_lines(lines), strict=True), start=first_line + 1
+        ):
+            if isinstance(event, dict):
+                self._add_event(event, changes)
+            elif line is TOO_LONG or line.strip():
+                self.bad_lines += 1
+                changes.bad_lines += 1
+                if line is TOO_LONG:
+                    event = f"longer than {self._max_line} bytes"
+                self._problem(f"{path}:{number}: {event}; skipped")
 
     def _add_event(self, event: dict[str, Any], changes: RunChanges) -> None:
         kind = event["kind"]
+        if kind == "resume":
+            self._resume(event, changes)
         self._events.append(event)
         bucket = self._by_kind.get(kind)
         if bucket is None:
@@ -234,6 +268,40 @@ class RunReader:
             else:
                 self._problem(f"{self._events_path}: tag event without an int id and a name")
 
+    # ---------------------------------------------------------------- resume
+
+    def _resume(self, event: dict[str, Any], changes: RunChanges) -> None:
+        """A new writer continues from ``event["step"]``: drop what that supersedes."""
+        step = _int_or_none(event.get("step"))
+        if step is None:
+            return  # continues after everything recorded: nothing is superseded
+        dropped = [e for e in self._events if _superseded(e, step)]
+        if dropped:
+            gone = {id(e) for e in dropped}
+            self._events = [e for e in self._events if id(e) not in gone]
+            for kind in {e["kind"] for e in dropped}:
+                self._by_kind[kind] = [e for e in self._by_kind[kind] if id(e) not in gone]
+                changes.kinds.add(kind)
+            self.superseded_events += len(dropped)
+        records = _int_or_none(event.get("records"))
+        if records is not None and records > self._scalars_offset // RECORD_SIZE:
+            self._cuts.append((records, step))  # applied when the records get there
+        else:
+            self._cut(step, changes)
+
+    def _cut(self, step: int, changes: RunChanges) -> None:
+        """Drop every point after ``step`` read so far; later points must pass each tag's end."""
+        self._floors = {}
+        for name, series in self._series.items():
+            dropped = series.drop_after(step)
+            if dropped:
+                self.superseded_points += dropped
+                changes.tags.add(name)
+            if len(series):
+                self._floors[name] = int(series.step[-1])
+
+    # --------------------------------------------------------------- scalars
+
     def _poll_scalars(self, changes: RunChanges, size: int) -> None:
         path = self._scalars_path
         pending = (size - self._scalars_offset) // RECORD_SIZE
@@ -243,7 +311,12 @@ class RunReader:
             with open(path, "rb") as handle:
                 handle.seek(self._scalars_offset)
                 while pending > 0:
+                    index = self._scalars_offset // RECORD_SIZE
+                    while self._cuts and self._cuts[0][0] <= index:
+                        self._cut(self._cuts.popleft()[1], changes)
                     count = min(pending, self._chunk)
+                    if self._cuts:
+                        count = min(count, self._cuts[0][0] - index)
                     data = handle.read(count * RECORD_SIZE)
                     records = np.frombuffer(data, RECORD_DTYPE, len(data) // RECORD_SIZE)
                     used = self._ingest(records, changes)
@@ -251,6 +324,9 @@ class RunReader:
                     if used < count:
                         return  # waiting for a tag declaration, or the file was cut
                     pending -= count
+                index = self._scalars_offset // RECORD_SIZE
+                while self._cuts and self._cuts[0][0] <= index:
+                    self._cut(self._cuts.popleft()[1], changes)
         except OSError as error:
             self._problem(f"{path}: cannot read ({error})")
 
@@ -265,6 +341,11 @@ class RunReader:
             # The declaration may have been torn when events were read: read on.
             self._poll_events(changes)
             unknown = [tag_id for tag_id in unknown if tag_id not in self._tag_names]
+            index = self._scalars_offset // RECORD_SIZE
+            if self._cuts and self._cuts[0][0] - index < len(records):
+                # That read met a resume inside these records: stop at it.
+                records = records[: self._cuts[0][0] - index]
+                return self._ingest(records, changes) if len(records) else 0
         if unknown:
             if _size(self._events_path) > self._events_offset:
                 first = int(np.argmax(np.isin(tags, unknown)))
@@ -293,6 +374,16 @@ class RunReader:
         return len(records)
 
     def _extend(self, name: str, columns: list[np.ndarray], changes: RunChanges) -> None:
+        floor = self._floors.get(name)
+        if floor is not None:
+            # After a resume a tag continues past its last kept step: what repeats is dropped.
+            later = columns[0] > floor
+            if not later.all():
+                self.superseded_points += int(len(later) - np.count_nonzero(later))
+                columns = [column[later] for column in columns]
+            if not len(columns[0]):
+                return
+            del self._floors[name]
         series = self._series.get(name)
         count = len(columns[0])
         if series is None:
@@ -428,30 +519,51 @@ def _sort_keys(tags: np.ndarray, top: int) -> np.ndarray:
     return tags
 
 
-def _parse_lines(lines: list[bytes]) -> list[dict[str, Any] | None]:
-    """Parse JSON lines; None for a line that is not a JSON object with a str kind."""
+def _parse_lines(lines: list[bytes]) -> list[dict[str, Any] | str]:
+    """Parse JSON lines: each an event, or why it is not one (a JSON object with a str kind)."""
     if not lines:
         return []
     try:
-        # One parse of the whole batch is ~2x faster than line by line.
-        parsed = json.loads(b"[" + b",".join(lines) + b"]")
+        # One parse of the whole batch is ~2x faster than line by line. No depth scan
+        # here (the hot path); the parser's own recursion limit becomes a ValueError.
+        parsed = loads_json(b"[" + b",".join(lines) + b"]", source=EVENTS, max_depth=None)
         if len(parsed) == len(lines):
             return [_valid(event) for event in parsed]
     except ValueError:
         pass
-    result: list[dict[str, Any] | None] = []
+    result: list[dict[str, Any] | str] = []
     for line in lines:
+        if line is TOO_LONG:
+            result.append("too long")
+            continue
         try:
-            result.append(_valid(json.loads(line)))
+            result.append(_valid(loads_json(line, source=EVENTS, max_depth=None)))
+        except FileLimitError:
+            result.append("nested too deeply")
         except ValueError:
-            result.append(None)
+            result.append(_NOT_AN_EVENT)
     return result
 
 
-def _valid(event: Any) -> dict[str, Any] | None:
+_NOT_AN_EVENT = "not a JSON object with a 'kind'"
+
+
+def _valid(event: Any) -> dict[str, Any] | str:
     if isinstance(event, dict) and isinstance(event.get("kind"), str):
         return event
-    return None
+    return _NOT_AN_EVENT
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _superseded(event: dict[str, Any], step: int) -> bool:
+    """Whether a resume continuing from ``step`` supersedes ``event`` (written before it)."""
+    if event["kind"] in KEPT_ON_RESUME:
+        return False
+    at = _int_or_none(event.get("step"))
+    return at is not None and at > step
 
 
 def _terminal_lines(data: bytes) -> list[str]:

@@ -1,8 +1,9 @@
 """Deleting a finished run's folder, and nothing that is not one.
 
-A folder counts as a run when it holds a readable ``meta.json`` (the rule of
-docs/run-format.md that discovery follows too); a run whose writer is still at
-work is refused. The folder is first renamed to a hidden name beside it, so it
+A folder counts as a run when it holds a ``meta.json`` (the rule of
+docs/run-format.md that discovery follows too), readable or not: a broken run
+can be deleted like any other. A run whose writer is still at work (or holds
+the run's lock) is refused. The folder is first renamed to a hidden name beside it, so it
 leaves every run list at once and whole, and then removed: a removal that
 fails half-way never leaves a half-deleted folder that still looks like a run.
 """
@@ -14,8 +15,19 @@ import secrets
 import shutil
 from pathlib import Path
 
-from dltui.runs.discovery import RunInfo, read_run_info
-from dltui.runs.layout import META
+from dltui.runs.discovery import RunInfo, broken_run_info, read_run_info
+from dltui.runs.layout import (
+    CHECKPOINTS,
+    EVENTS,
+    EXPERIMENT,
+    LOCK,
+    META,
+    OUTPUT,
+    SCALARS,
+    STATUS,
+    STOP,
+)
+from dltui.runs.lock import lock_holder
 
 
 class RunRemovalError(Exception):
@@ -56,8 +68,10 @@ def removable_run(run_dir: str | os.PathLike[str]) -> RunInfo:
     """The run in ``run_dir`` if it may be deleted; raises `RunRemovalError` if not.
 
     Refused: a path that does not exist, a symbolic link, a file, a folder
-    without a readable ``meta.json`` (not a run), and a live run (its state is
-    ``starting`` or ``running`` with a fresh heartbeat: stop it first).
+    without a ``meta.json`` (not a run), a live run (its state is ``starting`` or
+    ``running`` with a fresh heartbeat: stop it first) and a run whose lock a
+    process holds (a writer that is stopped or hung still owns it). A run whose
+    files cannot be read is returned as broken: it may be deleted.
     """
     folder = Path(run_dir)
     if folder.is_symlink():
@@ -72,7 +86,16 @@ def removable_run(run_dir: str | os.PathLike[str]) -> RunInfo:
     try:
         run = read_run_info(folder)
     except (OSError, ValueError) as error:
-        raise RunRemovalError(folder, f"not a readable run folder ({error}); not removed") from None
+        # Broken, but deletable when nothing in it is anything but a run's own files.
+        foreign = _foreign_entries(folder)
+        if foreign:
+            raise RunRemovalError(
+                folder,
+                f"not a readable run folder ({error}) and it holds "
+                f"{', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''}, "
+                "which no run writes; not removed",
+            ) from None
+        run = broken_run_info(folder, str(error))
     if run.alive:
         status = run.status
         age = f", last heartbeat {status.age:.0f} s ago" if status.age is not None else ""
@@ -80,7 +103,26 @@ def removable_run(run_dir: str | os.PathLike[str]) -> RunInfo:
         raise RunRemovalError(
             folder, f"run {run.run_id} is {run.state}{age}{pid}; stop it before deleting it"
         )
+    holder = lock_holder(folder)
+    if holder is not None:
+        raise RunRemovalError(
+            folder, f"run {run.run_id} is being written by {holder.describe()}; stop it first"
+        )
     return run
+
+
+_RUN_ENTRIES = frozenset(
+    {META, EXPERIMENT, EVENTS, SCALARS, STATUS, OUTPUT, STOP, LOCK, CHECKPOINTS}
+)
+
+
+def _foreign_entries(folder: Path) -> list[str]:
+    """Names in ``folder`` that are not a run's own (its files, hidden temporaries)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [name for name in names if name not in _RUN_ENTRIES and not name.startswith(".")]
 
 
 def remove_run(run_dir: str | os.PathLike[str]) -> int:

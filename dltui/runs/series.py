@@ -85,3 +85,25 @@ class Series:
         arrays["time"][start:needed] = time
         arrays["value"][start:needed] = value
         self._n = needed
+
+    def drop_after(self, step: int) -> int:
+        """Drop every point whose step is greater than ``step``; returns how many went.
+
+        What a resume supersedes (docs/run-format.md). The kept points move to new
+        buffers, so views taken before stay as they were.
+        """
+        if not self._n:
+            return 0
+        keep = np.less_equal(self._arrays["step"][: self._n], step)
+        kept = int(np.count_nonzero(keep))
+        dropped = self._n - kept
+        if dropped:
+            capacity = max(256, len(self._arrays["step"]))
+            arrays = {}
+            for name, dtype in _FIELDS:
+                fresh = np.empty(capacity, dtype)
+                fresh[:kept] = self._arrays[name][: self._n][keep]
+                arrays[name] = fresh
+            self._arrays = arrays
+            self._n = kept
+        return dropped

@@ -8,6 +8,9 @@ from typing import Any
 
 from dltui.runs.control import is_pid_alive, this_host
 from dltui.runs.layout import ACTIVE_STATUSES, number_or_none
+from dltui.safe_text import printable
+
+_MAX_REASON = 2000
 
 HEARTBEAT_TIMEOUT = 15.0
 """Seconds without a heartbeat after which a starting/running run counts as dead."""
@@ -22,7 +25,8 @@ class RunStatus:
     :data:`HEARTBEAT_TIMEOUT`, or it was written on this host by a process
     that no longer exists. ``alive`` is True while the writer is still at work
     (state ``starting`` or ``running``). ``status`` is ``"unknown"`` when there
-    is no status file at all.
+    is no status file at all. Text from the file (``status``, ``reason``,
+    ``host``) comes with control characters made visible, never as escapes.
     """
 
     status: str
@@ -61,16 +65,14 @@ def run_status(
     else:
         raw = status
     state_name = raw.get("status")
-    state_name = state_name if isinstance(state_name, str) else "unknown"
+    state_name = _text(state_name, 40, one_line=True) or "unknown"
     heartbeat = number_or_none(raw.get("heartbeat"))
     pid = raw.get("pid")
     pid = pid if isinstance(pid, int) and not isinstance(pid, bool) else None
-    host = raw.get("host")
-    host = host if isinstance(host, str) else None
+    host = _text(raw.get("host"), 200, one_line=True)
     step = raw.get("step")
     step = step if isinstance(step, int) and not isinstance(step, bool) else None
-    reason = raw.get("reason")
-    reason = reason if isinstance(reason, str) else None
+    reason = _text(raw.get("reason"), _MAX_REASON, one_line=False)
 
     state = state_name
     if state_name in ACTIVE_STATUSES:
@@ -91,6 +93,15 @@ def run_status(
         epoch=number_or_none(raw.get("epoch")),
         alive=state in ACTIVE_STATUSES,
     )
+
+
+def _text(value: Any, limit: int, *, one_line: bool) -> str | None:
+    """A string field of the file as safe text, at most ``limit`` characters."""
+    if not isinstance(value, str):
+        return None
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return printable(value, keep_newlines=not one_line)
 
 
 def _silence(heartbeat: float | None, now: float) -> str:

@@ -4,6 +4,11 @@ Calls only append to in-memory buffers; a background thread writes them out
 (events first, then scalars, so every tag is declared before a record uses
 it) and keeps the heartbeat in status.json fresh. A killed process loses at
 most the last flush interval; what reached the files is always readable.
+A writer holds the run's lock (`dltui.runs.lock`) from start to close, opens
+its files without following links, and when a write fails (a full disk) cuts
+what it wrote of it, keeps the data for the next try and makes the next
+recording call raise the `RunWriteError`, so that training stops instead of
+going on unrecorded.
 """
 
 from __future__ import annotations
@@ -23,7 +28,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from dltui.runs.control import clear_stop, this_host
+import numpy as np
+
+from dltui.bounded import loads_json
+from dltui.runs.control import clear_stop, is_pid_alive, this_host
+from dltui.runs.files import (
+    CLOEXEC,
+    NOFOLLOW,
+    RunWriteError,
+    open_for_append,
+    read_json,
+    refuse_linked_files,
+    remove_stale_temporaries,
+    write_all,
+    write_atomic,
+    write_error,
+    write_json_atomic,
+)
 from dltui.runs.layout import (
     ACTIVE_STATUSES,
     CHECKPOINTS,
@@ -32,6 +53,7 @@ from dltui.runs.layout import (
     FORMAT_VERSION,
     META,
     OUTPUT,
+    RECORD_DTYPE,
     RECORD_SIZE,
     RECORD_STRUCT,
     SCALARS,
@@ -40,9 +62,9 @@ from dltui.runs.layout import (
     check_name,
     dumps,
     new_run_id,
-    read_json,
-    write_json_atomic,
 )
+from dltui.runs.lines import iter_lines
+from dltui.runs.lock import RunLock
 
 _NAN = math.nan
 _MAX_TAGS = 2**32 - 1
@@ -67,13 +89,15 @@ class RunWriter:
         meta: dict[str, Any],
         tags: dict[str, int],
         *,
+        lock: RunLock,
         flush_interval: float = 0.1,
         heartbeat_interval: float = 2.0,
     ) -> None:
-        """Prefer :meth:`create` or :meth:`open`; this assumes the folder is ready."""
+        """Prefer :meth:`create` or :meth:`open`; this assumes the folder is ready and locked."""
         if flush_interval <= 0 or heartbeat_interval <= 0:
             raise ValueError("flush_interval and heartbeat_interval must be positive")
         self._dir = run_dir
+        self._run_lock = lock
         self._meta = meta
         self._tags = tags
         self._next_tag_id = max(tags.values(), default=-1) + 1
@@ -100,10 +124,16 @@ class RunWriter:
         self._heartbeat_interval = heartbeat_interval
         self._flush_interval = flush_interval
         self.error: BaseException | None = None
-        """The last error the background flusher met (e.g. disk full), if any."""
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-        self._events_fd = os.open(run_dir / EVENTS, flags, 0o644)
-        self._scalars_fd = os.open(run_dir / SCALARS, flags, 0o644)
+        """The last write error (e.g. a full disk) not yet overcome by a later write."""
+        self.resumed_from: int | None = None
+        """The step a resume (`open`) continues from; None for a new run."""
+        self._reported: type[BaseException] | None = None
+        self._events_fd = open_for_append(run_dir / EVENTS)
+        try:
+            self._scalars_fd = open_for_append(run_dir / SCALARS)
+        except BaseException:
+            os.close(self._events_fd)
+            raise
         self._wake = threading.Event()
         self._thread = threading.Thread(
             target=self._flush_loop, name=f"dltui-run-flusher-{run_dir.name}", daemon=True
@@ -137,7 +167,10 @@ class RunWriter:
         not hold a run yet. ``config`` is stored in meta.json as is (JSON).
         ``flush_interval``/``heartbeat_interval``: seconds between background
         writes of the buffers and of status.json's heartbeat.
-        Raises FileExistsError when the folder already holds a run.
+        Raises FileExistsError when the folder already holds a run,
+        `~dltui.runs.lock.RunLockedError` when another process is writing into it,
+        `~dltui.runs.files.RunFileError` when its files are links, and
+        `~dltui.runs.files.RunWriteError` when it cannot be written.
         """
         check_name(experiment, "experiment")
         if run_dir is not None:
@@ -151,14 +184,17 @@ class RunWriter:
         else:
             folder = _fresh_folder(Path(root) / experiment)
             run_id = folder.name
-        if (folder / META).exists():
-            raise FileExistsError(
-                f"{folder} already holds a run (it has {META}); "
-                "use RunWriter.open() to append to it"
-            )
-        (folder / CHECKPOINTS).mkdir(exist_ok=True)
-        if experiment_text is not None:
-            (folder / EXPERIMENT).write_text(experiment_text, encoding="utf-8")
+        _refuse_existing_run(folder)
+        lock = RunLock.acquire(folder)
+        try:
+            _refuse_existing_run(folder)  # again: another writer may have made it meanwhile
+            refuse_linked_files(folder)
+            (folder / CHECKPOINTS).mkdir(exist_ok=True)
+            if experiment_text is not None:
+                write_atomic(folder / EXPERIMENT, experiment_text.encode("utf-8"))
+        except BaseException:
+            lock.release()
+            raise
         meta = {
             "format": FORMAT_VERSION,
             "run_id": run_id,
@@ -172,16 +208,25 @@ class RunWriter:
             "versions": _versions(),
             "config": dict(config) if config is not None else {},
         }
-        writer = cls(
-            folder,
-            meta,
-            {},
-            flush_interval=flush_interval,
-            heartbeat_interval=heartbeat_interval,
-        )
-        writer.status("starting")
-        # meta.json last: its presence is what makes the folder a run for discovery.
-        write_json_atomic(folder / META, meta)
+        try:
+            writer = cls(
+                folder,
+                meta,
+                {},
+                lock=lock,
+                flush_interval=flush_interval,
+                heartbeat_interval=heartbeat_interval,
+            )
+        except BaseException:
+            lock.release()
+            raise
+        try:
+            writer.status("starting")
+            # meta.json last: its presence is what makes the folder a run for discovery.
+            write_json_atomic(folder / META, meta)
+        except BaseException:
+            writer._abandon()
+            raise
         return writer
 
     @classmethod
@@ -189,40 +234,76 @@ class RunWriter:
         cls,
         run_dir: str | os.PathLike[str],
         *,
+        step: int | None = None,
+        lock: RunLock | None = None,
         flush_interval: float = 0.1,
         heartbeat_interval: float = 2.0,
     ) -> RunWriter:
         """Append to the existing run in ``run_dir`` (resume).
 
-        Cuts a torn last line or partial record left by a killed writer,
-        removes a stale stop request, records a ``resume`` event and sets the
-        status back to ``starting`` under this process's pid.
-        Raises FileNotFoundError without meta.json, ValueError for a newer format.
+        ``step``: the step this writer continues from (a trainer's checkpoint).
+        What was recorded after it supersedes nothing any more: readers drop the
+        points after ``step`` recorded before this resume, and the events that say
+        they happened after it (docs/run-format.md). None continues after
+        everything recorded (`resumed_from` is then the last step recorded).
+        ``lock``: the run's lock when the caller took it already (to read the
+        checkpoint under it); otherwise it is taken here.
+
+        Takes the lock, refuses a run whose files are links, cuts a torn last
+        line or partial record left by a killed writer, removes its temporary
+        files (a checkpoint half written when it was killed) and a stale stop
+        request, records a ``resume`` event and sets the status back to
+        ``starting`` under this process's pid.
+        Raises FileNotFoundError without meta.json, ValueError for a newer format
+        or an unreadable meta.json (`~dltui.runs.files.RunFileError` for links),
+        `~dltui.runs.lock.RunLockedError` when another process writes the run.
         """
         folder = Path(run_dir)
         meta_path = folder / META
-        if not meta_path.is_file():
+        if not os.path.lexists(meta_path):
             raise FileNotFoundError(f"{folder}: not a run folder (no {META})")
-        meta = read_json(meta_path)
-        if not isinstance(meta, dict):
-            raise ValueError(f"{meta_path}: expected a JSON object")
-        version = meta.get("format")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ValueError(
-                f"{meta_path}: format {version!r} is not one this dltui can append to "
-                f"(it writes format {FORMAT_VERSION})"
+        held = lock if lock is not None else RunLock.acquire(folder)
+        try:
+            refuse_linked_files(folder)
+            meta = read_json(meta_path)
+            if not isinstance(meta, dict):
+                raise ValueError(f"{meta_path}: expected a JSON object")
+            version = meta.get("format")
+            if not isinstance(version, int) or version > FORMAT_VERSION:
+                raise ValueError(
+                    f"{meta_path}: format {version!r} is not one this dltui can append to "
+                    f"(it writes format {FORMAT_VERSION})"
+                )
+            _cut_torn_tail(folder / EVENTS, folder / SCALARS)
+            remove_stale_temporaries(folder, is_pid_alive)
+            records = _record_count(folder / SCALARS)
+            if step is None:
+                step = _last_step(folder / SCALARS)
+            writer = cls(
+                folder,
+                meta,
+                _declared_tags(folder / EVENTS),
+                lock=held,
+                flush_interval=flush_interval,
+                heartbeat_interval=heartbeat_interval,
             )
-        _cut_torn_tail(folder / EVENTS, folder / SCALARS)
-        writer = cls(
-            folder,
-            meta,
-            _declared_tags(folder / EVENTS),
-            flush_interval=flush_interval,
-            heartbeat_interval=heartbeat_interval,
-        )
-        clear_stop(folder)
-        writer.event("resume", pid=os.getpid(), host=this_host(), argv=list(sys.argv))
-        writer.status("starting")
+        except BaseException:
+            if lock is None:
+                held.release()
+            raise
+        try:
+            clear_stop(folder)
+            fields: dict[str, Any] = {"pid": os.getpid(), "host": this_host()}
+            fields["argv"] = list(sys.argv)
+            if step is not None:
+                fields["step"] = step
+            fields["records"] = records
+            writer.resumed_from = step
+            writer.event("resume", **fields)
+            writer.status("starting")
+        except BaseException:
+            writer._abandon()
+            raise
         return writer
 
     # ------------------------------------------------------------- properties
@@ -234,8 +315,8 @@ class RunWriter:
 
     @property
     def run_id(self) -> str:
-        """The run's id (its folder name)."""
-        return str(self._meta.get("run_id", self._dir.name))
+        """The run's id: its folder name (what every list shows, whatever meta.json says)."""
+        return self._dir.name
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -269,6 +350,8 @@ class RunWriter:
 
     def scalars(self, values: Mapping[str, float], step: int, epoch: float | None = None) -> None:
         """Record several tags at the same ``step``/``epoch`` (one lock, one timestamp)."""
+        if self.error is not None:
+            raise self.error
         now = time.time()
         ep = _NAN if epoch is None else epoch
         pack = self._pack
@@ -297,11 +380,17 @@ class RunWriter:
 
         Fields must be JSON-able (numpy values, tensors and paths are converted).
         ``tag`` events are the writer's own and cannot be written by hand.
+        Raises the writer's `error` (e.g. a full disk) while it stands.
         """
         if not isinstance(kind, str) or not kind:
             raise ValueError(f"event kind must be a non-empty string, got {kind!r}")
         if kind == "tag":
             raise ValueError("'tag' events are written by the writer itself, on a tag's first use")
+        if self.error is not None:
+            raise self.error
+        self._append_event(kind, fields)
+
+    def _append_event(self, kind: str, fields: dict[str, Any]) -> None:
         line = dumps({"kind": kind, "time": time.time(), **fields}) + "\n"
         with self._lock:
             if self._closed:
@@ -320,6 +409,8 @@ class RunWriter:
 
         ``state`` is one of starting, running, finished, stopped, failed. A
         final state also flushes the buffers, so the dashboard sees it at once.
+        Recorded even while the writer has an `error` (a failure must be told);
+        raises `~dltui.runs.files.RunWriteError` when it cannot be written.
         """
         if state not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}; got {state!r}")
@@ -332,7 +423,7 @@ class RunWriter:
             fields["step"] = step
         if epoch is not None:
             fields["epoch"] = epoch
-        self.event("status", **fields)
+        self._append_event("status", fields)
         with self._lock:
             if step is not None:
                 self._step = step
@@ -363,43 +454,85 @@ class RunWriter:
     # ------------------------------------------------------------ write out
 
     def flush(self) -> None:
-        """Write the buffered events, then the buffered scalars, to disk."""
+        """Write the buffered events, then the buffered scalars, to disk.
+
+        A write that fails is cut back off its file (which so never ends torn by
+        it) and its data kept for the next flush; the `RunWriteError` is raised,
+        and kept in `error` until a later flush succeeds.
+        """
         with self._flush_lock:
             with self._lock:
                 if not self._events and not self._records:
                     return
                 events, self._events = self._events, []
                 records, self._records = self._records, bytearray()
-            if events:
-                _write_all(self._events_fd, "".join(events).encode("utf-8"))
-            if records:
-                _write_all(self._scalars_fd, records)
+            try:
+                if events:
+                    _append_whole(self._events_fd, "".join(events).encode("utf-8"), EVENTS, self)
+                    events = []
+                if records:
+                    _append_whole(self._scalars_fd, records, SCALARS, self)
+            except RunWriteError as error:
+                with self._lock:
+                    # Ahead of what was recorded meanwhile: the order on disk stays the same.
+                    self._events[:0] = events
+                    self._records[:0] = records
+                self.error = error
+                raise
+            self.error = None
 
     def close(
         self, status: str | None = None, reason: str | None = None, traceback: str | None = None
     ) -> None:
-        """Record the final ``status`` (if given), flush, and release the files.
+        """Record the final ``status`` (if given), flush, and release the files and the lock.
 
         Without ``status``, a run still starting/running is recorded as
         ``finished``; a final state already set (e.g. ``failed``) is kept.
-        Closing twice does nothing.
+        Closing twice does nothing. The files and the lock are released even
+        when the last writes fail; the first such `RunWriteError` is raised then.
         """
         if self._closed:
             return
-        if status is not None:
-            self.status(status, reason=reason, traceback=traceback)
-        elif self._state["status"] in ACTIVE_STATUSES:
-            self.status("finished", reason=reason)
+        failure: RunWriteError | None = None
+        try:
+            if status is not None:
+                self.status(status, reason=reason, traceback=traceback)
+            elif self._state["status"] in ACTIVE_STATUSES:
+                self.status("finished", reason=reason)
+        except RunWriteError as error:
+            failure = error
         self._wake.set()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=5.0)
-        self.flush()
+        try:
+            self.flush()
+        except RunWriteError as error:
+            failure = failure or error
         with self._lock:
             self._closed = True
-        self._write_status()
-        os.close(self._events_fd)
-        os.close(self._scalars_fd)
+        try:
+            self._write_status()
+        except RunWriteError as error:
+            failure = failure or error
+        self._release()
+        if failure is not None:
+            raise failure
+
+    def _release(self) -> None:
+        for fd in (self._events_fd, self._scalars_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._run_lock.release()
         atexit.unregister(self._at_exit)
+
+    def _abandon(self) -> None:
+        """Give up a writer that could not start: stop its thread, release everything."""
+        with self._lock:
+            self._closed = True
+        self._wake.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5.0)
+        self._release()
 
     def __enter__(self) -> RunWriter:
         """Use the writer in a ``with`` block; the block's outcome becomes the final status."""
@@ -437,7 +570,11 @@ class RunWriter:
                 state["epoch"] = self._epoch
             now = time.time()
             state["heartbeat"] = now
-            write_json_atomic(self._dir / STATUS, state)
+            try:
+                write_json_atomic(self._dir / STATUS, state)
+            except RunWriteError as error:
+                self.error = error
+                raise
             self._last_status_write = now
 
     def _flush_loop(self) -> None:
@@ -446,10 +583,14 @@ class RunWriter:
                 self.flush()
                 if time.time() - self._last_status_write >= self._heartbeat_interval:
                     self._write_status()
-            except Exception as error:  # keep recording; report once per kind of error
-                if self.error is None or type(self.error) is not type(error):
+            except RunWriteError:
+                # Kept in self.error: the next recording call raises it to its caller,
+                # who says it once (the trainer fails with it as the reason).
+                continue
+            except Exception as error:  # not a write failure: keep recording, say it once
+                if self._reported is not type(error):
                     print(f"dltui: cannot write run {self._dir}: {error}", file=sys.stderr)
-                self.error = error
+                    self._reported = type(error)
 
     def _at_exit(self) -> None:
         # A forked child inherits this handler but not the run: leave it alone.
@@ -459,13 +600,25 @@ class RunWriter:
         with contextlib.suppress(Exception):
             self.flush()
             self._write_status()
+        self._run_lock.release()
 
 
-def _write_all(fd: int, data: bytes | bytearray) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _append_whole(fd: int, data: bytes | bytearray, name: str, writer: RunWriter) -> None:
+    """Append all of ``data`` to ``fd`` or, failing, none of it (the file is cut back)."""
+    before = os.fstat(fd).st_size
+    try:
+        write_all(fd, data)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, before)
+        raise write_error(error, writer.run_dir / name) from None
+
+
+def _refuse_existing_run(folder: Path) -> None:
+    if os.path.lexists(folder / META):
+        raise FileExistsError(
+            f"{folder} already holds a run (it has {META}); use RunWriter.open() to append to it"
+        )
 
 
 def _fresh_folder(parent: Path) -> Path:
@@ -495,11 +648,20 @@ def _versions() -> dict[str, str | None]:
     return {"dltui": __version__, "torch": torch_version, "python": platform.python_version()}
 
 
+def _open_existing(path: Path) -> int | None:
+    """``path`` opened for reading and writing without following a link; None if missing."""
+    try:
+        return os.open(path, os.O_RDWR | CLOEXEC | NOFOLLOW)
+    except FileNotFoundError:
+        return None
+
+
 def _cut_torn_tail(events: Path, scalars: Path) -> None:
     # A killed writer can leave half a line or half a record; appending after
     # it would corrupt the next entry, so cut it (readers never consumed it).
-    if events.exists():
-        with open(events, "r+b") as handle:
+    fd = _open_existing(events)
+    if fd is not None:
+        with os.fdopen(fd, "r+b") as handle:
             end = size = handle.seek(0, os.SEEK_END)
             # Walk back block by block to the last newline (lines can be long).
             while end > 0:
@@ -515,30 +677,59 @@ def _cut_torn_tail(events: Path, scalars: Path) -> None:
                 end = start
             else:
                 handle.truncate(0)  # a single torn line and nothing before it
-    if scalars.exists():
-        size = scalars.stat().st_size
-        if size % RECORD_SIZE:
-            os.truncate(scalars, size - size % RECORD_SIZE)
+    fd = _open_existing(scalars)
+    if fd is not None:
+        try:
+            size = os.fstat(fd).st_size
+            if size % RECORD_SIZE:
+                os.ftruncate(fd, size - size % RECORD_SIZE)
+        finally:
+            os.close(fd)
+
+
+def _record_count(scalars: Path) -> int:
+    try:
+        return os.lstat(scalars).st_size // RECORD_SIZE
+    except FileNotFoundError:
+        return 0
+
+
+def _last_step(scalars: Path, chunk: int = 1 << 18) -> int | None:
+    """The largest step in scalars.bin (None without records), read in bounded chunks."""
+    fd = _open_existing(scalars)
+    if fd is None:
+        return None
+    last: int | None = None
+    with os.fdopen(fd, "rb") as handle:
+        while True:
+            data = handle.read(chunk * RECORD_SIZE)
+            count = len(data) // RECORD_SIZE
+            if not count:
+                return last
+            top = int(np.frombuffer(data, RECORD_DTYPE, count)["step"].max())
+            last = top if last is None else max(last, top)
 
 
 def _declared_tags(events: Path) -> dict[str, int]:
     tags: dict[str, int] = {}
-    if not events.exists():
+    if not os.path.lexists(events):
         return tags
-    import json
-
-    with open(events, "rb") as handle:
-        for line in handle:
-            if b'"tag"' not in line:
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict) and event.get("kind") == "tag":
-                tag_id, name = event.get("id"), event.get("name")
-                if isinstance(tag_id, int) and isinstance(name, str):
-                    tags[name] = tag_id
+    for line in iter_lines(events):
+        if b'"tag"' not in line:
+            continue
+        try:
+            event = loads_json(line, source=str(events), max_depth=None)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("kind") == "tag":
+            tag_id, name = event.get("id"), event.get("name")
+            if (
+                isinstance(tag_id, int)
+                and not isinstance(tag_id, bool)
+                and isinstance(name, str)
+                and 0 <= tag_id < _MAX_TAGS
+            ):
+                tags[name] = tag_id
     # New tags get ids after every id in use, even if the log skipped some.
     return tags
 

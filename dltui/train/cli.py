@@ -14,6 +14,8 @@ EXIT_FINISHED = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_EARLY_STOPPED = 3
+EXIT_BUSY = 4
+"""Refused: another process is writing that run (it holds the run's lock)."""
 EXIT_INTERRUPTED = 130
 
 

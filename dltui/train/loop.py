@@ -564,6 +564,9 @@ class Trainer:
             return
         began = time.perf_counter()
         path = self.writer.checkpoints_dir / f"{name}.pt"
+        # What was recorded up to this step reaches the files before the checkpoint
+        # does: a kill just after it must not lose records a resume will not redo.
+        self.writer.flush()
         save_checkpoint(path, self.checkpoint_state(mid_epoch=mid_epoch))
         self._write_cost = time.perf_counter() - began
         self.event("checkpoint", which=name, epoch=self.epoch, step=self.step, path=str(path))
@@ -607,6 +610,7 @@ class Trainer:
         if self.writer is None or not self.train_spec.checkpoint:
             return
         folder = self.writer.checkpoints_dir
+        self.writer.flush()  # as in `save`
         link_checkpoint(folder / f"{source}.pt", folder / f"{name}.pt")
         self.event(
             "checkpoint",
@@ -619,7 +623,7 @@ class Trainer:
             self._last_write, self._last_stale = time.perf_counter(), False
 
     def _resume(self, path: Path) -> None:
-        state = load_checkpoint(path, map_location=self.device)
+        state = load_checkpoint(path, map_location=self.device, follow_links=False)
         self.raw_model.load_state_dict(state["model"])
         for key, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizer"][key])
@@ -639,7 +643,8 @@ class Trainer:
         best_path = path.parent / "best.pt"
         if best_path.is_file() and best_path != path:
             self.best_state = {
-                k: v.to(self.device) for k, v in load_checkpoint(best_path)["model"].items()
+                k: v.to(self.device)
+                for k, v in load_checkpoint(best_path, follow_links=False)["model"].items()
             }
         if state.get("experiment") and state["experiment"] != self.experiment_text:
             self.say("note: the experiment file changed since this checkpoint was written")
@@ -683,7 +688,11 @@ class Trainer:
                 for k, v in values.items()
                 if k != "train/loss_epoch"
             }
-            self.record({**per_epoch, "epoch_time": elapsed, "lr": lr}, epoch=epoch + 1)
+            per_epoch["epoch_time"] = elapsed
+            if self.step % spec.log_every:
+                # Not when the epoch ended on a log step: that step recorded lr already.
+                per_epoch["lr"] = lr
+            self.record(per_epoch, epoch=epoch + 1)
             self.event("epoch", epoch=epoch + 1, step=self.step, time_s=elapsed, lr=lr, **values)
             self.say(self._epoch_line(epoch + 1, values, elapsed))
             if self.is_lm:
@@ -718,7 +727,9 @@ class Trainer:
         decision = None
         if self.early_stopping is not None:
             decision = self.early_stopping.update(epoch, values[self.early_stopping.monitor])
-            self.event("early_stopping", **self.early_stopping.event_fields(epoch, decision))
+            fields = self.early_stopping.event_fields(epoch, decision)
+            # The step says which resume supersedes it (docs/run-format.md).
+            self.event("early_stopping", step=self.step, **fields)
             improved = decision.keep_weights
         elif self.monitor is not None:
             value = values[self.monitor]

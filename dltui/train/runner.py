@@ -1,7 +1,8 @@
 """The process around the loop: arguments, run directory, signals, status and exit code.
 
 Exit codes: 0 finished, 1 failed, 2 invalid experiment or arguments, 3 stopped
-by early stopping, 130 interrupted (signal or stop request).
+by early stopping, 4 refused because another process is writing the run,
+130 interrupted (signal or stop request).
 """
 
 from __future__ import annotations
@@ -10,18 +11,31 @@ import argparse
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from dltui.bounded import read_text_limited
 from dltui.data import DataError
 from dltui.layers.stack import StackError
-from dltui.runs.layout import EXPERIMENT, META, read_json
+from dltui.runs.files import (
+    RunFileError,
+    RunWriteError,
+    describe_links,
+    is_disk_full,
+    linked_files,
+    read_json,
+)
+from dltui.runs.layout import EXPERIMENT, META
+from dltui.runs.lock import RunLock, RunLockedError
 from dltui.runs.writer import RunWriter
 from dltui.spec import Experiment, Problem, SpecError, load_experiment, parse_experiment
 from dltui.train import distributed
+from dltui.train.checkpoint import checkpoint_step
 from dltui.train.cli import (
+    EXIT_BUSY,
     EXIT_EARLY_STOPPED,
     EXIT_FAILED,
     EXIT_FINISHED,
@@ -68,6 +82,13 @@ def run_from_args(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         # Resuming without a file: the run's own frozen copy of its experiment.
         args.file = str(Path(args.resume) / EXPERIMENT)
+    if args.resume:
+        links = linked_files(Path(args.resume))
+        if links:
+            # Before anything reads or writes them: through a link, a resume would
+            # append to (or truncate) a file outside the run.
+            _error(f"--resume: {args.resume}: {describe_links(links)}; refusing to resume it")
+            return EXIT_INVALID
     try:
         experiment = _load(args)
     except SpecError as error:
@@ -109,8 +130,8 @@ def _load(args: argparse.Namespace) -> Experiment:
     if not (args.resume and path.name == EXPERIMENT and path.parent == Path(args.resume)):
         return load_experiment(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
+        text = read_text_limited(path)
+    except (OSError, ValueError) as error:
         problem = Problem("", f"cannot read the run's experiment ({error})", file=str(path))
         raise SpecError([problem]) from None
     try:
@@ -126,7 +147,15 @@ def _open_writer(
     args: argparse.Namespace, experiment: Experiment, device: torch.device, resume_dir: Path | None
 ) -> RunWriter:
     if resume_dir is not None:
-        return RunWriter.open(resume_dir)
+        # The lock first, then the checkpoint's step: nobody replaces last.pt in between,
+        # and the resume event names the step the records continue from.
+        lock = RunLock.acquire(resume_dir)
+        try:
+            step = checkpoint_step(resume_dir / "checkpoints" / "last.pt")
+            return RunWriter.open(resume_dir, step=step, lock=lock)
+        except BaseException:
+            lock.release()
+            raise
     text = Path(args.file).read_text(encoding="utf-8")
     return RunWriter.create(
         args.runs,
@@ -153,7 +182,13 @@ def _run(
     if info.is_main:
         try:
             writer = _open_writer(args, experiment, device, resume_dir)
-        except (OSError, ValueError) as error:
+        except RunLockedError as error:
+            _error(str(error))
+            return EXIT_BUSY
+        except RunWriteError as error:
+            _error(f"cannot start the run: {error}")
+            return EXIT_FAILED
+        except (OSError, ValueError, RunFileError) as error:
             _error(str(error))
             return EXIT_INVALID
         progress = Progress(epochs=epochs, quiet=args.quiet, log_path=writer.output_path)
@@ -186,7 +221,7 @@ def _run(
             if info.enabled:
                 writer.event("distributed", world_size=info.world_size, backend=_backend())
             sampler = SystemSampler(
-                lambda values: writer.scalars(values, trainer.step if trainer else 0),
+                _system_recorder(writer, trainer, resumed=resume_dir is not None),
                 gpus=device.type == "cuda",
             )
             sampler.start()
@@ -206,6 +241,16 @@ def _run(
         return _end(
             writer, progress, Outcome("failed", reason, traceback=traceback.format_exc()), trainer
         )
+    except OSError as error:
+        if not isinstance(error, RunWriteError) and not is_disk_full(error):
+            outcome = Outcome(
+                "failed", f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
+            )
+            return _end(writer, progress, outcome, trainer)
+        # A full disk (or another failed write of the run's files): the cause in one line,
+        # no traceback; the previous checkpoint is intact and no temporary file is left.
+        reason = str(error) if isinstance(error, RunWriteError) else "no space left on device"
+        return _end(writer, progress, Outcome("failed", reason), trainer)
     except Exception as error:
         outcome = Outcome(
             "failed", f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
@@ -216,6 +261,27 @@ def _run(
         if sampler is not None:
             sampler.stop()
     return _end(writer, progress, outcome, trainer)
+
+
+def _system_recorder(
+    writer: RunWriter, trainer: Trainer, *, resumed: bool
+) -> Callable[[dict[str, float]], None]:
+    """Record system samples at the loop's step, at most one per step.
+
+    A tag's steps must increase (docs/run-format.md); a sample taken while the step
+    has not moved (a long validation, a slow step) would repeat one. After a resume
+    the checkpoint's step may already have samples from before.
+    """
+    last = trainer.step if resumed else -1
+
+    def record(values: dict[str, float]) -> None:
+        nonlocal last
+        step = trainer.step
+        if step > last:
+            last = step
+            writer.scalars(values, step)
+
+    return record
 
 
 def busy_cpu_hint(device: torch.device, threads: int | None) -> str | None:
@@ -272,12 +338,25 @@ def _end(
         if outcome.traceback and exit_code == EXIT_FAILED:
             print(outcome.traceback, file=sys.stderr, flush=True)
     if progress is not None:
-        if outcome.state == "failed":
-            progress.log_only(message)
-        else:
-            progress.message(message)
-        progress.close()
+        try:
+            if outcome.state == "failed":
+                progress.log_only(message)
+            else:
+                progress.message(message)
+            progress.close()
+        except OSError:
+            pass  # output.log on a full disk: the reason was said on stderr already
     if writer is not None:
-        writer.status(outcome.state, reason=outcome.reason, traceback=outcome.traceback, **where)
-        writer.close()
+        try:
+            writer.status(
+                outcome.state, reason=outcome.reason, traceback=outcome.traceback, **where
+            )
+        except RunWriteError as error:
+            _error(f"could not record the final status ({error})")
+        try:
+            writer.close()
+        except RunWriteError as error:
+            if outcome.state != "failed" or str(error) != outcome.reason:
+                _error(f"could not write the run's last records ({error})")
+            exit_code = exit_code or EXIT_FAILED
     return exit_code

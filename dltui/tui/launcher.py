@@ -15,6 +15,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dltui.runs.lock import LockHolder
 
 
 @dataclass
@@ -35,6 +39,17 @@ class LaunchError(Exception):
     """The trainer could not be started (the message says why, naming the path)."""
 
 
+class AlreadyRunning(LaunchError):
+    """The run is being written by another process (``holder``), so it was not resumed."""
+
+    def __init__(self, run_dir: Path, holder: LockHolder) -> None:
+        super().__init__(
+            f"Run {run_dir.name} is already running: {holder.describe()} is writing it."
+        )
+        self.run_dir = run_dir
+        self.holder = holder
+
+
 def trainer_command(
     experiment_path: Path | None, run_dir: Path, runs_root: Path, *, resume: bool = False
 ) -> list[str]:
@@ -50,6 +65,8 @@ def trainer_command(
 
 
 def _spawn(command: list[str], run_dir: Path, cwd: Path | None) -> subprocess.Popen[bytes]:
+    from dltui.runs.files import RunFileError, open_for_append
+
     log = run_dir / "output.log"
     env = dict(os.environ)
     # The trainer's progress output goes to a file, not a terminal: keep it line-buffered
@@ -57,7 +74,12 @@ def _spawn(command: list[str], run_dir: Path, cwd: Path | None) -> subprocess.Po
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("NO_COLOR", "1")
     try:
-        with open(log, "ab") as out:
+        # Never through a link: a run's output.log linked elsewhere would grow that file.
+        fd = open_for_append(log)
+    except (OSError, RunFileError) as exc:
+        raise LaunchError(f"cannot start the trainer: {exc}") from None
+    try:
+        with os.fdopen(fd, "ab") as out:
             return subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
@@ -94,10 +116,19 @@ def launch(experiment_path: Path, runs_root: Path, *, name: str | None = None) -
 
 
 def resume(run_dir: Path, runs_root: Path) -> LaunchedRun:
-    """Start ``dltui run --resume run_dir``: training continues from the last checkpoint."""
+    """Start ``dltui run --resume run_dir``: training continues from the last checkpoint.
+
+    Raises `AlreadyRunning` when a process (of this dashboard, another one or a
+    shell) is writing the run now: one writer per run.
+    """
+    from dltui.runs import lock_holder
+
     run_dir = Path(run_dir).resolve()
     if not run_dir.is_dir():
         raise LaunchError(f"{run_dir}: no such run directory")
+    holder = lock_holder(run_dir)
+    if holder is not None:
+        raise AlreadyRunning(run_dir, holder)
     process = _spawn(
         trainer_command(None, run_dir, Path(runs_root).resolve(), resume=True), run_dir, None
     )
@@ -129,7 +160,7 @@ def stop(run_dir: Path, pid: int | None = None, host: str | None = None) -> bool
 
 def _live_process(run_dir: Path) -> tuple[int | None, str | None]:
     """The (pid, host) of the run's writer while its records say it is alive."""
-    from dltui.runs.layout import read_json
+    from dltui.runs.files import read_json
     from dltui.runs.status import run_status
 
     def parsed(name: str) -> dict[str, object] | None:

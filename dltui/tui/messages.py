@@ -92,6 +92,7 @@ EXIT_OUTCOMES: dict[int, str] = {
     1: "failed",
     2: "invalid experiment",
     3: "stopped early",
+    4: "already running (another process is writing it)",
     130: "interrupted",
     -2: "interrupted",
     -15: "terminated",

@@ -44,11 +44,20 @@ STATE_COLOURS = {
     "stopped": "warning",
     "failed": "error",
     "dead": "error",
+    "broken": "error",
     "unknown": "foreground-muted",
 }
 """Theme variable each run state is drawn in."""
 
-STATE_ORDER = {"running": 0, "starting": 1, "dead": 2, "failed": 3, "stopped": 4, "finished": 5}
+STATE_ORDER = {
+    "running": 0,
+    "starting": 1,
+    "dead": 2,
+    "failed": 3,
+    "stopped": 4,
+    "finished": 5,
+    "broken": 6,
+}
 
 _LIVE_REFRESH_S = 2.0
 """How often the list re-reads run states while a run is live (progress, heartbeats)."""
@@ -446,6 +455,12 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
                 self.notify(f"{name} has no runs yet: press r to start one.", timeout=4)
                 return
             run = runs[0]
+        if run.state == "broken":
+            # Nothing to show in a run view: say why instead (the reason is plain text).
+            self.notify(
+                f"Run {run.run_id} is broken: {run.reason}", severity="warning", markup=False
+            )
+            return
         self.post_message(OpenRun(run.path))
 
     def action_mark(self) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from typing import TYPE_CHECKING, Any
 
 from textual.markup import escape
+
+from dltui.safe_text import printable
 
 if TYPE_CHECKING:
     from dltui.spec import Experiment
@@ -101,12 +104,20 @@ def describe_run(run: Any, now: float | None = None) -> str:
 
     now = time.time() if now is None else now
     colour = STATE_COLOURS.get(run.state, "foreground")
+    broken = run.state == "broken"
     lines = [
         f"[b]{_e(run.experiment)}[/b] / {_e(run.run_id)}",
         "",
         f"[b]Status[/b]    [${colour}]{_e(run.state)}[/]"
-        + (f"  [$text-muted]{_e(run.reason)}[/]" if run.reason else ""),
+        + (f"  [$text-muted]{_e(run.reason)}[/]" if run.reason and not broken else ""),
     ]
+    if broken and run.reason:
+        # Why it cannot be read is all there is to say: in full, wrapped to fit the pane.
+        wrapped = textwrap.wrap(run.reason, 32, break_long_words=True) or [""]
+        lines += [
+            f"[b]Problem[/b]   {_e(wrapped[0])}",
+            *(f"          {_e(w)}" for w in wrapped[1:]),
+        ]
     if run.created:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created))
         lines.append(f"[b]Started[/b]   {started} ({format_age(now - run.created)} ago)")
@@ -126,7 +137,8 @@ def describe_run(run: Any, now: float | None = None) -> str:
     status = run.status
     if status.pid is not None:
         lines.append(f"[b]Process[/b]   pid {status.pid} on {_e(status.host or '?')}")
-    lines.append(f"[b]Folder[/b]    {_e(run.path)}")
+    # A folder's name is anyone's text: shown, never obeyed (an OSC in it set the title).
+    lines.append(f"[b]Folder[/b]    {_e(printable(str(run.path), keep_newlines=False))}")
     lines.append("")
     hints = ["[b]enter[/b] open", "[b]space[/b] mark"]
     if run.alive:
