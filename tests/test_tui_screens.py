@@ -57,7 +57,7 @@ async def test_run_view_toggles_and_follows_a_live_run(tmp_path: Path) -> None:
             curves = screen.query_one(CurvesPane)
             await settle(pilot, lambda: len(curves.plots) == 3)
             loss = screen.query_one("#plot-loss", LinePlot)
-            assert [s.label for s in loss.series] == ["train/loss", "val/loss"]
+            assert [s.label for s in loss.series] == ["train", "val"]
             before = len(loss.series[0].y)
             # toggles flow down to every plot
             await pilot.press("s")
@@ -126,10 +126,10 @@ async def test_clicking_a_tab_or_a_footer_key_acts_like_its_key(tmp_path: Path) 
         assert screen.query_one("#pane-gradients").display
         assert tabs.index_at(start - 1) is None  # between two labels
         footer = screen.query_one(KeyFooter)
-        zoom = next(start for start, _, e in footer._spans if e.description == "Zoom")
+        zoom = next(start for _, start, _, e in footer._spans if e.description == "Zoom")
         await pilot.click(KeyFooter, offset=(zoom, 0))
         assert screen.zoomed
-        back = next(start for start, _, e in footer._spans if e.description == "Back")
+        back = next(start for _, start, _, e in footer._spans if e.description == "Back")
         await pilot.click(KeyFooter, offset=(back + 1, 0))
         await settle(pilot, lambda: not isinstance(app.screen, RunScreen))
 

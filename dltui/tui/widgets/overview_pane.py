@@ -15,7 +15,8 @@ from textual.color import Color
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from dltui.tui.plotting.axis import format_bytes, format_duration, format_number
+from dltui.safe_text import printable
+from dltui.tui.plotting.axis import format_bytes, format_duration, format_epoch, format_number
 from dltui.tui.widgets.changes import ChangesLike, affects, meta_value
 
 STATUS_WORDS = {
@@ -140,6 +141,7 @@ class OverviewPane(Widget):
         self._summary = RunSummary()
         self._model: Mapping[str, Any] | None = None
         self._facts: Text | None = None
+        self._columns: tuple[str, ...] = ()
 
     @property
     def summary(self) -> RunSummary:
@@ -149,11 +151,7 @@ class OverviewPane(Widget):
     def compose(self) -> ComposeResult:
         """Facts, layer table, totals."""
         yield Static(id="overview-facts")
-        table: DataTable[str] = DataTable(
-            id="overview-layers", cursor_type="row", zebra_stripes=True
-        )
-        table.add_columns("#", "layer", "type", "output", "params")
-        yield table
+        yield DataTable(id="overview-layers", cursor_type="row", zebra_stripes=True)
         yield Static("no model summary yet", id="overview-totals")
 
     def on_mount(self) -> None:
@@ -199,15 +197,16 @@ class OverviewPane(Widget):
         )
         text.append(f"{marker} {state.upper()}", self._status_style(state))
         if s.reason:
-            text.append(f" ({s.reason})")
+            # Written by the trainer, or by whatever wrote status.json: shown, never obeyed.
+            text.append(f" ({printable(s.reason, keep_newlines=False)})")
         if s.experiment:
-            text.append(f"  {s.experiment}", "bold")
+            text.append(f"  {printable(s.experiment, keep_newlines=False)}", "bold")
         if s.device:
-            text.append(f"  on {s.device}")
+            text.append(f"  on {printable(s.device, keep_newlines=False)}")
         text.append("\n")
         parts = []
         if s.epoch is not None:
-            epoch = f"{s.epoch:g}" if s.epoch != int(s.epoch) else f"{int(s.epoch)}"
+            epoch = format_epoch(s.epoch)
             parts.append(f"epoch {epoch}/{s.epochs}" if s.epochs else f"epoch {epoch}")
         if s.step is not None:
             parts.append(f"step {s.step:,}")
@@ -223,7 +222,8 @@ class OverviewPane(Widget):
         if s.lr is not None:
             parts.append(f"lr {format_number(s.lr)}")
         if s.best_value is not None:
-            best = f"best {s.best_name or ''} {format_number(s.best_value, 4)}".replace("  ", " ")
+            name = printable(s.best_name or "", keep_newlines=False)
+            best = f"best {name} {format_number(s.best_value, 4)}".replace("  ", " ")
             if s.best_epoch is not None:
                 best += f" @ epoch {s.best_epoch}"
             parts.append(best)
@@ -258,26 +258,62 @@ class OverviewPane(Widget):
         )
         facts.update(text, layout=not same_height)
 
-    def _paint_model(self) -> None:
-        table: DataTable[str] = self.query_one("#overview-layers", DataTable)
-        totals = self.query_one("#overview-totals", Static)
-        table.clear()
-        model = self._model
-        if not model:
-            totals.update("no model summary yet")
-            return
+    def on_resize(self) -> None:
+        """The layer table drops its least useful columns when narrow."""
+        if self._model and self._table_columns() != self._columns:
+            self._paint_model()
+
+    def _table_columns(self) -> tuple[str, ...]:
+        """The columns that fit the pane: the parameter counts always stay whole."""
+        rows = self._rows()
+        widths = {
+            name: max([len(name), *(len(row[i]) for row in rows)]) + 2
+            for i, name in enumerate(_LAYER_COLUMNS)
+        }
+        width = self.content_size.width or 80
+        columns = list(_LAYER_COLUMNS)
+        # A layer's label usually says its type ("3_dense"); the index is its row.
+        for optional in ("type", "#"):
+            if sum(widths[c] for c in columns) <= width:
+                break
+            columns.remove(optional)
+        return tuple(columns)
+
+    def _rows(self) -> list[tuple[str, ...]]:
+        model = self._model or {}
         rows = model.get("rows") or []
+        out: list[tuple[str, ...]] = []
         for row in rows if isinstance(rows, list) else []:
             if not isinstance(row, Mapping):
                 continue
             params = row.get("params")
-            table.add_row(
-                str(row.get("index", "")),
-                str(row.get("label", "")),
-                str(row.get("type", "")),
-                _shape(row.get("out_shape")),
-                f"{params:,}" if isinstance(params, int) else str(params or ""),
+            out.append(
+                (
+                    str(row.get("index", "")),
+                    printable(str(row.get("label", "")), keep_newlines=False),
+                    printable(str(row.get("type", "")), keep_newlines=False),
+                    printable(_shape(row.get("out_shape")), keep_newlines=False),
+                    f"{params:,}" if isinstance(params, int) else printable(str(params or "")),
+                )
             )
+        return out
+
+    def _paint_model(self) -> None:
+        table: DataTable[Text] = self.query_one("#overview-layers", DataTable)
+        totals = self.query_one("#overview-totals", Static)
+        columns = self._table_columns()
+        self._columns = columns
+        table.clear(columns=True)
+        for name in columns:
+            table.add_column(name, key=name)
+        model = self._model
+        if not model:
+            totals.update("no model summary yet")
+            return
+        keep = [_LAYER_COLUMNS.index(name) for name in columns]
+        for row in self._rows():
+            # Text, not str: a DataTable reads a str cell as markup.
+            table.add_row(*(Text(row[i], justify="right" if i == 4 else "left") for i in keep))
         total, trainable = model.get("total_params"), model.get("trainable_params")
         line = []
         if isinstance(total, int):
@@ -285,8 +321,11 @@ class OverviewPane(Widget):
         if isinstance(trainable, int) and trainable != total:
             line.append(f"{trainable:,} trainable")
         if model.get("input_shape") is not None:
-            line.append(f"input {_shape(model.get('input_shape'))}")
-        totals.update(" · ".join(line) or "")
+            line.append(f"input {printable(_shape(model.get('input_shape')))}")
+        totals.update(Text(" · ".join(line) or ""))
+
+
+_LAYER_COLUMNS = ("#", "layer", "type", "output", "params")
 
 
 def _shape(value: Any) -> str:
