@@ -23,9 +23,9 @@ from dltui.tui.widgets import LinePlot, SamplePane
 
 
 def screen_text(app: App[Any]) -> str:
-    """Everything on screen, as plain text."""
+    """Everything on screen, as plain text (a no-break space reads as a space)."""
     return "\n".join(
-        "".join(segment.text for segment in line)
+        "".join(segment.text for segment in line).replace("\u00a0", " ")
         for line in app.screen._compositor.render_update(full=True).strips  # type: ignore[attr-defined]
     )
 
@@ -54,8 +54,9 @@ def gan_run(runs: Path) -> Path:
     """A GAN-like run: losses per step, one reference sample and two generated ones."""
     writer = RunWriter.create(runs, "gan-ring", run_id="20260101-000000-gggg", device="cpu")
     writer.status("running")
-    writer.event("sample", format="points", reference=True, epoch=0, step=0, count=500,
-                 points=ring(500))  # fmt: skip
+    writer.event(
+        "sample", format="points", reference=True, epoch=0, step=0, count=500, points=ring(500)
+    )
     step = 0
     for epoch in range(1, 5):
         for _ in range(8):
@@ -66,8 +67,9 @@ def gan_run(runs: Path) -> Path:
         if epoch % 2 == 0:
             # a collapsed generator: every point near one mode
             points = (np.array(ring(500, seed=epoch)) * 0.1 + [2.0, 0.0]).round(4).tolist()
-            writer.event("sample", format="points", epoch=epoch, step=step, count=500,
-                         points=points)  # fmt: skip
+            writer.event(
+                "sample", format="points", epoch=epoch, step=step, count=500, points=points
+            )
     writer.close("finished")
     return writer.run_dir
 
@@ -100,12 +102,14 @@ async def test_text_samples_are_wrapped_with_their_line_breaks_newest_first(tmp_
     writer.status("running")
     for epoch in (1, 2, 3):
         writer.scalar("train/loss", 2.0 / epoch, epoch * 10, epoch)
-        writer.event("sample", format="text", epoch=epoch, step=epoch * 10, seed="Shall I ",
-                     text=f"compare thee{epoch}\nto a summer's day?\x1b[2J " + "word " * 40)  # fmt: skip
+        text = f"compare thee{epoch}\nto a summer's day?\x1b[2J " + "word " * 40
+        writer.event(
+            "sample", format="text", epoch=epoch, step=epoch * 10, seed="Shall I ", text=text
+        )
     writer.close("finished")
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_run(pilot, writer.run_dir)
+        await open_run(pilot, writer.run_dir)
         await pilot.press("7")
         await pilot.pause(0.2)
         lines = screen_text(app).splitlines()
@@ -126,12 +130,16 @@ async def test_text_samples_are_wrapped_with_their_line_breaks_newest_first(tmp_
 async def test_an_empty_samples_pane_says_why(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     kinds = {
-        "mlp": ({"model": {"kind": "sequential"}, "data": {"source": "spirals"}},
-                "this kind of run records none"),
-        "gan": ({"model": {"kind": "gan"}, "training": {"sample_every": 5}},
-                "a GAN records generated samples every 5 epochs"),
+        "mlp": (
+            {"model": {"kind": "sequential"}, "data": {"source": "spirals"}},
+            "this kind of run records none",
+        ),
+        "gan": (
+            {"model": {"kind": "gan"}, "training": {"sample_every": 5}},
+            "a GAN records generated samples every 5 epochs",
+        ),
         "own": ({}, "this run has recorded no sample events"),
-    }  # fmt: skip
+    }
     for name, (config, _) in kinds.items():
         with RunWriter.create(runs, name, run_id="20260101-000000-0000", config=config) as w:
             w.scalar("train/loss", 1.0, 1, 0.5)
@@ -308,8 +316,12 @@ async def test_the_footer_never_cuts_a_key_and_always_offers_help(tmp_path: Path
 
 @run_async
 async def test_epochs_are_rounded_for_reading(tmp_path: Path) -> None:
-    writer = RunWriter.create(tmp_path / "runs", "long", run_id="20260101-000000-eeee",
-                              config={"training": {"epochs": 150}})  # fmt: skip
+    writer = RunWriter.create(
+        tmp_path / "runs",
+        "long",
+        run_id="20260101-000000-eeee",
+        config={"training": {"epochs": 150}},
+    )
     writer.status("running", step=10, epoch=10 / 11)
     writer.scalar("train/loss", 0.5, 10, 10 / 11)
     writer.flush()

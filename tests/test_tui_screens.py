@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable
 from tui_runs import (
     make_app,
     make_run,
@@ -21,6 +20,7 @@ from dltui.tui.screens.compare import CompareScreen, comparable_tags
 from dltui.tui.screens.run import RunScreen
 from dltui.tui.screens.run_panes import CurvesPane, plot_groups
 from dltui.tui.widgets import LinePlot
+from dltui.tui.widgets.diff_pane import DiffPane
 from dltui.tui.widgets.tab_line import TabLine
 
 
@@ -156,12 +156,14 @@ async def test_compare_two_runs_overlays_and_diffs(tmp_path: Path) -> None:
         await pilot.press("t")
         assert screen.tag == "train/loss"
         assert {s.label: s.color_key for s in plot.series} == colours_before
-        table = screen.query_one("#compare-diff", DataTable)
-        fields = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert fields == ["model.layers[0].out_features", "training.optimizer.lr"]
-        assert [str(c) for c in table.get_row_at(1)][1:] == ["0.1", "0.01"]  # marked order
+        diff = screen.query_one(DiffPane)
+        assert [path for path, _ in diff.rows] == [
+            "model.layers[0].out_features",
+            "training.optimizer.lr",
+        ]
+        assert diff.rows[1][1] == ["0.1", "0.01"]  # marked order
         await pilot.press("d")
-        assert not table.display
+        assert not screen.query_one("#compare-diff").display
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
 

@@ -69,9 +69,9 @@ class PaneApp(App[None]):
 
 
 def screen_text(app: App[Any]) -> str:
-    """Everything on screen, as plain text."""
+    """Everything on screen, as plain text (a no-break space reads as a space)."""
     return "\n".join(
-        "".join(segment.text for segment in line)
+        "".join(segment.text for segment in line).replace("\u00a0", " ")
         for line in app.screen._compositor.render_update(full=True).strips  # type: ignore[attr-defined]
     )
 

@@ -187,8 +187,9 @@ class OverviewPane(Widget):
         ):
             self.show_summary(summarize(reader))
 
-    def facts_text(self) -> Text:
-        """The facts as styled text (also used by tests)."""
+    def facts_text(self, width: int | None = None) -> Text:
+        """The facts as styled text (also used by tests), broken into lines of at most
+        ``width`` cells between facts when a width is given."""
         s = self._summary
         text = Text()
         state = s.state if s.state in STATUS_WORDS else "unknown"
@@ -227,7 +228,25 @@ class OverviewPane(Widget):
             if s.best_epoch is not None:
                 best += f" @ epoch {s.best_epoch}"
             parts.append(best)
-        text.append("  ·  ".join(parts) if parts else "nothing recorded yet")
+        if not parts:
+            text.append("nothing recorded yet")
+            return text
+        if width is None:
+            text.append("  ·  ".join(parts))
+            return text
+        # Line breaks between facts, never inside one: a wrapped line must not leave a
+        # number without its name ("lr" on one line, "0.001" on the next).
+        line = 0
+        for index, part in enumerate(parts):
+            if index:
+                if line + 5 + len(part) > width:
+                    text.append("\n")
+                    line = 0
+                else:
+                    text.append("  ·  ")
+                    line += 5
+            text.append(part)
+            line += len(part)
         return text
 
     def _status_style(self, state: str) -> Style:
@@ -241,15 +260,15 @@ class OverviewPane(Widget):
         return Style(bold=True, color=color.rich_color)
 
     def _paint_summary(self) -> None:
-        text = self.facts_text()
+        facts = self.query_one("#overview-facts", Static)
+        width = facts.content_size.width
+        text = self.facts_text(width or None)
         previous = self._facts
         if text == previous:
             return
         self._facts = text
-        facts = self.query_one("#overview-facts", Static)
         # A heartbeat changes the step every tenth of a second: repaint the facts alone,
         # and lay the screen out again only when they take a different number of lines.
-        width = facts.content_size.width
         console = self.app.console
         same_height = (
             width > 0
@@ -259,7 +278,9 @@ class OverviewPane(Widget):
         facts.update(text, layout=not same_height)
 
     def on_resize(self) -> None:
-        """The layer table drops its least useful columns when narrow."""
+        """Facts broken for the new width; the layer table drops columns when narrow."""
+        self._facts = None
+        self.call_after_refresh(self._paint_summary)
         if self._model and self._table_columns() != self._columns:
             self._paint_model()
 
