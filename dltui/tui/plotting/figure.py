@@ -27,7 +27,7 @@ from dltui.tui.plotting.axis import (
     time_ticks,
 )
 from dltui.tui.plotting.canvas import BrailleCanvas, LineStyle
-from dltui.tui.plotting.decimate import minmax_decimate
+from dltui.tui.plotting.decimate import minmax_decimate_many
 
 XKind = Literal["step", "epoch", "time", "value"]
 Run = tuple[str, str]
@@ -120,15 +120,23 @@ def render_frame(
     if math.isfinite(x_lo):
         for index, trace in enumerate(traces):
             has_smooth = trace.smoothed is not None
-            for values, is_raw in ((trace.y, has_smooth), (trace.smoothed, False)):
-                if values is None or (is_raw and not trace.raw):
-                    continue
-                if trace.scatter:
-                    dx, dy = trace.x, values  # a cloud has no x order to decimate along
-                else:
-                    dx, dy = minmax_decimate(
-                        trace.x, values, columns, (x_lo, x_hi), assume_sorted=trace.sorted
-                    )
+            wanted = [
+                (values, is_raw)
+                for values, is_raw in ((trace.y, has_smooth), (trace.smoothed, False))
+                if values is not None and not (is_raw and not trace.raw)
+            ]
+            if trace.scatter:
+                pairs = [(trace.x, values) for values, _ in wanted]  # a cloud has no x order
+            else:
+                # The raw series and its smoothing share x: sort and bucket it once.
+                pairs = minmax_decimate_many(
+                    trace.x,
+                    [values for values, _ in wanted],
+                    columns,
+                    (x_lo, x_hi),
+                    assume_sorted=trace.sorted,
+                )
+            for (dx, dy), (_, is_raw) in zip(pairs, wanted, strict=True):
                 if log_y:
                     with np.errstate(invalid="ignore", divide="ignore"):
                         dy = np.where(dy > 0, np.log10(np.where(dy > 0, dy, 1.0)), np.nan)
@@ -352,7 +360,9 @@ def _equal_aspect(
 def _x_range(traces: Sequence[Trace]) -> tuple[float, float]:
     lo, hi = math.inf, -math.inf
     for trace in traces:
-        if trace.x.size:
+        if trace.sorted and trace.x.size and math.isfinite(trace.x[0] + trace.x[-1]):
+            lo, hi = min(lo, float(trace.x[0])), max(hi, float(trace.x[-1]))
+        elif trace.x.size:
             # fmin/fmax skip NaN without copying the array.
             lo = min(lo, float(np.fmin.reduce(trace.x)))
             hi = max(hi, float(np.fmax.reduce(trace.x)))
