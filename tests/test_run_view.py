@@ -407,3 +407,58 @@ async def test_a_status_reason_with_escapes_is_shown_as_text(tmp_path: Path) -> 
         await pilot.pause(0.1)
         text = screen_text(app)
         assert "\x1b" not in text and "boom ␛]2;pwned␇ [b]not bold[/b]" in text
+
+
+@run_async
+async def test_the_overview_shows_the_final_test(tmp_path: Path) -> None:
+    writer = RunWriter.create(tmp_path / "runs", "clf", run_id="20260101-000000-cccc")
+    writer.scalar("train/loss", 0.5, 10, 1.0)
+    writer.event("test", weights="best (epoch 3)", epoch=3, **{"test/loss": 0.25,
+                 "test/accuracy": 0.9712})  # fmt: skip
+    writer.close("finished")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(pilot, writer.run_dir)
+        await pilot.press("2")
+        await pilot.pause(0.1)
+        assert "test on best (epoch 3): loss 0.25 accuracy 0.9712" in screen_text(app)
+
+
+@run_async
+async def test_compare_shows_every_run_s_value_and_single_values_as_numbers(
+    tmp_path: Path,
+) -> None:
+    from tui_runs import spirals_toml, write_experiment
+
+    from dltui.tui.screens.compare import CompareScreen
+
+    write_experiment(tmp_path / "experiments", "spirals")
+    runs = tmp_path / "runs"
+    hostile = 'description = "evil \\u001b]2;pwned\\u0007 [b]x[/b]"\n'
+    texts = {
+        "20260101-000000-aaaa": spirals_toml(lr=0.0123456, hidden=8),
+        "20260101-010000-bbbb": hostile + spirals_toml(lr=0.0987654, hidden=256).split("\n", 1)[1],
+    }
+    for run_id, text in texts.items():
+        path = make_run(runs, "spirals", run_id, experiment_text=text)
+        with RunWriter.open(Path(str(path))) as writer:
+            writer.scalar("test/accuracy", 0.9712 if "aaaa" in run_id else 0.8456, 99, 5)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
+        await pilot.press("j", "space", "space", "c")
+        await settle(pilot, lambda: isinstance(app.screen, CompareScreen) and bool(app.screen.tags))
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        for value in ("0.0123456", "0.0987654", "8", "256"):
+            assert value in text, text
+        assert "\x1b" not in text and "␛]2;pwned␇ [b]x[/b]" in text
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        plot = screen.query_one("#compare-plot", LinePlot)
+        assert plot.smoothing > 0 and not plot.show_raw  # one line per run
+        while screen.tag != "test/accuracy":
+            await pilot.press("t")
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "0.9712" in text and "0.8456" in text  # numbers, not two dots

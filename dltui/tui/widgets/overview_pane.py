@@ -64,6 +64,10 @@ class RunSummary:
     best_name: str | None = None
     best_value: float | None = None
     best_epoch: int | None = None
+    test: tuple[tuple[str, float], ...] = ()
+    """The final test's metrics (``("accuracy", 0.97)``, …), from the ``test`` event."""
+    test_weights: str | None = None
+    """Which weights the test evaluated (``best (epoch 39)``)."""
 
 
 def summarize(reader: Any) -> RunSummary:
@@ -117,6 +121,8 @@ def summarize(reader: Any) -> RunSummary:
         best_name=best_name,
         best_value=best_value,
         best_epoch=best_epoch,
+        test=_test_metrics(reader.latest("test")),
+        test_weights=_text((reader.latest("test") or {}).get("weights")),
     )
 
 
@@ -183,7 +189,11 @@ class OverviewPane(Widget):
         if affects(changes, kinds=("model",)):
             self.show_model(reader.latest("model"))
         if affects(
-            changes, tags=_SUMMARY_TAGS, kinds=("epoch", "early_stopping"), status=True, meta=True
+            changes,
+            tags=_SUMMARY_TAGS,
+            kinds=("epoch", "early_stopping", "test"),
+            status=True,
+            meta=True,
         ):
             self.show_summary(summarize(reader))
 
@@ -228,6 +238,10 @@ class OverviewPane(Widget):
             if s.best_epoch is not None:
                 best += f" @ epoch {s.best_epoch}"
             parts.append(best)
+        if s.test:
+            weights = printable(s.test_weights or "", keep_newlines=False)
+            where = f"test on {weights}:" if weights else "test:"
+            parts.append(" ".join([where, *(f"{n} {format_number(v, 4)}" for n, v in s.test)]))
         if not parts:
             text.append("nothing recorded yet")
             return text
@@ -382,6 +396,22 @@ def latest_progress(reader: Any) -> tuple[float | None, int | None]:
     if epoch is None:  # a writer that logs no epochs: the newest epoch known
         epoch = max((e for _, e in candidates if e is not None), default=None)
     return epoch, step
+
+
+def _test_metrics(event: Mapping[str, Any] | None) -> tuple[tuple[str, float], ...]:
+    """``(name, value)`` of each ``test/...`` field of a ``test`` event, in its order."""
+    if not event:
+        return ()
+    found = []
+    for key, value in event.items():
+        number = _num(value)
+        if isinstance(key, str) and key.startswith("test/") and number is not None:
+            found.append((printable(key[len("test/") :], keep_newlines=False), number))
+    return tuple(found)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _num(value: Any) -> float | None:
