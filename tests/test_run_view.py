@@ -462,3 +462,39 @@ async def test_compare_shows_every_run_s_value_and_single_values_as_numbers(
         await pilot.pause(0.1)
         text = screen_text(app)
         assert "0.9712" in text and "0.8456" in text  # numbers, not two dots
+
+
+@run_async
+async def test_a_curve_key_on_another_pane_brings_the_curves_back(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, Path(str(run)))
+        await pilot.press("4")
+        keys = {entry.description for entry in screen.query_one(KeyFooter).entries()[0]}
+        assert "Log y" not in keys  # not offered while the gradients fill the view
+        await pilot.press("L")
+        assert screen.active_pane == "curves" and screen.log_y
+        assert all(plot.log_y for plot in screen.query_one(CurvesPane).plots)
+
+
+@run_async
+async def test_names_from_the_run_files_are_shown_not_obeyed_in_every_pane(
+    tmp_path: Path,
+) -> None:
+    evil = "\x1b]2;pwned\x07"
+    writer = RunWriter.create(tmp_path / "runs", "names", run_id="20260101-000000-nnnn")
+    for step in range(1, 21):
+        writer.scalar("train/loss", 1 / step, step, step / 10)
+        writer.scalar(f"val/acc{evil}", 0.5, step, step // 10)
+        writer.scalar(f"grad_norm/layer{evil}", 0.1, step)
+    writer.event("early_stopping", monitor=f"val/loss{evil}", value=0.5, best=0.4,
+                 best_epoch=f"1{evil}", wait=1, patience=3, stopped=True,
+                 reason=f"why{evil}")  # fmt: skip
+    writer.close("finished")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await open_run(pilot, writer.run_dir)
+        text = screen_text(app)
+        assert "\x1b" not in text and "\x07" not in text
+        assert text.count("␛]2;pwned␇") >= 4  # plot title, gradients, monitor, reason

@@ -86,7 +86,12 @@ class KeyFooter(Widget):
         keys: list[FooterEntry] = []
         actions: set[str] = set()
         palette: FooterEntry | None = None
+        # A screen may leave out keys that do not apply to what is in view right now.
+        hidden_now = getattr(self.screen, "footer_hidden_actions", None)
+        hidden: frozenset[str] = hidden_now() if callable(hidden_now) else frozenset()
         for key, (_, binding, enabled, _tooltip) in self.screen.active_bindings.items():
+            if binding.action.partition("(")[0] in hidden:
+                continue
             entry = FooterEntry(
                 binding.key, app.get_key_display(binding), binding.description, enabled
             )

@@ -320,16 +320,11 @@ class RunScreen(CurveControls, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys apply now: stop while the run is alive, resume once it has ended,
         the cursor and plot pages while the curves show, older/newer on the samples."""
-        if action in _CURVE_ACTIONS:
-            # One other pane filling the view: the curve keys would change nothing seen.
-            curves_shown = not self.single or self.active_pane == "curves"
-            if not curves_shown:
-                return False
-            if action == "move_cursor":
-                return self.cursor_on
-            if action == "next_plots":
-                return self._curves_pages > 1
-            return True
+        if action == "move_cursor":
+            # Only while the cursor shows: otherwise the arrows are the focused widget's.
+            return self.cursor_on and self._curves_shown
+        if action == "next_plots":
+            return self._curves_pages > 1
         if action in ("older_sample", "newer_sample"):
             from dltui.tui.widgets import SamplePane
 
@@ -341,6 +336,20 @@ class RunScreen(CurveControls, Screen[None]):
         if action == "stop":
             return status.alive
         return status.state in ("stopped", "failed", "dead")
+
+    @property
+    def _curves_shown(self) -> bool:
+        """Whether the curves are in view (the grid, or the curves pane alone)."""
+        return not self.single or self.active_pane == "curves"
+
+    def footer_hidden_actions(self) -> frozenset[str]:
+        """Keys the footer leaves out now: the curve keys while another pane fills the
+        view (they still work, and bring the curves back)."""
+        return frozenset() if self._curves_shown else _CURVE_ACTIONS
+
+    def _curves_into_view(self) -> None:
+        if not self._curves_shown:
+            self.active_pane = "curves"
 
     @property
     def _curves_pages(self) -> int:
@@ -355,6 +364,7 @@ class RunScreen(CurveControls, Screen[None]):
 
     def action_raw(self) -> None:
         """Show or hide the raw lines behind the smoothed ones."""
+        self._curves_into_view()
         self.show_raw = not self.show_raw
         state = "shown" if self.show_raw else "hidden"
         self.notify(f"raw lines {state}", timeout=2)
@@ -363,6 +373,7 @@ class RunScreen(CurveControls, Screen[None]):
         """Show the cursor on the newest point, or take it away."""
         from dltui.tui.screens.run_panes import CurvesPane
 
+        self._curves_into_view()
         self.cursor_on = not self.cursor_on
         pane = self.query_one(CurvesPane)
         if self.cursor_on:
@@ -381,6 +392,7 @@ class RunScreen(CurveControls, Screen[None]):
         """The next page of plots."""
         from dltui.tui.screens.run_panes import CurvesPane
 
+        self._curves_into_view()
         self.query_one(CurvesPane).next_page()
 
     def action_older_sample(self) -> None:
@@ -397,6 +409,7 @@ class RunScreen(CurveControls, Screen[None]):
 
     def action_smoothing(self) -> None:
         """Toggle smoothing."""
+        self._curves_into_view()
         self.smoothing_on = not self.smoothing_on
 
     def action_zoom(self) -> None:

@@ -18,6 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
+from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.sparkline import sparkline
 from dltui.tui.widgets.changes import ChangesLike, affects
@@ -153,7 +154,7 @@ class GradNormPane(TextPane):
         if not affects(changes, prefixes=(PREFIX,)):
             return
         layers = [
-            LayerNorms(tag[len(PREFIX) :], reader.series(tag).value)
+            LayerNorms(printable(tag[len(PREFIX) :], keep_newlines=False), reader.series(tag).value)
             for tag in reader.tags()
             if tag.startswith(PREFIX) and tag != TOTAL_TAG
         ]

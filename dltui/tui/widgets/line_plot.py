@@ -26,6 +26,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.canvas import LineStyle
 from dltui.tui.plotting.figure import Frame, Trace, render_frame
@@ -310,7 +311,7 @@ class LinePlot(Widget):
             if prepared is None:
                 # Kept as an empty trace so trace i is still series i (colours, legend).
                 missing += 1
-                traces.append(Trace(s.label, _EMPTY, _EMPTY))
+                traces.append(Trace(printable(s.label, keep_newlines=False), _EMPTY, _EMPTY))
                 continue
             x, is_sorted = prepared
             y = np.asarray(s.y, dtype=np.float64)
@@ -318,7 +319,7 @@ class LinePlot(Widget):
             style = _PATTERNS[index % len(_PATTERNS)] if no_color else LineStyle.SOLID
             traces.append(
                 Trace(
-                    s.label,
+                    printable(s.label, keep_newlines=False),
                     x,
                     y,
                     smoothed,
@@ -336,10 +337,11 @@ class LinePlot(Widget):
             traces,
             width,
             height,
-            title=self.title,
+            # Titles and labels may be tag names from a run's files: shown, never obeyed.
+            title=printable(self.title, keep_newlines=False),
             log_y=self.log_y,
             x_kind=axis,
-            empty_message=message,
+            empty_message=printable(message, keep_newlines=False),
             cursor_x=cursor,
         )
 
