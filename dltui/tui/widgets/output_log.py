@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from rich.cells import cell_len, chop_cells
@@ -79,9 +80,9 @@ class OutputLog(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._lines: deque[str] = deque(maxlen=max_lines)
         self._rows: list[str] = []
+        self._row_counts: deque[int] = deque()
+        """How many rows each wrapped line took, oldest first."""
         self._wrapped_width = 0
-        self._wrapped_lines = 0
-        """How many of ``_lines`` (counted from the first kept) ``_rows`` holds."""
         self.lines_received = 0
 
     @property
@@ -94,12 +95,16 @@ class OutputLog(ScrollView, can_focus=True):
         batch = [printable(line, keep_newlines=False).expandtabs(4) for line in lines]
         if not batch:
             return
-        full = self._lines.maxlen is not None and len(self._lines) + len(batch) > self._lines.maxlen
+        limit = self._lines.maxlen or len(self._lines) + len(batch)
+        dropped = max(0, len(self._lines) + len(batch) - limit)
         self._lines.extend(batch)
         self.lines_received += len(batch)
-        if full:
-            # Old lines fell out of the window: wrap what is kept again from its start.
-            self._wrapped_width = 0
+        if dropped >= len(self._row_counts):
+            self._wrapped_width = 0  # nothing wrapped is kept: start over
+        elif dropped:
+            # The oldest lines fell out of the window: their rows go, the rest stay.
+            rows = sum(self._row_counts.popleft() for _ in range(dropped))
+            del self._rows[:rows]
         self._rewrap()
 
     def clear(self) -> None:
@@ -126,10 +131,12 @@ class OutputLog(ScrollView, can_focus=True):
             return
         at_end = self.scroll_y >= self.max_scroll_y
         if width != self._wrapped_width:
-            self._rows, self._wrapped_width, self._wrapped_lines = [], width, 0
-        for line in list(self._lines)[self._wrapped_lines :]:
-            self._rows.extend(wrap_line(line, width))
-        self._wrapped_lines = len(self._lines)
+            self._rows, self._wrapped_width = [], width
+            self._row_counts.clear()
+        for line in islice(self._lines, len(self._row_counts), None):
+            rows = wrap_line(line, width)
+            self._rows.extend(rows)
+            self._row_counts.append(len(rows))
         self.virtual_size = Size(width, len(self._rows))
         if at_end:
             # After the next refresh: the new virtual size sets how far it can scroll.
