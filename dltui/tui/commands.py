@@ -177,8 +177,7 @@ def _plot_commands(prefix: str) -> tuple[Command, ...]:
             "s",
             "smoothing",
             "Smooth",
-            "Toggle smoothing of per-step series (a debiased EMA; learning rates and "
-            "once-per-epoch values are drawn as recorded).",
+            "Toggle smoothing of noisy per-step series (a debiased EMA).",
         ),
         Command(
             f"{prefix}.smooth_less",
@@ -227,14 +226,14 @@ RUN_COMMANDS: tuple[Command, ...] = (
         "r",
         "raw",
         "Raw",
-        "Show or hide the raw (unsmoothed) lines drawn faint behind the smoothed ones.",
+        "Show or hide the faint raw lines behind the smoothed ones.",
     ),
     Command(
         "run.cursor",
         "c",
         "cursor",
         "Cursor",
-        "Show or hide a cursor on the curves: every series' value at one x, in every plot.",
+        "Show or hide a cursor: every series' value at one x.",
     ),
     Command(
         "run.cursor_left",
@@ -281,14 +280,14 @@ RUN_COMMANDS: tuple[Command, ...] = (
         "p",
         "next_plots",
         "More plots",
-        "Show the next page of plots (when the terminal is too small for all at once).",
+        "Show the next page of plots, when they do not all fit.",
     ),
     Command(
         "run.older_sample",
         "comma",
         "older_sample",
         "Older",
-        "Show the sample before this one (the Samples pane).",
+        "Show the previous sample (Samples pane).",
         key_display=",",
     ),
     Command(
@@ -296,7 +295,7 @@ RUN_COMMANDS: tuple[Command, ...] = (
         "full_stop",
         "newer_sample",
         "Newer",
-        "Show the sample after this one (the Samples pane).",
+        "Show the next sample (Samples pane).",
         key_display=".",
     ),
     Command("run.zoom", "z", "zoom", "Zoom", "Maximise the current pane, or show them all again."),
@@ -332,7 +331,7 @@ COMPARE_COMMANDS: tuple[Command, ...] = (
         "r",
         "raw",
         "Raw",
-        "Show or hide each run's raw (unsmoothed) line, faint behind its smoothed one.",
+        "Show or hide each run's faint raw line behind its smoothed one.",
     ),
     Command("compare.next_tag", "t", "next_tag", "Next metric", "Show the next metric."),
     Command(
