@@ -498,3 +498,27 @@ async def test_names_from_the_run_files_are_shown_not_obeyed_in_every_pane(
         text = screen_text(app)
         assert "\x1b" not in text and "\x07" not in text
         assert text.count("␛]2;pwned␇") >= 4  # plot title, gradients, monitor, reason
+
+
+@run_async
+async def test_compare_reports_an_unreadable_frozen_experiment_and_carries_on(
+    tmp_path: Path,
+) -> None:
+    from tui_runs import write_experiment
+
+    from dltui.tui.screens.compare import CompareScreen
+
+    write_experiment(tmp_path / "experiments", "spirals")
+    runs = tmp_path / "runs"
+    good = Path(str(make_run(runs, "spirals", "20260101-000000-aaaa")))
+    bad = Path(str(make_run(runs, "spirals", "20260101-010000-bbbb")))
+    (bad / "experiment.toml").write_text("x = " + "[" * 600 + "\n[oops", encoding="utf-8")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
+        await pilot.press("j", "space", "space", "c")
+        await settle(pilot, lambda: isinstance(app.screen, CompareScreen) and bool(app.screen.tags))
+        await pilot.pause(0.2)
+        messages = [n.message for n in app._notifications]
+        assert any(str(bad / "experiment.toml") in m and "nested" in m for m in messages)
+        assert good.exists()

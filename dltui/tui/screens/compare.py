@@ -151,8 +151,11 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
         self.readers = message.readers
         self.tags = comparable_tags([reader.tags() for reader in self.readers])
         self._fill_diff(message.frozen)
+        from dltui.safe_text import printable
+
         for problem in message.problems:
-            self.notify(problem, severity="warning", timeout=6)
+            # A path or a parser's message, not markup: shown as it is.
+            self.notify(printable(problem), severity="warning", timeout=6, markup=False)
         if self.tags and self.tag not in self.tags:
             self.tag = self.tags[0]
         else:
