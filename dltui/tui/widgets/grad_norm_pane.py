@@ -177,7 +177,7 @@ class GradNormPane(TextPane):
         # the strip gives way first, then the labels (cut with "…"), never the numbers.
         tail_width = 8 + (longest_flag + 3 if longest_flag else 0)  # " 1.23e-8 ⚠ vanishing"
         longest = max((len(layer.label) for layer in self._layers), default=5)
-        label_width = max(5, min(18, longest, width - tail_width - 1 - 4))
+        label_width = max(5, min(longest, max(18, width // 3), width - tail_width - 1 - 4))
         strip_width = max(4, width - label_width - 1 - tail_width)
         levels = [heat_levels(layer.values, strip_width) for layer in self._layers]
         finite = [lv[np.isfinite(lv)] for lv in levels]
