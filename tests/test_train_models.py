@@ -95,6 +95,11 @@ def test_gan_records_losses_and_points(tmp_path: Path) -> None:
     sample = r.latest("sample")
     assert sample is not None and sample["format"] == "points"
     assert len(sample["points"]) == 500 and len(sample["points"][0]) == 2
+    # Real points, recorded once before training: what the generated ones are drawn over.
+    reference = [e for e in r.events_of("sample") if e.get("reference") is True]
+    assert len(reference) == 1 and reference[0]["epoch"] == 0
+    assert len(reference[0]["points"]) == 256 and len(reference[0]["points"][0]) == 2
+    assert r.events_of("sample")[0] is reference[0]
     assert [e.get("part") for e in r.events_of("model")] == ["generator", "discriminator"]
     state = torch.load(r.run_dir / "checkpoints" / "last.pt", weights_only=True)
     assert "generator.layers.0.weight" in state["model"]

@@ -128,7 +128,7 @@ def test_decimation_keeps_spikes_on_the_vectorised_path() -> None:
 )
 @pytest.mark.parametrize("rows", [3, 6, 12, 30])
 def test_a_flat_series_gets_distinct_truthful_tick_labels(value: float, rows: int) -> None:
-    lo, hi = _y_range([np.full(10, value)])
+    lo, hi, _flat = _y_range([np.full(10, value)])
     ticks, labels = _y_ticks(lo, hi, rows, log_y=False)
     assert len(set(labels)) == len(labels), labels
     step = min((b - a for a, b in itertools.pairwise(ticks)), default=1.0)

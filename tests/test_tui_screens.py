@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable
 from tui_runs import (
     make_app,
     make_run,
@@ -21,6 +20,7 @@ from dltui.tui.screens.compare import CompareScreen, comparable_tags
 from dltui.tui.screens.run import RunScreen
 from dltui.tui.screens.run_panes import CurvesPane, plot_groups
 from dltui.tui.widgets import LinePlot
+from dltui.tui.widgets.diff_pane import DiffPane
 from dltui.tui.widgets.tab_line import TabLine
 
 
@@ -57,7 +57,7 @@ async def test_run_view_toggles_and_follows_a_live_run(tmp_path: Path) -> None:
             curves = screen.query_one(CurvesPane)
             await settle(pilot, lambda: len(curves.plots) == 3)
             loss = screen.query_one("#plot-loss", LinePlot)
-            assert [s.label for s in loss.series] == ["train/loss", "val/loss"]
+            assert [s.label for s in loss.series] == ["train", "val"]
             before = len(loss.series[0].y)
             # toggles flow down to every plot
             await pilot.press("s")
@@ -126,10 +126,10 @@ async def test_clicking_a_tab_or_a_footer_key_acts_like_its_key(tmp_path: Path) 
         assert screen.query_one("#pane-gradients").display
         assert tabs.index_at(start - 1) is None  # between two labels
         footer = screen.query_one(KeyFooter)
-        zoom = next(start for start, _, e in footer._spans if e.description == "Zoom")
+        zoom = next(start for _, start, _, e in footer._spans if e.description == "Zoom")
         await pilot.click(KeyFooter, offset=(zoom, 0))
         assert screen.zoomed
-        back = next(start for start, _, e in footer._spans if e.description == "Back")
+        back = next(start for _, start, _, e in footer._spans if e.description == "Back")
         await pilot.click(KeyFooter, offset=(back + 1, 0))
         await settle(pilot, lambda: not isinstance(app.screen, RunScreen))
 
@@ -156,12 +156,14 @@ async def test_compare_two_runs_overlays_and_diffs(tmp_path: Path) -> None:
         await pilot.press("t")
         assert screen.tag == "train/loss"
         assert {s.label: s.color_key for s in plot.series} == colours_before
-        table = screen.query_one("#compare-diff", DataTable)
-        fields = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert fields == ["model.layers[0].out_features", "training.optimizer.lr"]
-        assert [str(c) for c in table.get_row_at(1)][1:] == ["0.1", "0.01"]  # marked order
+        diff = screen.query_one(DiffPane)
+        assert [path for path, _ in diff.rows] == [
+            "model.layers[0].out_features",
+            "training.optimizer.lr",
+        ]
+        assert diff.rows[1][1] == ["0.1", "0.01"]  # marked order
         await pilot.press("d")
-        assert not table.display
+        assert not screen.query_one("#compare-diff").display
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
 

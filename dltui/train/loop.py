@@ -43,7 +43,7 @@ from dltui.train.losses import build_loss, check_loss_fits
 from dltui.train.metrics import MetricSet, check_metrics
 from dltui.train.optim import LrSchedule, build_optimizer
 from dltui.train.progress import Progress
-from dltui.train.sampling import decode, sample_points, sample_text
+from dltui.train.sampling import decode, reference_points, sample_points, sample_text
 from dltui.train.signals import StopSignal
 from dltui.train.transfer import load_matching, resolve_init_from
 
@@ -449,6 +449,18 @@ class Trainer:
             )
         self._model_event(gsum, latent, "generator")
         self._model_event(dsum, data_shape, "discriminator")
+        if data_shape == (2,) and self.writer is not None:
+            # Real points, once: the Samples pane draws the generated ones over them.
+            real = reference_points(self.splits.train.x, count=500, seed=self.exp.seed)
+            self.event(
+                "sample",
+                format="points",
+                reference=True,
+                epoch=0,
+                step=0,
+                count=len(real),
+                points=real,
+            )
         pair = nn.ModuleDict({"generator": gen, "discriminator": disc})
         self._init_and_freeze(pair, model_spec.init_from, [], [])
         if model_spec.freeze:

@@ -58,3 +58,16 @@ def sample_points(
     points = generator_model(z).float().reshape(count, -1).cpu()
     generator_model.train(was_training)
     return [[round(float(v), 4) for v in row] for row in points.tolist()]
+
+
+def reference_points(data: torch.Tensor, *, count: int = 500, seed: int = 0) -> list[list[float]]:
+    """``count`` real samples drawn without replacement (all when fewer), as rounded lists.
+
+    Recorded once at the start of a GAN run on 2-D data, so that generated samples
+    can be drawn over the distribution they should cover.
+    """
+    rows = data.reshape(len(data), -1).float().cpu()
+    if len(rows) > count:
+        chosen = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:count]
+        rows = rows[chosen]
+    return [[round(float(v), 4) for v in row] for row in rows.tolist()]

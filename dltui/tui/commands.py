@@ -35,6 +35,8 @@ class Command:
     key_display: str | None = None
     palette: bool = True
     """Whether the command palette lists it (cursor motions are left out)."""
+    priority: bool = False
+    """Whether the key goes to this command before the focused widget (a table's arrows)."""
 
     def binding(self) -> Binding:
         """This command as a key binding."""
@@ -46,6 +48,7 @@ class Command:
             key_display=self.key_display,
             id=self.id,
             tooltip=self.help,
+            priority=self.priority,
         )
 
 
@@ -174,7 +177,7 @@ def _plot_commands(prefix: str) -> tuple[Command, ...]:
             "s",
             "smoothing",
             "Smooth",
-            "Toggle smoothing (debiased EMA; the raw series stays faint behind).",
+            "Toggle smoothing of noisy per-step series (a debiased EMA).",
         ),
         Command(
             f"{prefix}.smooth_less",
@@ -218,6 +221,83 @@ PANE_TITLES: tuple[str, ...] = (
 
 RUN_COMMANDS: tuple[Command, ...] = (
     *_plot_commands("run"),
+    Command(
+        "run.raw",
+        "r",
+        "raw",
+        "Raw",
+        "Show or hide the faint raw lines behind the smoothed ones.",
+    ),
+    Command(
+        "run.cursor",
+        "c",
+        "cursor",
+        "Cursor",
+        "Show or hide a cursor: every series' value at one x.",
+    ),
+    Command(
+        "run.cursor_left",
+        "left",
+        "move_cursor(-1)",
+        "Move",
+        "Move the cursor left (shift: ten times as far).",
+        key_display="←→",
+        palette=False,
+        priority=True,
+    ),
+    Command(
+        "run.cursor_right",
+        "right",
+        "move_cursor(1)",
+        "Cursor right",
+        "Move the cursor right (shift: ten times as far).",
+        show=False,
+        palette=False,
+        priority=True,
+    ),
+    Command(
+        "run.cursor_far_left",
+        "shift+left",
+        "move_cursor(-10)",
+        "Cursor far left",
+        "Move the cursor ten columns left.",
+        show=False,
+        palette=False,
+        priority=True,
+    ),
+    Command(
+        "run.cursor_far_right",
+        "shift+right",
+        "move_cursor(10)",
+        "Cursor far right",
+        "Move the cursor ten columns right.",
+        show=False,
+        palette=False,
+        priority=True,
+    ),
+    Command(
+        "run.next_plots",
+        "p",
+        "next_plots",
+        "More plots",
+        "Show the next page of plots, when they do not all fit.",
+    ),
+    Command(
+        "run.older_sample",
+        "comma",
+        "older_sample",
+        "Older",
+        "Show the previous sample (Samples pane).",
+        key_display=",",
+    ),
+    Command(
+        "run.newer_sample",
+        "full_stop",
+        "newer_sample",
+        "Newer",
+        "Show the next sample (Samples pane).",
+        key_display=".",
+    ),
     Command("run.zoom", "z", "zoom", "Zoom", "Maximise the current pane, or show them all again."),
     Command("run.next_pane", "tab", "next_pane", "Next pane", "Move to the next pane.", show=False),
     Command(
@@ -246,6 +326,13 @@ RUN_COMMANDS: tuple[Command, ...] = (
 
 COMPARE_COMMANDS: tuple[Command, ...] = (
     *_plot_commands("compare"),
+    Command(
+        "compare.raw",
+        "r",
+        "raw",
+        "Raw",
+        "Show or hide each run's faint raw line behind its smoothed one.",
+    ),
     Command("compare.next_tag", "t", "next_tag", "Next metric", "Show the next metric."),
     Command(
         "compare.previous_tag",

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dltui.bounded import FileLimitError, loads_toml, read_text_limited
+
 MISSING = "—"
 """Shown for a field one run's file does not set."""
 
@@ -26,14 +28,20 @@ def flatten(table: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def read_frozen(run_dir: Path) -> tuple[dict[str, Any], str | None]:
-    """The run's experiment.toml as a table, and a problem (None if it read cleanly)."""
+    """The run's experiment.toml as a table, and a problem (None if it read cleanly).
+
+    The file is another program's (or person's): read within `dltui.bounded`'s
+    limits, so a huge, deeply nested or non-regular one is a problem, not a hang.
+    """
     path = Path(run_dir) / "experiment.toml"
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), None
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return {}, f"{path}: no frozen experiment"
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return {}, f"{path}: {exc}"
+    try:
+        return loads_toml(read_text_limited(path), source=str(path)), None
+    except FileLimitError as exc:
+        return {}, str(exc)
+    except tomllib.TOMLDecodeError as exc:
+        return {}, f"{path}: not valid TOML: {exc}"
 
 
 def differing_fields(tables: Sequence[dict[str, Any]]) -> list[tuple[str, list[str]]]:

@@ -34,14 +34,24 @@ class FooterEntry(NamedTuple):
     enabled: bool
 
 
+MAX_LINES = 2
+"""The footer takes a second line before it leaves keys out."""
+
+
 class KeyFooter(Widget):
-    """Keys of the current screen (and the app), with the command palette's key on the right."""
+    """Keys of the current screen (and the app), with the command palette's key on the right.
+
+    Every label is shown whole: when the keys do not fit on one line they are drawn
+    tighter, then on two lines, and only then are the last ones left out — never the
+    help key, which lists them all.
+    """
 
     ALLOW_SELECT = False
     DEFAULT_CSS = """
     KeyFooter {
         dock: bottom;
-        height: 1;
+        height: auto;
+        max-height: 2;
         color: $footer-foreground;
         background: $footer-background;
     }
@@ -51,7 +61,9 @@ class KeyFooter(Widget):
         """A footer for the screen it is mounted on."""
         super().__init__(id=id, classes=classes)
         self._shown: tuple[tuple[FooterEntry, ...], FooterEntry | None] | None = None
-        self._spans: list[tuple[int, int, FooterEntry]] = []
+        self._spans: list[tuple[int, int, int, FooterEntry]] = []
+        """(row, first column, end column, entry) of each key drawn."""
+        self._line_count = 1
         self.repaints = 0
         """How many times the keys shown changed (tests read it)."""
 
@@ -65,7 +77,8 @@ class KeyFooter(Widget):
 
     def _bindings_changed(self, screen: Screen[Any]) -> None:
         if self.is_attached and screen is self.screen and self.entries() != self._shown:
-            self.refresh()
+            lines = len(self._lay_out(self.entries(), self.size.width or 80)[0])
+            self.refresh(layout=lines != self._line_count)
 
     def entries(self) -> tuple[tuple[FooterEntry, ...], FooterEntry | None]:
         """The keys shown (one per action, in binding order) and the command palette's key."""
@@ -73,9 +86,15 @@ class KeyFooter(Widget):
         keys: list[FooterEntry] = []
         actions: set[str] = set()
         palette: FooterEntry | None = None
+        # A screen may leave out keys that do not apply to what is in view right now.
+        hidden_now = getattr(self.screen, "footer_hidden_actions", None)
+        hidden: frozenset[str] = hidden_now() if callable(hidden_now) else frozenset()
         for key, (_, binding, enabled, _tooltip) in self.screen.active_bindings.items():
-            entry = FooterEntry(binding.key, app.get_key_display(binding), binding.description,
-                                enabled)  # fmt: skip
+            if binding.action.partition("(")[0] in hidden:
+                continue
+            entry = FooterEntry(
+                binding.key, app.get_key_display(binding), binding.description, enabled
+            )
             if app.ENABLE_COMMAND_PALETTE and key == app.COMMAND_PALETTE_BINDING:
                 palette = entry
             elif binding.show and binding.action not in actions:
@@ -83,50 +102,100 @@ class KeyFooter(Widget):
                 keys.append(entry)
         return tuple(keys), palette
 
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        """As many lines as the keys need at ``width`` (one or two)."""
+        return len(self._lay_out(self.entries(), width)[0])
+
     def render(self) -> Content:
         """``key description`` pairs from the left, the palette's key at the right edge."""
         shown = self.entries()
         if shown != self._shown:
             self._shown = shown
             self.repaints += 1
+        lines, spans = self._lay_out(shown, self.size.width)
+        self._spans = spans
+        self._line_count = len(lines)
+        return Content("\n").join(lines)
+
+    def _lay_out(
+        self, shown: tuple[tuple[FooterEntry, ...], FooterEntry | None], width: int
+    ) -> tuple[list[Content], list[tuple[int, int, int, FooterEntry]]]:
+        """The footer's lines and where each key landed, for ``width`` cells."""
         keys, palette = shown
-        width = self.size.width
-        # Too many keys for the width: drop the padding around each key before cutting.
-        compact = sum(len(e.display) + len(e.description) + 3 for e in keys) > width
-        parts: list[Content] = []
-        self._spans = []
-        column = 0
-        for entry in keys:
-            part = _entry_content(entry, compact)
-            parts.append(part)
-            self._spans.append((column, column + part.cell_length, entry))
-            column += part.cell_length
-        line = Content.assemble(*parts)
+        width = max(1, width)
+        roomy = sum(_entry_width(e, compact=False) for e in keys)
+        compact = roomy > width
+        keep = list(keys)
+        rows = _pack(keep, width, compact)
+        while len(rows) > MAX_LINES:
+            # Leave out the last key that is not the help key, until two lines hold them.
+            droppable = [i for i, e in enumerate(keep) if not _is_help(e)]
+            if not droppable:
+                break
+            del keep[droppable[-1]]
+            rows = _pack(keep, width, compact)
+        lines: list[Content] = []
+        spans: list[tuple[int, int, int, FooterEntry]] = []
+        for row, entries in enumerate(rows[:MAX_LINES]):
+            parts: list[Content] = []
+            column = 0
+            for entry in entries:
+                part = _entry_content(entry, compact)
+                parts.append(part)
+                spans.append((row, column, column + part.cell_length, entry))
+                column += part.cell_length
+            lines.append(Content.assemble(*parts))
+        if not lines:
+            lines.append(Content(""))
         if palette is not None:
             right = _entry_content(palette, compact)
-            gap = width - line.cell_length - right.cell_length
+            last = lines[-1]
+            gap = width - last.cell_length - right.cell_length
             if gap >= 1:
-                start = line.cell_length + gap
-                self._spans.append((start, start + right.cell_length, palette))
-                line = Content.assemble(line, " " * gap, right)
-        return line
+                start = last.cell_length + gap
+                spans.append((len(lines) - 1, start, start + right.cell_length, palette))
+                lines[-1] = Content.assemble(last, " " * gap, right)
+        return lines, spans
 
-    def entry_at(self, x: int) -> FooterEntry | None:
-        """The key drawn at column ``x``, if any."""
-        for start, end, entry in self._spans:
-            if start <= x < end:
+    def entry_at(self, x: int, y: int = 0) -> FooterEntry | None:
+        """The key drawn at column ``x`` of line ``y``, if any."""
+        for row, start, end, entry in self._spans:
+            if row == y and start <= x < end:
                 return entry
         return None
 
     def on_click(self, event: events.Click) -> None:
         """Press the clicked key (a bell when it is disabled here)."""
-        entry = self.entry_at(event.x)
+        entry = self.entry_at(event.x, event.y)
         if entry is None:
             return
         if entry.enabled:
             self.app.simulate_key(entry.key)
         else:
             self.app.bell()
+
+
+def _is_help(entry: FooterEntry) -> bool:
+    # The help key is never left out: the help screen lists every key.
+    return entry.description == "Help" or entry.key in ("question_mark", "f1")
+
+
+def _entry_width(entry: FooterEntry, compact: bool) -> int:
+    return _entry_content(entry, compact).cell_length
+
+
+def _pack(entries: list[FooterEntry], width: int, compact: bool) -> list[list[FooterEntry]]:
+    """Entries in rows of at most ``width`` cells, in order; a key is never split."""
+    rows: list[list[FooterEntry]] = [[]]
+    used = 0
+    for entry in entries:
+        size = _entry_width(entry, compact)
+        if rows[-1] and used + size > width:
+            rows.append([])
+            used = 0
+        rows[-1].append(entry)
+        used += size
+    return rows if rows[0] else []
 
 
 def _entry_content(entry: FooterEntry, compact: bool) -> Content:

@@ -148,6 +148,20 @@ def _labels_exact(labels: Sequence[str], ticks: Sequence[float], step: float) ->
     )
 
 
+def format_epoch(epoch: float) -> str:
+    """An epoch count as a person reads it: ``40`` when whole, else to a tenth, rounded down.
+
+    Rounded down because a run 0.96 of the way through its first epoch has not
+    finished one: ``0.9``, never ``1.0`` (nor ``0.909091``).
+    """
+    if not math.isfinite(epoch):
+        return "?"
+    if epoch == int(epoch):
+        return f"{int(epoch)}"
+    tenths = math.floor(epoch * 10 + 1e-9) / 10
+    return f"{tenths:.1f}"
+
+
 def format_bytes(count: float) -> str:
     """Bytes in binary units: ``512 B``, ``1.5 KiB``, ``3.2 GiB``."""
     if not math.isfinite(count):

@@ -8,6 +8,8 @@ striding or reservoir sampling (TensorBoard's 1,000-point reservoir hides them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -35,26 +37,43 @@ def minmax_decimate(
 
     Runs in O(n) vectorised numpy apart from that optional sort.
     """
+    ((dx, dy),) = minmax_decimate_many(x, [y], columns, x_range, assume_sorted=assume_sorted)
+    return dx, dy
+
+
+def minmax_decimate_many(
+    x: npt.ArrayLike,
+    ys: Sequence[npt.ArrayLike],
+    columns: int,
+    x_range: tuple[float, float] | None = None,
+    *,
+    assume_sorted: bool = False,
+) -> list[tuple[FloatArray, FloatArray]]:
+    """`minmax_decimate` of several series over the same ``x`` (a raw series and its
+    smoothing), sorting and bucketing ``x`` once for all of them."""
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns}")
     xs = np.asarray(x, dtype=np.float64).ravel()
-    ys = np.asarray(y, dtype=np.float64).ravel()
-    if xs.shape != ys.shape:
-        raise ValueError(f"x and y differ in length: {xs.size} vs {ys.size}")
+    values = [np.asarray(y, dtype=np.float64).ravel() for y in ys]
+    for v in values:
+        if xs.shape != v.shape:
+            raise ValueError(f"x and y differ in length: {xs.size} vs {v.size}")
     if not assume_sorted and xs.size and not bool(np.all(xs[1:] >= xs[:-1])):
         # NaN x compare False too, so they also land here and are sorted to the end.
         order = np.argsort(xs, kind="stable")
-        xs, ys = xs[order], ys[order]
+        xs = xs[order]
+        values = [v[order] for v in values]
 
     lo, hi = _finite_range(xs) if x_range is None else (float(x_range[0]), float(x_range[1]))
     first = int(np.searchsorted(xs, lo, side="left"))
     last = int(np.searchsorted(xs, hi, side="right"))
-    xs, ys = xs[first:last], ys[first:last]
+    xs = xs[first:last]
+    values = [v[first:last] for v in values]
     n = xs.size
     if n == 0:
-        return np.empty(0), np.empty(0)
+        return [(np.empty(0), np.empty(0)) for _ in values]
     if n <= 2 * columns:
-        return xs.copy(), np.where(np.isfinite(ys), ys, np.nan)
+        return [(xs.copy(), np.where(np.isfinite(v), v, np.nan)) for v in values]
 
     edges = np.linspace(lo, hi, columns + 1)
     starts = np.searchsorted(xs, edges[:-1], side="left")
@@ -62,13 +81,23 @@ def minmax_decimate(
     counts = np.diff(np.append(starts, n))
     starts = starts[counts > 0]
     counts = counts[counts > 0]
+    return [_extremes(xs, v, starts, counts) for v in values]
 
-    if bool(np.isinf(ys).any()):
-        # Rare: turn ±inf into NaN once so fmin/fmax below can skip them as missing.
-        ys = np.where(np.isfinite(ys), ys, np.nan)
+
+def _extremes(
+    xs: FloatArray, ys: FloatArray, starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
+) -> tuple[FloatArray, FloatArray]:
+    """Each bucket's minimum and maximum, at their own x, in x order."""
     with np.errstate(invalid="ignore"):
         mins = np.fmin.reduceat(ys, starts)
         maxs = np.fmax.reduceat(ys, starts)
+    if bool(np.isinf(mins).any() or np.isinf(maxs).any()):
+        # Rare: an infinity is some bucket's extreme (every one is: a +inf is its
+        # bucket's max, a -inf its min). Count them as missing, as NaN, and look again.
+        ys = np.where(np.isfinite(ys), ys, np.nan)
+        with np.errstate(invalid="ignore"):
+            mins = np.fmin.reduceat(ys, starts)
+            maxs = np.fmax.reduceat(ys, starts)
     argmin = _first_index_of(ys, mins, starts, counts, minimum=True)
     argmax = _first_index_of(ys, maxs, starts, counts, minimum=False)
 

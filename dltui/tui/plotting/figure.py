@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from dltui.tui.plotting.axis import (
     format_duration,
+    format_epoch,
     format_number,
     format_ticks,
     log_ticks,
@@ -26,7 +27,7 @@ from dltui.tui.plotting.axis import (
     time_ticks,
 )
 from dltui.tui.plotting.canvas import BrailleCanvas, LineStyle
-from dltui.tui.plotting.decimate import minmax_decimate
+from dltui.tui.plotting.decimate import minmax_decimate_many
 
 XKind = Literal["step", "epoch", "time", "value"]
 Run = tuple[str, str]
@@ -46,6 +47,12 @@ class Trace:
     """Draw the points as dots, unconnected (for samples, not curves)."""
     sorted: bool = False
     """``x`` is known to be non-decreasing (lets decimation skip its check)."""
+    readout: str | None = None
+    """A value shown after the label in the legend (the latest, or the one at the cursor)."""
+    raw: bool = True
+    """Draw ``y`` when there is a smoothed line too (faint, behind it)."""
+    raw_style: LineStyle = LineStyle.SOLID
+    """How the faint raw line is drawn (dotted without colour, so it reads as secondary)."""
 
 
 @dataclass
@@ -55,11 +62,17 @@ class Frame:
     width: int
     height: int
     rows: list[list[Run]] = field(default_factory=list)
+    cursor_column: int | None = None
+    """The cell column the cursor is drawn in (None: no cursor shown)."""
 
     @property
     def text(self) -> str:
         """The plain text of the frame (for tests and logs)."""
         return "\n".join("".join(text for text, _ in row) for row in self.rows)
+
+
+RAW_NOTE = "faint: raw"
+"""The legend's note that a faint line is the unsmoothed series behind a smoothed one."""
 
 
 def render_frame(
@@ -71,6 +84,8 @@ def render_frame(
     log_y: bool = False,
     x_kind: XKind = "step",
     empty_message: str = "no data yet",
+    cursor_x: float | None = None,
+    equal_aspect: bool = False,
 ) -> Frame:
     """Lay out ``traces`` in ``width`` x ``height`` cells.
 
@@ -78,13 +93,21 @@ def render_frame(
     does not depend on the series' length beyond one vectorised pass. With
     ``log_y``, values <= 0 are left out (log of them is undefined) rather than
     clamped. When no trace has a drawable point, the frame shows
-    ``empty_message`` centred under the title.
+    ``empty_message`` centred under the title. When every trace holds a single
+    value (a test metric), the values are written as numbers: one dot per series
+    says nothing. ``cursor_x`` (in x units) draws a vertical cursor there and
+    writes its x under the axis. ``equal_aspect`` gives x and y the same scale
+    per dot (a ring of points stays round).
     """
     width, height = max(1, width), max(1, height)
     frame = Frame(width, height)
+    counts = [_finite_points(trace) for trace in traces]
+    if counts and max(counts) == 1:
+        return _values_frame(frame, traces, title, x_kind)
     show_title = height >= 3
     if show_title:
-        frame.rows.append(_title_row(title, traces, width))
+        # Leave the plot at least two rows (and the x labels one) however long the legend.
+        frame.rows.extend(_legend_rows(title, traces, width, max(1, height - 3)))
     plot_rows = height - len(frame.rows) - 1  # the last row holds the x labels
     if plot_rows < 1:
         plot_rows, x_label_row = height - len(frame.rows), False
@@ -96,24 +119,43 @@ def render_frame(
     drawn: list[tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float64], bool]] = []
     if math.isfinite(x_lo):
         for index, trace in enumerate(traces):
-            for values, is_raw in ((trace.y, trace.smoothed is not None), (trace.smoothed, False)):
-                if values is None:
-                    continue
-                if trace.scatter:
-                    dx, dy = trace.x, values  # a cloud has no x order to decimate along
-                else:
-                    dx, dy = minmax_decimate(
-                        trace.x, values, columns, (x_lo, x_hi), assume_sorted=trace.sorted
-                    )
+            has_smooth = trace.smoothed is not None
+            wanted = [
+                (values, is_raw)
+                for values, is_raw in ((trace.y, has_smooth), (trace.smoothed, False))
+                if values is not None and not (is_raw and not trace.raw)
+            ]
+            if trace.scatter:
+                pairs = [(trace.x, values) for values, _ in wanted]  # a cloud has no x order
+            else:
+                # The raw series and its smoothing share x: sort and bucket it once.
+                pairs = minmax_decimate_many(
+                    trace.x,
+                    [values for values, _ in wanted],
+                    columns,
+                    (x_lo, x_hi),
+                    assume_sorted=trace.sorted,
+                )
+            for (dx, dy), (_, is_raw) in zip(pairs, wanted, strict=True):
                 if log_y:
                     with np.errstate(invalid="ignore", divide="ignore"):
                         dy = np.where(dy > 0, np.log10(np.where(dy > 0, dy, 1.0)), np.nan)
                 drawn.append((index, dx, dy, is_raw))
 
-    y_lo, y_hi = _y_range([dy for _, _, dy, _ in drawn])
+    y_lo, y_hi, flat = _y_range([dy for _, _, dy, _ in drawn])
     if not math.isfinite(y_lo):
         _empty(frame, plot_rows + (1 if x_label_row else 0), empty_message)
         return frame
+    if flat:
+        # Equal up to float rounding (a constant learning rate, smoothed or not): one
+        # value, one dot row, the middle one. Mapped as they are, values a few ulps apart
+        # land on either side of the boundary between two dot rows and zigzag.
+        middle = (y_lo + y_hi) / 2
+        drawn = [(i, dx, np.where(np.isfinite(dy), middle, dy), r) for i, dx, dy, r in drawn]
+        pixels = 4 * plot_rows - 1
+        per_pixel = (y_hi - y_lo) / pixels
+        y_hi = middle + (pixels // 2) * per_pixel
+        y_lo = y_hi - pixels * per_pixel
 
     y_ticks, y_labels = _y_ticks(y_lo, y_hi, plot_rows, log_y)
     label_width = max((len(s) for s in y_labels), default=0)
@@ -122,9 +164,19 @@ def render_frame(
     plot_width = width - label_width - (1 if label_width else 0)
 
     canvas = BrailleCanvas(plot_width, plot_rows)
+    if equal_aspect:
+        x_lo, x_hi, y_lo, y_hi = _equal_aspect(x_lo, x_hi, y_lo, y_hi, canvas)
+        y_ticks, y_labels = _y_ticks(y_lo, y_hi, plot_rows, log_y)
     px_scale = (canvas.pixel_width - 1) / (x_hi - x_lo) if x_hi > x_lo else 0.0
     py_scale = (canvas.pixel_height - 1) / (y_hi - y_lo)
     roles: list[str] = []
+    cursor_pixel: int | None = None
+    if cursor_x is not None and math.isfinite(cursor_x) and x_lo <= cursor_x <= x_hi:
+        cursor_pixel = round((cursor_x - x_lo) * px_scale) if px_scale else canvas.pixel_width // 2
+        layer = canvas.new_layer()
+        roles.append("cursor")
+        dots = np.arange(0, canvas.pixel_height, 2, dtype=np.float64)
+        canvas.points(layer, np.full(dots.shape, float(cursor_pixel)), dots)
     # Raw series first, so every smoothed line is drawn above every faint one.
     for want_raw in (True, False):
         for index, dx, dy, is_raw in drawn:
@@ -134,10 +186,11 @@ def render_frame(
             roles.append(f"{'raw' if is_raw else 'line'}:{index}")
             px = (dx - x_lo) * px_scale if px_scale else np.full(dx.shape, canvas.pixel_width / 2)
             py = (y_hi - dy) * py_scale
-            if traces[index].scatter:
+            trace = traces[index]
+            if trace.scatter:
                 canvas.points(layer, px, py)
             else:
-                canvas.line(layer, px, py, LineStyle.SOLID if is_raw else traces[index].style)
+                canvas.line(layer, px, py, trace.raw_style if is_raw else trace.style)
     composed = canvas.compose()
 
     tick_rows = {
@@ -145,6 +198,7 @@ def render_frame(
         for t, label in zip(y_ticks, y_labels, strict=True)
     }
     canvas_rows = _canvas_runs(composed.rows, composed.owner, roles)
+    offset = label_width + (1 if label_width else 0)
     for r in range(plot_rows):
         row: list[Run] = []
         if label_width:
@@ -153,33 +207,162 @@ def render_frame(
             row.append(("┤" if label else "│", "axis"))
         row.extend(canvas_rows[r])
         frame.rows.append(row)
+    cursor_cell = None if cursor_pixel is None else offset + cursor_pixel // 2
+    frame.cursor_column = cursor_cell
     if x_label_row:
+        cursor = None
+        if cursor_cell is not None and cursor_x is not None:
+            cursor = (cursor_cell, format_x(cursor_x, x_kind))
         frame.rows.append(
-            _x_label_row(x_lo, x_hi, x_kind, label_width, plot_width, canvas.pixel_width, width)
+            _x_label_row(
+                x_lo, x_hi, x_kind, label_width, plot_width, canvas.pixel_width, width, cursor
+            )
         )
     return frame
 
 
-def _title_row(title: str, traces: Sequence[Trace], width: int) -> list[Run]:
-    runs: list[Run] = [(title[:width], "title")] if title else []
-    used = len(runs[0][0]) if runs else 0
-    legend: list[Run] = []
+def format_x(value: float, kind: XKind) -> str:
+    """An x position as the axis counts it: ``1,280`` steps, epoch ``3.5``, ``2m30s``."""
+    if not math.isfinite(value):
+        return "?"
+    if kind == "step":
+        return f"{round(value):,}"
+    if kind == "time":
+        return format_duration(value)
+    if kind == "epoch":
+        return format_epoch(value)
+    return format_number(value, 4)
+
+
+def _finite_points(trace: Trace) -> int:
+    if trace.y.size > 1:
+        return 2  # enough to tell: no need to scan a long series
+    return int(np.isfinite(trace.y).sum())
+
+
+def _values_frame(frame: Frame, traces: Sequence[Trace], title: str, x_kind: XKind) -> Frame:
+    """Every series' single value as a number (with where it was recorded), rows centred."""
+    width, height = frame.width, frame.height
+    head: list[list[Run]] = [[(_fit(title, width).ljust(width), "title")]] if title else []
+    if height < 3:
+        head = []
+    label_width = min(max(len(t.label) for t in traces), max(4, width // 2))
+    rows: list[list[Run]] = []
     for index, trace in enumerate(traces):
-        marker, label = trace.style.marker, f" {trace.label}"
-        room = width - used - 2 - len(marker)
-        if room < 2:
-            break
-        label = label if len(label) <= room else label[: room - 1] + "…"
-        legend += [("  ", "title"), (marker, f"legend:{index}"), (label, "title")]
-        used += 2 + len(marker) + len(label)
-    pad = width - used
-    return [*runs, (" " * pad, "title"), *legend] if legend else [*runs, (" " * pad, "title")]
+        finite = np.flatnonzero(np.isfinite(trace.y))
+        value = format_number(float(trace.y[finite[0]]), 4) if finite.size else "—"
+        where = ""
+        if finite.size and x_kind != "value" and np.isfinite(trace.x[finite[0]]):
+            where = f"  at {x_kind} {format_x(float(trace.x[finite[0]]), x_kind)}"
+        marker = trace.style.marker
+        room = width - len(marker) - 1 - 2 - len(value)
+        label = _fit(trace.label, max(1, min(label_width, room))).ljust(min(label_width, room))
+        pieces: list[Run] = [(marker, f"legend:{index}"), (" " + label, "title")]
+        pieces.append(("  " + value, f"legend:{index}"))
+        used = sum(len(text) for text, _ in pieces)
+        if used > width:  # too narrow for the label beside the value: the value wins
+            pieces = [(marker, f"legend:{index}"), (" " + value, f"legend:{index}")]
+            used = len(marker) + 1 + len(value)
+        if used + len(where) <= width:
+            pieces.append((where, "axis"))
+            used += len(where)
+        rows.append([*pieces, (" " * max(0, width - used), "plot")])
+    blank: list[Run] = [(" " * width, "plot")]
+    gap = max(0, (height - len(head) - len(rows)) // 2)
+    frame.rows = (head + [blank] * gap + rows + [blank] * height)[:height]
+    return frame
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, shortened with an ellipsis (labels, not numbers)."""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…" if width > 0 else ""
+
+
+def _legend_rows(title: str, traces: Sequence[Trace], width: int, max_rows: int) -> list[list[Run]]:
+    """The title and the legend: on one row when they fit, else the legend wraps below.
+
+    An entry is never split and its value never cut: a label is shortened first. A
+    note says what the faint lines are when a raw series is drawn behind its smoothing.
+    """
+    entries: list[list[Run]] = []
+    for index, trace in enumerate(traces):
+        marker = trace.style.marker
+        value = f" {trace.readout}" if trace.readout else ""
+        room = width - len(marker) - 1 - len(value)
+        label = _fit(trace.label, max(1, room))
+        entry: list[Run] = [(marker, f"legend:{index}"), (f" {label}", "title")]
+        if value:
+            entry.append((value, f"legend:{index}"))
+        entries.append(entry)
+    note: list[Run] = []
+    if any(trace.smoothed is not None and trace.raw and not trace.scatter for trace in traces):
+        note = [(RAW_NOTE, "axis")]
+    widths = [sum(len(text) for text, _ in entry) for entry in entries]
+    gap = 2
+    title_text = _fit(title, width)
+    note_width = len(RAW_NOTE) + gap if note else 0
+    one_row = len(title_text) + sum(w + gap for w in widths) + note_width
+    if one_row <= width or not entries:
+        legend: list[Run] = []
+        for entry in [*entries, note] if note and one_row <= width else entries:
+            legend += [(" " * gap, "title"), *entry]
+        row: list[Run] = [(title_text, "title")] if title_text else []
+        pad = width - len(title_text) - sum(len(text) for text, _ in legend)
+        return [[*row, (" " * max(0, pad), "title"), *legend]]
+    # The title (with the note at the right, when it fits there), then the entries.
+    first: list[Run] = [(title_text, "title")]
+    used = len(title_text)
+    if note and used + note_width <= width:
+        first += [(" " * (width - used - len(RAW_NOTE)), "title"), *note]
+        note = []
+    else:
+        first.append((" " * (width - used), "title"))
+    rows: list[list[Run]] = [first] if title_text or len(first) > 2 else []
+    if note:
+        entries.append(note)
+        widths.append(len(RAW_NOTE))
+    current: list[Run] = []
+    used = 0
+    for entry, entry_width in zip(entries, widths, strict=True):
+        need = entry_width + (gap if current else 0)
+        if current and used + need > width:
+            rows.append([*current, (" " * (width - used), "title")])
+            current, used = [], 0
+            need = entry_width
+        if current:
+            current.append((" " * gap, "title"))
+        current.extend(entry)
+        used += need
+    if current:
+        rows.append([*current, (" " * max(0, width - used), "title")])
+    return rows[: max(1, max_rows)]
+
+
+def _equal_aspect(
+    x_lo: float, x_hi: float, y_lo: float, y_hi: float, canvas: BrailleCanvas
+) -> tuple[float, float, float, float]:
+    """Widen the x or the y range so one dot spans the same distance along both.
+
+    A braille dot is about as wide as it is tall (a cell is two dots wide, four tall,
+    and twice as tall as wide), so equal units per dot keep a circle round.
+    """
+    x_span = (x_hi - x_lo) * 1.08 or 1.0
+    y_span = (y_hi - y_lo) * 1.08 or 1.0
+    per_dot = max(x_span / canvas.pixel_width, y_span / canvas.pixel_height)
+    x_mid, y_mid = (x_lo + x_hi) / 2, (y_lo + y_hi) / 2
+    x_half = per_dot * canvas.pixel_width / 2
+    y_half = per_dot * canvas.pixel_height / 2
+    return x_mid - x_half, x_mid + x_half, y_mid - y_half, y_mid + y_half
 
 
 def _x_range(traces: Sequence[Trace]) -> tuple[float, float]:
     lo, hi = math.inf, -math.inf
     for trace in traces:
-        if trace.x.size:
+        if trace.sorted and trace.x.size and math.isfinite(trace.x[0] + trace.x[-1]):
+            lo, hi = min(lo, float(trace.x[0])), max(hi, float(trace.x[-1]))
+        elif trace.x.size:
             # fmin/fmax skip NaN without copying the array.
             lo = min(lo, float(np.fmin.reduce(trace.x)))
             hi = max(hi, float(np.fmax.reduce(trace.x)))
@@ -192,22 +375,29 @@ _FLAT = 1e-9
 """Relative spread below which a series' values count as equal (float rounding)."""
 
 
-def _y_range(ys: Sequence[npt.NDArray[np.float64]]) -> tuple[float, float]:
+def _y_range(ys: Sequence[npt.NDArray[np.float64]]) -> tuple[float, float, bool]:
+    """The padded y range of ``ys``, and whether their values are all equal up to rounding."""
     lo, hi = math.inf, -math.inf
     for y in ys:
-        finite = y[np.isfinite(y)]
-        if finite.size:
-            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+        # fmin/fmax skip NaN; an infinity only survives if there is nothing finite.
+        if y.size:
+            low, high = float(np.fmin.reduce(y)), float(np.fmax.reduce(y))
+            if not (math.isfinite(low) and math.isfinite(high)):
+                finite = y[np.isfinite(y)]
+                if not finite.size:
+                    continue
+                low, high = float(finite.min()), float(finite.max())
+            lo, hi = min(lo, low), max(hi, high)
     if not math.isfinite(lo):
-        return math.nan, math.nan
+        return math.nan, math.nan, False
     if hi - lo <= _FLAT * max(abs(lo), abs(hi)):
         # Flat, up to rounding (a constant learning rate smoothed in float64): centre it
         # rather than magnify the last bits of the floats into a zigzag.
         mid = (lo + hi) / 2
         pad = abs(mid) * 0.1 or 1.0
-        return mid - pad, mid + pad
+        return mid - pad, mid + pad, True
     pad = (hi - lo) * 0.04  # keep the extremes off the frame's edge
-    return lo - pad, hi + pad
+    return lo - pad, hi + pad, False
 
 
 def _y_ticks(lo: float, hi: float, rows: int, log_y: bool) -> tuple[list[float], list[str]]:
@@ -246,8 +436,17 @@ def _x_label_row(
     plot_width: int,
     pixel_width: int,
     width: int,
+    cursor: tuple[int, str] | None = None,
 ) -> list[Run]:
+    """Tick labels under the axis, the axis' name at the right; the cursor's x, if any,
+    replaces the tick labels it would overlap."""
     cells = [" "] * width
+    taken: tuple[int, int] | None = None
+    if cursor is not None:
+        column, text = cursor
+        text = text[:width]
+        start = min(max(0, column - len(text) // 2), width - len(text))
+        taken = (start, start + len(text))
     if label_width:
         cells[label_width] = "└"
     name = "" if kind == "value" else kind
@@ -269,11 +468,21 @@ def _x_label_row(
         start = max(start, free_from)
         if start + len(label) > offset + room:
             continue
+        if taken is not None and start <= taken[1] and start + len(label) >= taken[0]:
+            continue
         cells[start : start + len(label)] = label
         free_from = start + len(label) + 1
-    if name and room >= 0 and width - len(name) >= free_from:
+    clear_of_cursor = taken is None or width - len(name) > taken[1]
+    if name and room >= 0 and width - len(name) >= free_from and clear_of_cursor:
         cells[width - len(name) :] = name
-    return [("".join(cells), "axis")]
+    if taken is None or cursor is None:
+        return [("".join(cells), "axis")]
+    start, end = taken
+    return [
+        ("".join(cells[:start]), "axis"),
+        (cursor[1][: end - start], "cursor"),
+        ("".join(cells[end:]), "axis"),
+    ]
 
 
 def _empty(frame: Frame, rows: int, message: str) -> None:

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from dltui.tui.commands import COMPARE_COMMANDS, bindings
 from dltui.tui.key_footer import KeyFooter
@@ -61,6 +61,9 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
     smoothing_on: reactive[bool] = reactive(True)
     log_y: reactive[bool] = reactive(False)
     x_axis: reactive[str] = reactive("step")
+    show_raw: reactive[bool] = reactive(False)
+    """Raw lines behind the smoothed ones: off here, where each run's colour must read as
+    one line (two runs with raw lines are four lines in two colours)."""
     show_diff: reactive[bool] = reactive(True)
 
     class ReadersReady(Message):
@@ -90,9 +93,11 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
             plot = make_plot("compare-plot")
             plot.border_title = "Curves"
             yield plot
-            diff: DataTable[str] = DataTable(id="compare-diff", cursor_type="row")
-            diff.border_title = "Fields that differ"
-            yield diff
+            from dltui.tui.widgets.diff_pane import DiffPane
+
+            with VerticalScroll(id="compare-diff") as diff:
+                diff.border_title = "Fields that differ"
+                yield DiffPane(id="compare-diff-fields")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -111,12 +116,17 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
         self.followers = []
 
     def _title(self) -> str:
+        from textual.markup import escape
+
+        from dltui.safe_text import printable
+
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
-        tag = self.tag or "…"
+        raw = " · raw lines" if self.show_raw and self.smoothing_on else ""
+        tag = escape(printable(self.tag, keep_newlines=False)) if self.tag else "…"
         return (
             f"[b]Compare {len(self.run_dirs)} runs[/b]  metric [b $accent]{tag}[/]  "
-            f"[$text-muted]{smooth} · {'log' if self.log_y else 'linear'} · x: {self.x_axis} · "
-            f"t: next metric[/]"
+            f"[$text-muted]{smooth}{raw} · {'log' if self.log_y else 'linear'} · "
+            f"x: {self.x_axis}[/]"
         )
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
@@ -141,8 +151,11 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
         self.readers = message.readers
         self.tags = comparable_tags([reader.tags() for reader in self.readers])
         self._fill_diff(message.frozen)
+        from dltui.safe_text import printable
+
         for problem in message.problems:
-            self.notify(problem, severity="warning", timeout=6)
+            # A path or a parser's message, not markup: shown as it is.
+            self.notify(printable(problem), severity="warning", timeout=6, markup=False)
         if self.tags and self.tag not in self.tags:
             self.tag = self.tags[0]
         else:
@@ -168,17 +181,16 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
 
     def _fill_diff(self, frozen: list[dict[str, Any]]) -> None:
         from dltui.tui.experiment_diff import differing_fields
+        from dltui.tui.widgets.diff_pane import DiffPane
+        from dltui.tui.widgets.line_plot import SERIES_COLORS, assign_colors
 
-        table = self.query_one("#compare-diff", DataTable)
-        table.clear(columns=True)
-        table.add_column("Field", key="field")
-        for run_dir in self.run_dirs:
-            table.add_column(run_label(run_dir, self.run_dirs), key=str(run_dir))
-        rows = differing_fields(frozen)
-        for path, values in rows:
-            table.add_row(path, *values, key=path)
-        if not rows:
-            table.add_row("(no differences)", *["" for _ in self.run_dirs])
+        # The same colour per run as its line in the plot (keyed by the run's folder).
+        colors = assign_colors(str(run_dir) for run_dir in self.run_dirs)
+        runs = [
+            (run_label(run_dir, self.run_dirs), SERIES_COLORS[colors[str(run_dir)]])
+            for run_dir in self.run_dirs
+        ]
+        self.query_one(DiffPane).show(runs, differing_fields(frozen))
 
     @on(RunUpdated)
     def _run_updated(self, message: RunUpdated) -> None:
@@ -208,11 +220,14 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
                 smoothing=self.smoothing if self.smoothing_on else 0.0,
                 log_y=self.log_y,
                 x_axis=self.x_axis,
+                show_raw=self.show_raw,
             )
         finally:
             for lock in locks:
                 lock.release()
-        plot.border_title = self.tag or "Curves"
+        from dltui.safe_text import printable
+
+        plot.border_title = printable(self.tag, keep_newlines=False) if self.tag else "Curves"
         self.query_one("#compare-title", Static).update(self._title())
 
     def watch_tag(self) -> None:
@@ -224,6 +239,7 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
     watch_smoothing_on = watch_tag
     watch_log_y = watch_tag
     watch_x_axis = watch_tag
+    watch_show_raw = watch_tag
 
     def watch_show_diff(self, show: bool) -> None:
         """Show or hide the differences."""
@@ -248,6 +264,10 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
     def action_smoothing(self) -> None:
         """Toggle smoothing."""
         self.smoothing_on = not self.smoothing_on
+
+    def action_raw(self) -> None:
+        """Show or hide each run's raw line behind its smoothed one."""
+        self.show_raw = not self.show_raw
 
     def action_back(self) -> None:
         """Back to the browser."""

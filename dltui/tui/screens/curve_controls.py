@@ -21,7 +21,12 @@ class CurveControls:
     log_y: bool
     x_axis: str
 
+    def _curves_into_view(self) -> None:
+        """Called before a curve key acts: a screen whose curves may be out of view
+        (another pane filling it) brings them into view, so the key is seen to work."""
+
     def _step_smoothing(self, direction: int) -> None:
+        self._curves_into_view()
         steps = SMOOTHING_STEPS
         index = min(range(len(steps)), key=lambda i: abs(steps[i] - self.smoothing))
         self.smoothing = steps[max(0, min(len(steps) - 1, index + direction))]
@@ -37,8 +42,10 @@ class CurveControls:
 
     def action_log_scale(self) -> None:
         """Toggle a logarithmic y axis."""
+        self._curves_into_view()
         self.log_y = not self.log_y
 
     def action_x_axis(self) -> None:
         """Cycle the x axis."""
+        self._curves_into_view()
         self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]

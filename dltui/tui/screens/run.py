@@ -50,6 +50,29 @@ _WIDE = (120, 32)
 """Smallest terminal (columns, rows) that shows every pane at once."""
 
 
+_CURVE_ACTIONS = frozenset(
+    {
+        "cursor",
+        "next_plots",
+        "move_cursor",
+        "raw",
+        "smoothing",
+        "smooth_less",
+        "smooth_more",
+        "log_scale",
+        "x_axis",
+    }
+)
+"""Actions that act on the curves: offered only while the curves are in view."""
+
+
+def _cells(markup: str) -> int:
+    """How many cells ``markup`` takes on screen."""
+    from textual.content import Content
+
+    return Content.from_markup(markup).cell_length
+
+
 class RunScreen(CurveControls, Screen[None]):
     """Everything about one run, live while it trains."""
 
@@ -66,6 +89,8 @@ class RunScreen(CurveControls, Screen[None]):
     smoothing_on: reactive[bool] = reactive(True)
     log_y: reactive[bool] = reactive(False)
     x_axis: reactive[str] = reactive("step")
+    show_raw: reactive[bool] = reactive(True)
+    cursor_on: reactive[bool] = reactive(False)
 
     def __init__(self, run_dir: Path, reader: RunReader) -> None:
         """``reader`` has read the run's history already (see `DashboardApp`)."""
@@ -76,7 +101,7 @@ class RunScreen(CurveControls, Screen[None]):
         self.updates = 0
         """How many `RunUpdated` messages were applied (tests and the benchmark read it)."""
         self._shown_actions = (False, False)
-        self._shown_title = ""
+        self._shown_title: tuple[str, int] = ("", 0)
         self._bodies: list[Widget] | None = None
 
     # -- layout ---------------------------------------------------------------------------
@@ -85,7 +110,7 @@ class RunScreen(CurveControls, Screen[None]):
         """Title line, tab bar, the panes, footer."""
         from dltui.tui.screens.run_panes import make_pane
 
-        yield Static(self._title(), id="run-title")
+        yield Static(self._title(self.app.size.width - 2), id="run-title")
         yield TabLine([title for _, title in PANES], id="run-tabs")
         with Container(id="panes"):
             for pane_id, title in PANES:
@@ -118,8 +143,10 @@ class RunScreen(CurveControls, Screen[None]):
             self.follower = None
 
     def on_resize(self) -> None:
-        """Switch between the grid and one pane at a time."""
+        """Switch between the grid and one pane at a time; refit the title."""
         self._apply_layout()
+        if self.is_mounted:
+            self._update_title()
 
     @property
     def single(self) -> bool:
@@ -136,42 +163,83 @@ class RunScreen(CurveControls, Screen[None]):
             pane.set_class(pane_id == self.active_pane, "-active")
 
     def watch_active_pane(self, pane_id: str) -> None:
-        """Show (or highlight) the chosen pane and its tab."""
+        """Show (or highlight) the chosen pane and its tab; its keys join the footer."""
         if not self.is_mounted:
             return
         self.query_one(TabLine).active = [pid for pid, _ in PANES].index(pane_id)
         self._apply_layout()
+        self.refresh_bindings()
 
     def watch_zoomed(self) -> None:
-        """Zooming changes the layout."""
+        """Zooming changes the layout (and which keys apply)."""
         if self.is_mounted:
             self._apply_layout()
+            self.refresh_bindings()
 
     @on(TabLine.Chosen)
     def _tab_chosen(self, event: TabLine.Chosen) -> None:
         self.active_pane = PANES[event.index][0]
 
-    def _title(self) -> str:
+    def _title(self, width: int | None = None) -> str:
+        """The title line's markup: the run, its state and progress, the plot settings.
+
+        The plot settings always show. When the line is too long for ``width``, it is
+        written more tightly, then the step and the experiment's name are left out
+        (both are in the Overview pane); only then does it take a second line.
+        """
         from textual.markup import escape
 
-        parts = [f"[b]{escape(self.run_dir.parent.name)}[/b] / {escape(self.run_dir.name)}"]
+        from dltui.safe_text import printable
+        from dltui.tui.plotting.axis import format_epoch
         from dltui.tui.screens.browser import STATE_COLOURS
+        from dltui.tui.widgets.changes import meta_value
         from dltui.tui.widgets.overview_pane import latest_progress
 
+        experiment = escape(printable(self.run_dir.parent.name, keep_newlines=False))
+        run_id = escape(printable(self.run_dir.name, keep_newlines=False))
         status = self.reader.status
-        parts.append(f"[${STATE_COLOURS.get(status.state, 'foreground')}]{status.state}[/]")
+        colour = STATE_COLOURS.get(status.state, "foreground")
+        state = f"[${colour}]{escape(printable(status.state, keep_newlines=False))}[/]"
         epoch, step = latest_progress(self.reader)
+        epochs = meta_value(self.reader.meta or {}, "config", "training", "epochs")
+        progress = ""
         if epoch is not None:
-            parts.append(f"epoch {epoch:.1f}")
-        if step is not None:
-            parts.append(f"step {step}")
+            progress = format_epoch(epoch)
+            if isinstance(epochs, int) and not isinstance(epochs, bool):
+                progress += f"/{epochs}"
+        steps = f"step {step:,}" if step is not None else ""
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
-        parts.append(
-            f"[$text-muted]{smooth} · {'log' if self.log_y else 'linear'} · x: {self.x_axis}[/]"
-        )
-        return "  ".join(parts)
+        scale = "log y" if self.log_y else "linear y"
+        settings = f"[$text-muted]{smooth} · {scale} · x: {self.x_axis}[/]"
+        tight = f"[$text-muted]{smooth}·{scale}·x:{self.x_axis}[/]"
+        variants = [
+            (
+                f"[b]{experiment}[/b] / {run_id}",
+                state,
+                progress and f"epoch {progress}",
+                steps,
+                settings,
+                "  ",
+            ),
+            (
+                f"[b]{experiment}[/b]/{run_id}",
+                state,
+                progress and f"ep {progress}",
+                steps,
+                tight,
+                " ",
+            ),
+            (f"[b]{experiment}[/b]/{run_id}", state, progress and f"ep {progress}", "", tight, " "),
+            (run_id, state, progress and f"ep {progress}", "", tight, " "),
+        ]
+        for *parts, gap in variants:
+            line = gap.join(part for part in parts if part)
+            if width is None or _cells(line) <= width:
+                return line
+        # Narrower still: the settings on a line of their own.
+        return " ".join(part for part in variants[-1][:-2] if part) + "\n" + settings
 
-    # -- reading and following ------------------------------------------------------------
+        # -- reading and following ------------------------------------------------------------
 
     def _post_update(self, changes: Any) -> None:
         # Runs on the follower's thread.
@@ -214,11 +282,15 @@ class RunScreen(CurveControls, Screen[None]):
             self.refresh_bindings()
 
     def _update_title(self) -> None:
-        title = self._title()
-        if title != self._shown_title:
-            self._shown_title = title
-            # One line, always: repaint it without laying the screen out again.
-            self.query_one("#run-title", Static).update(title, layout=False)
+        widget = self.query_one("#run-title", Static)
+        width = widget.content_size.width or self.size.width - 2
+        title = self._title(width)
+        lines = title.count("\n") + 1
+        if (title, lines) != self._shown_title:
+            relayout = lines != self._shown_title[1]
+            self._shown_title = (title, lines)
+            # Usually one line: repaint it without laying the screen out again.
+            widget.update(title, layout=relayout)
 
     def _replot(self) -> None:
         """Push the plot settings down to the curve plots."""
@@ -229,6 +301,7 @@ class RunScreen(CurveControls, Screen[None]):
                 smoothing=self.smoothing if self.smoothing_on else 0.0,
                 log_y=self.log_y,
                 x_axis=self.x_axis,
+                show_raw=self.show_raw,
             )
         self._update_title()
 
@@ -240,11 +313,22 @@ class RunScreen(CurveControls, Screen[None]):
     watch_smoothing_on = watch_smoothing
     watch_log_y = watch_smoothing
     watch_x_axis = watch_smoothing
+    watch_show_raw = watch_smoothing
 
     # -- actions --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Stop only while the run is alive; resume only once it has ended."""
+        """Which keys apply now: stop while the run is alive, resume once it has ended,
+        the cursor and plot pages while the curves show, older/newer on the samples."""
+        if action == "move_cursor":
+            # Only while the cursor shows: otherwise the arrows are the focused widget's.
+            return self.cursor_on and self._curves_shown
+        if action == "next_plots":
+            return self._curves_pages > 1
+        if action in ("older_sample", "newer_sample"):
+            from dltui.tui.widgets import SamplePane
+
+            return self.active_pane == "samples" and self.query_one(SamplePane).count > 1
         if action not in ("stop", "resume"):
             return True
         # Textual asks for every binding; only these two need the (pid-probing) status.
@@ -253,8 +337,79 @@ class RunScreen(CurveControls, Screen[None]):
             return status.alive
         return status.state in ("stopped", "failed", "dead")
 
+    @property
+    def _curves_shown(self) -> bool:
+        """Whether the curves are in view (the grid, or the curves pane alone)."""
+        return not self.single or self.active_pane == "curves"
+
+    def footer_hidden_actions(self) -> frozenset[str]:
+        """Keys the footer leaves out now: the curve keys while another pane fills the
+        view (they still work, and bring the curves back)."""
+        return frozenset() if self._curves_shown else _CURVE_ACTIONS
+
+    def _curves_into_view(self) -> None:
+        if not self._curves_shown:
+            self.active_pane = "curves"
+
+    @property
+    def _curves_pages(self) -> int:
+        from dltui.tui.screens.run_panes import CurvesPane
+
+        panes = self.query(CurvesPane)
+        return panes.first().pages if panes else 1
+
+    def on_curves_pane_pages_changed(self) -> None:
+        """The plots take more (or fewer) pages: the footer's `p` key follows."""
+        self.refresh_bindings()
+
+    def action_raw(self) -> None:
+        """Show or hide the raw lines behind the smoothed ones."""
+        self._curves_into_view()
+        self.show_raw = not self.show_raw
+        state = "shown" if self.show_raw else "hidden"
+        self.notify(f"raw lines {state}", timeout=2)
+
+    def action_cursor(self) -> None:
+        """Show the cursor on the newest point, or take it away."""
+        from dltui.tui.screens.run_panes import CurvesPane
+
+        self._curves_into_view()
+        self.cursor_on = not self.cursor_on
+        pane = self.query_one(CurvesPane)
+        if self.cursor_on:
+            pane.move_cursor(0)
+        else:
+            pane.set_cursor(None)
+        self.refresh_bindings()
+
+    def action_move_cursor(self, cells: int) -> None:
+        """Move the cursor ``cells`` columns along x in every plot."""
+        from dltui.tui.screens.run_panes import CurvesPane
+
+        self.query_one(CurvesPane).move_cursor(cells)
+
+    def action_next_plots(self) -> None:
+        """The next page of plots."""
+        from dltui.tui.screens.run_panes import CurvesPane
+
+        self._curves_into_view()
+        self.query_one(CurvesPane).next_page()
+
+    def action_older_sample(self) -> None:
+        """The sample recorded before the one shown."""
+        from dltui.tui.widgets import SamplePane
+
+        self.query_one(SamplePane).browse(-1)
+
+    def action_newer_sample(self) -> None:
+        """The sample recorded after the one shown."""
+        from dltui.tui.widgets import SamplePane
+
+        self.query_one(SamplePane).browse(+1)
+
     def action_smoothing(self) -> None:
         """Toggle smoothing."""
+        self._curves_into_view()
         self.smoothing_on = not self.smoothing_on
 
     def action_zoom(self) -> None:

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widget import Widget
 
 from dltui.tui.widgets.line_plot import LinePlot, PlotSeries
 
 LOSS_TAGS = ("train/loss", "val/loss")
 GAN_LOSS_TAGS = ("train/g_loss", "train/d_loss")
-_NOT_METRICS = {"loss", "loss_epoch", "g_loss", "d_loss"}
+GAN_OUTPUT_TAGS = ("train/d_real", "train/d_fake")
+"""The discriminator's mean output on real and on generated samples: one plot, as they
+are read together (both near 0.5 when the two networks are balanced)."""
+_NOT_METRICS = {"loss", "loss_epoch", "g_loss", "d_loss", "d_real", "d_fake"}
+
+MIN_PLOT_WIDTH = 34
+MIN_PLOT_HEIGHT = 8
+"""The smallest plot cell that still reads: a legend row, six rows of curve, x labels."""
 
 
 def plot_groups(tags: list[str]) -> list[tuple[str, tuple[str, ...]]]:
@@ -29,11 +37,19 @@ def plot_groups(tags: list[str]) -> list[tuple[str, tuple[str, ...]]]:
         groups.append(("GAN losses", GAN_LOSS_TAGS))
     if present & set(LOSS_TAGS) or not groups:
         groups.append(("Loss", LOSS_TAGS))
-    metrics: list[str] = []
+    if present & set(GAN_OUTPUT_TAGS):
+        groups.append(("Discriminator output", GAN_OUTPUT_TAGS))
+    names: list[str] = []
     for tag in tags:
         split, _, name = tag.partition("/")
-        if split in ("train", "val") and name and name not in _NOT_METRICS and name not in metrics:
-            metrics.append(name)
+        if split in ("train", "val") and name and name not in names:
+            names.append(name)
+    metrics = [
+        name
+        for name in names
+        # A per-epoch twin (train/d_loss_epoch) repeats its per-step series' story.
+        if name not in _NOT_METRICS and not (name.endswith("_epoch") and name[:-6] in names)
+    ]
     for name in sorted(metrics):
         groups.append((name, (f"train/{name}", f"val/{name}")))
     if "lr" in present:
@@ -41,14 +57,58 @@ def plot_groups(tags: list[str]) -> list[tuple[str, tuple[str, ...]]]:
     return groups
 
 
-class CurvesPane(VerticalScroll):
-    """Loss and metric plots of one run, two per row when there is room."""
+def series_labels(tags: tuple[str, ...]) -> list[str]:
+    """Short legend labels: ``train``/``val`` when the plot's title already names the
+    metric, else the tag's last part (``g_loss``, ``lr``)."""
+    parts = [tag.partition("/") for tag in tags]
+    if len(tags) > 1 and len({name for _, _, name in parts}) == 1:
+        return [split for split, _, _ in parts]
+    return [name or split for split, _, name in parts]
+
+
+def grid_shape(count: int, width: int, height: int) -> tuple[int, int, int]:
+    """(columns, rows, plots per page) for ``count`` plots in ``width`` x ``height`` cells.
+
+    Every plot at once when they fit at `MIN_PLOT_WIDTH` x `MIN_PLOT_HEIGHT` or more,
+    laid out as evenly as the space allows (a plot twice as wide as tall reads best);
+    otherwise as many as fit, a page at a time.
+    """
+    count = max(1, count)
+    most_columns = max(1, width // MIN_PLOT_WIDTH)
+    most_rows = max(1, height // MIN_PLOT_HEIGHT)
+    best: tuple[tuple[float, int], int] | None = None
+    for columns in range(1, min(count, most_columns) + 1):
+        rows = -(-count // columns)
+        if rows > most_rows:
+            continue
+        cell_width, cell_height = width / columns, height / rows
+        # A terminal cell is about twice as tall as wide: width/2.5 against height
+        # favours plots a little wider than square. Fewer empty cells break ties.
+        score = (min(cell_width / 2.5, cell_height), -(columns * rows - count))
+        if best is None or score > best[0]:
+            best = (score, columns)
+    if best is not None:
+        columns = best[1]
+        return columns, -(-count // columns), count
+    columns = min(count, most_columns)
+    rows = min(-(-count // columns), most_rows)
+    return columns, rows, columns * rows
+
+
+class CurvesPane(Widget):
+    """Loss and metric plots of one run in a grid that grows with the pane.
+
+    Every plot is shown at once when they fit (`grid_shape`); when the pane is too
+    small for all of them, they come a page at a time (`next_page`, the `p` key).
+    A cursor (`move_cursor`) stands at one x in every plot at once.
+    """
 
     DEFAULT_CSS = """
     CurvesPane {
         height: 1fr;
-        & > Horizontal { height: 1fr; min-height: 9; }
-        & LinePlot { width: 1fr; min-height: 9; padding-right: 1; }
+        layout: grid;
+        grid-gutter: 0 1;
+        & LinePlot { height: 1fr; width: 1fr; min-height: 4; }
     }
     """
 
@@ -58,51 +118,143 @@ class CurvesPane(VerticalScroll):
         """``tags``: the run's tags so far, so the first layout has the right plots."""
         super().__init__(id=id, classes=classes)
         self.groups: list[tuple[str, tuple[str, ...]]] = plot_groups(tags or [])
-        self.options: dict[str, Any] = {"smoothing": 0.6, "log_y": False, "x_axis": "step"}
-        self._columns = 1
+        self.options: dict[str, Any] = {
+            "smoothing": 0.6,
+            "log_y": False,
+            "x_axis": "step",
+            "show_raw": True,
+        }
         self._plots: list[LinePlot] = []
+        self._shape: tuple[int, int, int] | None = None
+        self.page = 0
+        """Which page of plots is shown (0 unless the plots do not all fit)."""
+        self.cursor_x: float | None = None
+        """The cursor's x in every plot (None: no cursor)."""
+        self._reader: Any = None
 
     def compose(self) -> ComposeResult:
         """A plot per group (the loss plot, until the run's tags are known)."""
-        yield from self._rows()
+        yield from self._make_plots()
 
-    def _rows(self) -> list[Widget]:
-        plots = [
-            LinePlot(title, tags=tags, id=f"plot-{_slug(title)}", **self._plot_kwargs())
-            for title, tags in self.groups
-        ]
-        for plot in plots:
-            plot.log_y = self.options["log_y"]
-            plot.x_axis = self.options["x_axis"]
-        self._plots = plots
-        rows: list[Widget] = []
-        for start in range(0, len(plots), self._columns):
-            rows.append(Horizontal(*plots[start : start + self._columns]))
-        return rows
+    def _make_plots(self) -> list[LinePlot]:
+        self._plots = [self._make_plot(title, tags) for title, tags in self.groups]
+        self._shape = None
+        return list(self._plots)
 
-    def _plot_kwargs(self) -> dict[str, Any]:
-        return {"smoothing": self.options["smoothing"]}
+    def _make_plot(self, title: str, tags: tuple[str, ...]) -> LinePlot:
+        plot = LinePlot(
+            title,
+            tags=tags,
+            labels=series_labels(tags),
+            id=f"plot-{_slug(title)}",
+            smoothing=self.options["smoothing"],
+        )
+        plot.log_y = self.options["log_y"]
+        plot.x_axis = self.options["x_axis"]
+        plot.show_raw = self.options["show_raw"]
+        plot.cursor_x = self.cursor_x
+        return plot
+
+    def on_mount(self) -> None:
+        """Lay the plots out for the pane's size."""
+        self._layout()
 
     def on_resize(self) -> None:
-        """Two plots per row from 100 columns up."""
-        columns = 2 if self.size.width >= 100 and len(self.groups) > 1 else 1
-        if columns != self._columns:
-            self._columns = columns
-            self._rebuild()
+        """More room, more plots side by side (and fewer pages)."""
+        self._layout()
+
+    @property
+    def pages(self) -> int:
+        """How many pages the plots take at the pane's size (1: all shown)."""
+        per_page = self._shape[2] if self._shape else len(self._plots)
+        return max(1, -(-len(self._plots) // max(1, per_page)))
+
+    def _layout(self) -> None:
+        width, height = self.content_size
+        if not width or not height:
+            return
+        shape = grid_shape(len(self._plots), width, height)
+        columns, rows, per_page = shape
+        self.page = min(self.page, -(-len(self._plots) // per_page) - 1)
+        first = self.page * per_page
+        shown = self._plots[first : first + per_page]
+        self.styles.grid_size_columns = columns
+        self.styles.grid_size_rows = rows
+        spare = columns * rows - len(shown)
+        for plot in self._plots:
+            on_page = plot in shown
+            if plot.display != on_page:
+                plot.display = on_page
+        for index, plot in enumerate(shown):
+            # The last plot takes the empty cells of its row rather than leave a hole.
+            span = 1 + spare if index == len(shown) - 1 and spare < columns else 1
+            if plot.styles.column_span != span:
+                plot.styles.column_span = span
+        if shape != self._shape:
+            self._shape = shape
+            self.post_message(self.PagesChanged(self.pages, self.page))
+        self._update_title()
+
+    class PagesChanged(Message):
+        """The number of pages or the page shown changed (the footer's `p` key follows)."""
+
+        def __init__(self, pages: int, page: int) -> None:
+            super().__init__()
+            self.pages = pages
+            self.page = page
+
+    def _update_title(self) -> None:
+        pages = self.pages
+        title = "Curves" if pages == 1 else f"Curves {self.page + 1}/{pages} · p: more"
+        if self.border_title != title:
+            self.border_title = title
+
+    def next_page(self) -> None:
+        """Show the next page of plots (wrapping round to the first)."""
+        if self.pages > 1:
+            self.page = (self.page + 1) % self.pages
+            self._shape = None
+            self._layout()
 
     def _rebuild(self) -> None:
-        reader = getattr(self, "_reader", None)
+        """Plots for the new groups: those already shown stay (with their caches), the
+        others are taken away or added, in display order."""
+        existing = {plot.id: plot for plot in self._plots}
+        wanted: list[LinePlot] = []
+        for title, tags in self.groups:
+            plot = existing.pop(f"plot-{_slug(title)}", None)
+            if plot is not None and plot.tags == tags:
+                wanted.append(plot)
+                continue
+            if plot is not None:
+                existing[plot.id or ""] = plot  # same title, other tags: replaced below
+            wanted.append(self._make_plot(title, tags))
         with self.app.batch_update():
-            self.remove_children()
-            self.mount_all(self._rows())
-        if reader is not None:
-            self.call_after_refresh(self._feed, reader, None)
+            for plot in existing.values():
+                plot.remove()
+            for index, plot in enumerate(wanted):
+                if plot.parent is None:
+                    after = wanted[index - 1] if index else None
+                    if after is None:
+                        self.mount(plot, before=0) if self.children else self.mount(plot)
+                    else:
+                        self.mount(plot, after=after)
+        self._plots = wanted
+        self._shape = None
+        self.call_after_refresh(self._layout)
+        if self._reader is not None:
+            self.call_after_refresh(self._feed, self._reader, None)
 
     @property
     def plots(self) -> list[LinePlot]:
-        """Every plot, in display order."""
+        """Every plot, in display order (on every page)."""
         # Kept by hand rather than queried: the plots are fed ten times a second.
         return list(self._plots)
+
+    @property
+    def shown_plots(self) -> list[LinePlot]:
+        """The plots on the page shown."""
+        return [plot for plot in self._plots if plot.display]
 
     def update_from(self, reader: Any, changes: Any = None) -> None:
         """Add plots for new tags, then let each plot reload its own tags if they changed."""
@@ -115,22 +267,88 @@ class CurvesPane(VerticalScroll):
             groups = plot_groups(reader.tags())
             if groups != self.groups:
                 self.groups = groups
-                self._columns = 2 if self.size.width >= 100 and len(groups) > 1 else 1
                 self._rebuild()
                 return
         self._feed(reader, changes)
 
     def _feed(self, reader: Any, changes: Any) -> None:
-        for plot in self.plots:
+        for plot in self._plots:
             plot.update_from(reader, changes)
 
-    def set_options(self, *, smoothing: float, log_y: bool, x_axis: str) -> None:
-        """Smoothing weight, log scale and x axis for every plot."""
-        self.options = {"smoothing": smoothing, "log_y": log_y, "x_axis": x_axis}
-        for plot in self.plots:
+    def set_options(
+        self, *, smoothing: float, log_y: bool, x_axis: str, show_raw: bool = True
+    ) -> None:
+        """Smoothing weight, log scale, x axis and raw lines for every plot."""
+        if x_axis != self.options["x_axis"] and self.cursor_x is not None:
+            self._carry_cursor(self.options["x_axis"], x_axis)
+        self.options = {
+            "smoothing": smoothing,
+            "log_y": log_y,
+            "x_axis": x_axis,
+            "show_raw": show_raw,
+        }
+        for plot in self._plots:
             plot.smoothing = smoothing
             plot.log_y = log_y
             plot.x_axis = x_axis  # type: ignore[assignment]
+            plot.show_raw = show_raw
+            plot.cursor_x = self.cursor_x
+
+    # -- the cursor -----------------------------------------------------------------------
+
+    def x_extent(self) -> tuple[float, float] | None:
+        """The x range the plots on the page span together."""
+        extents = [e for plot in self.shown_plots if (e := plot.x_extent()) is not None]
+        if not extents:
+            return None
+        return min(lo for lo, _ in extents), max(hi for _, hi in extents)
+
+    def move_cursor(self, cells: int) -> None:
+        """Move the cursor by ``cells`` character columns of the widest plot shown.
+
+        The first move puts it on the newest point; it stops at either end.
+        """
+        extent = self.x_extent()
+        if extent is None:
+            return
+        lo, hi = extent
+        if self.cursor_x is None:
+            self.set_cursor(hi)
+            return
+        columns = max((plot.size.width for plot in self.shown_plots), default=40)
+        step = (hi - lo) / max(1, columns - 8)  # less the y labels: one column of curve
+        self.set_cursor(min(hi, max(lo, self.cursor_x + cells * step)))
+
+    def set_cursor(self, x: float | None) -> None:
+        """Put the cursor at ``x`` in every plot (None: take it away)."""
+        self.cursor_x = x
+        for plot in self._plots:
+            plot.cursor_x = x
+
+    def _carry_cursor(self, old_axis: str, new_axis: str) -> None:
+        """Keep the cursor on the same point when the x axis changes (step -> epoch)."""
+        cursor = self.cursor_x
+        self.cursor_x = None
+        if cursor is None:
+            return
+        for plot in self.shown_plots:
+            for series in plot.series:
+                old, new = _axis_values(series, old_axis), _axis_values(series, new_axis)
+                if old is None or new is None or not len(old):
+                    continue
+                if old_axis == "time":
+                    cursor += plot.time_origin_of(series)
+                index = int(np.searchsorted(old, cursor, side="right")) - 1
+                value = float(new[min(max(index, 0), len(new) - 1)])
+                if new_axis == "time":
+                    value -= plot.time_origin_of(series)
+                self.cursor_x = value if np.isfinite(value) else None
+                return
+
+
+def _axis_values(series: PlotSeries, axis: str) -> np.ndarray | None:
+    values = {"step": series.step, "epoch": series.epoch, "time": series.time}[axis]
+    return None if values is None else np.asarray(values, dtype=np.float64)
 
 
 def _slug(title: str) -> str:
@@ -151,8 +369,11 @@ def plot_runs(
     smoothing: float,
     log_y: bool,
     x_axis: str,
+    show_raw: bool = False,
 ) -> None:
     """Overlay ``tag`` of every reader, coloured by run (stable across metrics)."""
+    from dltui.safe_text import printable
+
     series = []
     for reader, label in zip(readers, labels, strict=True):
         data = reader.series(tag)
@@ -160,16 +381,18 @@ def plot_runs(
             created = (reader.meta or {}).get("created")
             series.append(
                 PlotSeries.from_series(
-                    label,
+                    printable(label, keep_newlines=False),
                     data,
                     key=str(reader.run_dir),
                     time_origin=float(created) if isinstance(created, int | float) else None,
+                    tag=tag,
                 )
             )
     plot.smoothing = smoothing
     plot.log_y = log_y
     plot.x_axis = x_axis  # type: ignore[assignment]
-    plot.title = tag
+    plot.show_raw = show_raw
+    plot.title = printable(tag, keep_newlines=False)
     plot.set_series(series)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
+from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.widgets.changes import ChangesLike, affects, meta_value
 from dltui.tui.widgets.text_pane import TextPane
@@ -101,14 +102,14 @@ class EarlyStoppingPane(TextPane):
         if state is None:
             if self._config is None:
                 return Text(NOT_CONFIGURED, style=style("early-stopping--muted"))
-            monitor = str(self._config.get("monitor", "val/loss"))
+            monitor = _shown(self._config.get("monitor", "val/loss"))
             return Text(
                 f"early stopping on {monitor}: waiting for its first value",
                 style=style("early-stopping--muted"),
             )
 
         text = Text()
-        monitor = str(state.get("monitor", "?"))
+        monitor = _shown(state.get("monitor", "?"))
         mode = state.get("mode")
         text.append("monitor ", label).append(monitor, value)
         if mode in ("min", "max"):
@@ -119,14 +120,14 @@ class EarlyStoppingPane(TextPane):
         text.append("current ", label).append(_fmt(current), value)
         epoch = state.get("epoch")
         if epoch is not None:
-            text.append(f"  epoch {epoch}", label)
+            text.append(f"  epoch {_shown(epoch)}", label)
         text.append("\n")
 
         best = _number(state.get("best"))
         text.append("best    ", label).append(_fmt(best), style("early-stopping--best"))
         best_epoch = state.get("best_epoch")
         if best_epoch is not None:
-            text.append(f"  at epoch {best_epoch}", label)
+            text.append(f"  at epoch {_shown(best_epoch)}", label)
         text.append("\n")
 
         wait, patience = _int(state.get("wait")), _int(state.get("patience"))
@@ -159,9 +160,14 @@ class EarlyStoppingPane(TextPane):
         if state.get("stopped"):
             reason = state.get("reason") or "stopped"
             text.append("STOPPED ", style("early-stopping--stopped"))
-            text.append(str(reason), value)
+            text.append(_shown(reason), value)
         text.rstrip()
         return text
+
+
+def _shown(value: Any) -> str:
+    """A value from the run's events as one line of text (control characters visible)."""
+    return printable(str(value), keep_newlines=False)
 
 
 def _number(value: Any) -> float | None:

@@ -18,6 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
+from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.sparkline import sparkline
 from dltui.tui.widgets.changes import ChangesLike, affects
@@ -153,7 +154,7 @@ class GradNormPane(TextPane):
         if not affects(changes, prefixes=(PREFIX,)):
             return
         layers = [
-            LayerNorms(tag[len(PREFIX) :], reader.series(tag).value)
+            LayerNorms(printable(tag[len(PREFIX) :], keep_newlines=False), reader.series(tag).value)
             for tag in reader.tags()
             if tag.startswith(PREFIX) and tag != TOTAL_TAG
         ]
@@ -169,10 +170,15 @@ class GradNormPane(TextPane):
         style = self.get_component_rich_style
         if not self._layers and self._total is None:
             return Text("no gradient norms recorded", style=style("grad-norm--muted"))
-        label_width = min(18, max((len(layer.label) for layer in self._layers), default=5))
-        label_width = max(label_width, 5)
-        tail_width = 22  # " 1.23e-8 ⚠ vanishing"
-        strip_width = max(4, width - label_width - tail_width - 2)
+        flags = [classify(layer.values) for layer in self._layers]
+        total_flag = classify(self._total) if self._total is not None else None
+        longest_flag = max((len(f) for f in [*flags, total_flag] if f), default=0)
+        # Every row is label, strip, latest value and flag, and fits the width whole:
+        # the strip gives way first, then the labels (cut with "…"), never the numbers.
+        tail_width = 8 + (longest_flag + 3 if longest_flag else 0)  # " 1.23e-8 ⚠ vanishing"
+        longest = max((len(layer.label) for layer in self._layers), default=5)
+        label_width = max(5, min(longest, max(18, width // 3), width - tail_width - 1 - 4))
+        strip_width = max(4, width - label_width - 1 - tail_width)
         levels = [heat_levels(layer.values, strip_width) for layer in self._layers]
         finite = [lv[np.isfinite(lv)] for lv in levels]
         all_levels = np.concatenate(finite) if finite else np.empty(0)
@@ -181,7 +187,7 @@ class GradNormPane(TextPane):
         heat = self._heat_styles()
 
         text = Text(no_wrap=True, overflow="ellipsis")
-        for layer, level in zip(self._layers, levels, strict=True):
+        for layer, level, flag in zip(self._layers, levels, flags, strict=True):
             label = (
                 layer.label
                 if len(layer.label) <= label_width
@@ -196,7 +202,6 @@ class GradNormPane(TextPane):
                 f" {format_number(latest) if latest is not None else '—':>7}",
                 style("grad-norm--label"),
             )
-            flag = classify(layer.values)
             if flag is not None:
                 bad = flag in ("vanishing", "exploding", "non-finite")
                 text.append(f" ⚠ {flag}", style("grad-norm--bad" if bad else "grad-norm--warn"))
@@ -211,15 +216,16 @@ class GradNormPane(TextPane):
                 f" {format_number(latest) if latest is not None else '—':>7}",
                 style("grad-norm--label"),
             )
-            flag = classify(self._total)
-            if flag is not None:
-                text.append(f" ⚠ {flag}", style("grad-norm--bad"))
+            if total_flag is not None:
+                text.append(f" ⚠ {total_flag}", style("grad-norm--bad"))
             text.append("\n")
         if self._layers:
-            text.append(
-                f"{'':{label_width}} shade = log10 norm, {_decade(lo)} … {_decade(hi)}",
-                style("grad-norm--muted"),
-            )
+            legend = f"shade = log10 norm, {_decade(lo)} … {_decade(hi)}"
+            # Under the strips when it fits there; else from the left edge, never wrapped.
+            indent = label_width + 1 if label_width + 1 + len(legend) <= width else 0
+            if len(legend) > width:
+                legend = f"shade: log10 {_decade(lo)}…{_decade(hi)}"
+            text.append(" " * indent + legend, style("grad-norm--muted"))
         text.rstrip()
         return text
 

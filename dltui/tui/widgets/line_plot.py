@@ -26,6 +26,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from dltui.safe_text import printable
+from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.canvas import LineStyle
 from dltui.tui.plotting.figure import Frame, Trace, render_frame
 from dltui.tui.plotting.growing import Followed, GrowingArray
@@ -59,6 +61,9 @@ class PlotSeries:
     key: str = ""
     color: str | None = None
     time_origin: float | None = None
+    smooth: bool = True
+    """Whether smoothing applies: only to noisy per-step series, never to a learning rate
+    or a once-per-epoch value (see `should_smooth`)."""
 
     def __post_init__(self) -> None:
         """Check that every given x array matches ``y`` in length."""
@@ -78,8 +83,12 @@ class PlotSeries:
         key: str = "",
         color: str | None = None,
         time_origin: float | None = None,
+        tag: str | None = None,
     ) -> PlotSeries:
-        """Wrap a :class:`dltui.runs.Series` (step, epoch, time, value arrays)."""
+        """Wrap a :class:`dltui.runs.Series` (step, epoch, time, value arrays).
+
+        ``tag`` (default: the label) decides with the data whether it is smoothed.
+        """
         return cls(
             label=label,
             y=series.value,
@@ -89,12 +98,40 @@ class PlotSeries:
             key=key,
             color=color,
             time_origin=time_origin,
+            smooth=should_smooth(tag if tag is not None else label, series.epoch),
         )
 
     @property
     def color_key(self) -> str:
         """What the colour is derived from."""
         return self.key or self.label
+
+
+LEARNING_RATE_NAMES = frozenset({"lr", "learning_rate", "learning-rate"})
+"""Last path parts of tags that hold a learning rate (drawn as recorded, never smoothed)."""
+
+
+def should_smooth(tag: str, epoch: npt.NDArray[Any] | None) -> bool:
+    """Whether a series is noisy per-step data that smoothing helps.
+
+    A learning rate is a setting, not a measurement: smoothing only bends its steps
+    (a schedule's drop would show as a slope). A series recorded once per epoch (whole
+    epochs: ``val/loss``, ``train/accuracy``) is already an average. Series without
+    epochs (other tools' logs) are taken to be per step.
+    """
+    name = tag.rsplit("/", 1)[-1].lower()
+    if name in LEARNING_RATE_NAMES or name.startswith(("lr_", "lr-")):
+        return False
+    if epoch is None or not len(epoch):
+        return True
+    values = np.asarray(epoch, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return True
+    # Whole epochs throughout: once per epoch. Checked on a bounded sample, as the
+    # plots are fed ten times a second and a series may hold millions of points.
+    sample = finite if finite.size <= 4096 else finite[:: finite.size // 4096 + 1]
+    return bool(np.any(sample != np.floor(sample)))
 
 
 def assign_colors(keys: Iterable[str], palette_size: int = len(SERIES_COLORS)) -> dict[str, int]:
@@ -130,9 +167,15 @@ class LinePlot(Widget):
     LinePlot > .lineplot--axis { color: $foreground-muted; }
     LinePlot > .lineplot--title { color: $foreground; text-style: bold; }
     LinePlot > .lineplot--message { color: $foreground-muted; text-style: italic; }
+    LinePlot > .lineplot--cursor { color: $accent; text-style: bold; }
     """
 
-    COMPONENT_CLASSES = {"lineplot--axis", "lineplot--title", "lineplot--message"}
+    COMPONENT_CLASSES = {
+        "lineplot--axis",
+        "lineplot--title",
+        "lineplot--message",
+        "lineplot--cursor",
+    }
 
     smoothing: reactive[float] = reactive(0.6)
     """EMA weight, 0 (raw) to 0.99."""
@@ -144,21 +187,31 @@ class LinePlot(Widget):
     """Shown top left, with the legend on the right."""
     empty_message: reactive[str] = reactive("no data yet")
     """Shown while no series has a point to draw."""
+    cursor_x: reactive[float | None] = reactive(None)
+    """Where the cursor stands, in x units: the legend then shows each series' value there
+    (the last point at or before it). None: no cursor, the legend shows the latest values."""
+    show_raw: reactive[bool] = reactive(True)
+    """Draw the unsmoothed series, faint, behind each smoothed line."""
 
     def __init__(
         self,
         title: str = "",
         *,
         tags: Sequence[str] = (),
+        labels: Sequence[str] = (),
         empty_message: str | None = None,
         smoothing: float = 0.6,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        """A plot titled ``title``; ``tags`` are what :meth:`update_from` reads."""
+        """A plot titled ``title``; ``tags`` are what :meth:`update_from` reads, shown in
+        the legend as ``labels`` (default: the tags; a label also fixes the colour)."""
         super().__init__(name=name, id=id, classes=classes)
         self.tags = tuple(tags)
+        self.labels = tuple(labels) if labels else self.tags
+        if len(self.labels) != len(self.tags):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.tags)} tags")
         self._series: tuple[PlotSeries, ...] = ()
         self._version = 0
         self._frame_key: tuple[Any, ...] | None = None
@@ -197,8 +250,10 @@ class LinePlot(Widget):
             return
         origin = _run_start(reader)
         series = [
-            PlotSeries.from_series(tag, reader.series(tag), key=tag, time_origin=origin)
-            for tag in self.tags
+            PlotSeries.from_series(
+                label, reader.series(tag), key=label, time_origin=origin, tag=tag
+            )
+            for tag, label in zip(self.tags, self.labels, strict=True)
         ]
         self.set_series([s for s in series if len(s.y)])
 
@@ -228,6 +283,14 @@ class LinePlot(Widget):
         """Redraw the message."""
         self.refresh()
 
+    def watch_cursor_x(self) -> None:
+        """Redraw the cursor and the legend's values."""
+        self.refresh()
+
+    def watch_show_raw(self) -> None:
+        """Redraw with or without the raw lines."""
+        self.refresh()
+
     def cycle_x_axis(self) -> XAxis:
         """Switch to the next x axis (step → epoch → time) and return it."""
         self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
@@ -241,27 +304,63 @@ class LinePlot(Widget):
         origin = self._time_origin()
         no_color = bool(getattr(self.app, "no_color", False)) if self.is_attached else False
         traces = []
+        cursor = self.cursor_x
+        missing = 0
         for index, s in enumerate(self._series):
             prepared = self._x(s, axis, origin)
             if prepared is None:
+                # Kept as an empty trace so trace i is still series i (colours, legend).
+                missing += 1
+                traces.append(Trace(printable(s.label, keep_newlines=False), _EMPTY, _EMPTY))
                 continue
             x, is_sorted = prepared
-            smoothed = self._smooth(s) if self.smoothing > 0 else None
-            style = _PATTERNS[index % len(_PATTERNS)] if no_color else LineStyle.SOLID
             y = np.asarray(s.y, dtype=np.float64)
-            traces.append(Trace(s.label, x, y, smoothed, style, sorted=is_sorted))
+            smoothed = self._smooth(s) if self.smoothing > 0 and s.smooth else None
+            style = _PATTERNS[index % len(_PATTERNS)] if no_color else LineStyle.SOLID
+            traces.append(
+                Trace(
+                    printable(s.label, keep_newlines=False),
+                    x,
+                    y,
+                    smoothed,
+                    style,
+                    sorted=is_sorted,
+                    readout=_readout(x, y, is_sorted, cursor),
+                    raw=self.show_raw,
+                    raw_style=LineStyle.DOTTED if no_color else LineStyle.SOLID,
+                )
+            )
         message = self.empty_message
-        if self._series and not traces:
+        if self._series and missing == len(self._series):
             message = f"no {axis} recorded for these series"
         return render_frame(
             traces,
             width,
             height,
-            title=self.title,
+            # Titles and labels may be tag names from a run's files: shown, never obeyed.
+            title=printable(self.title, keep_newlines=False),
             log_y=self.log_y,
             x_kind=axis,
-            empty_message=message,
+            empty_message=printable(message, keep_newlines=False),
+            cursor_x=cursor,
         )
+
+    def x_extent(self) -> tuple[float, float] | None:
+        """The smallest and largest x of the series on the current axis (None if none)."""
+        origin = self._time_origin()
+        lo, hi = math.inf, -math.inf
+        for s in self._series:
+            prepared = self._x(s, self.x_axis, origin)
+            if prepared is None or not len(prepared[0]):
+                continue
+            x, is_sorted = prepared
+            if is_sorted:
+                low, high = float(x[0]), float(x[-1])
+            else:
+                low, high = float(np.fmin.reduce(x)), float(np.fmax.reduce(x))
+            if math.isfinite(low) and math.isfinite(high):
+                lo, hi = min(lo, low), max(hi, high)
+        return (lo, hi) if math.isfinite(lo) else None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """Rebuild the cached frame if anything it depends on changed, then render ``crop``."""
@@ -288,6 +387,8 @@ class LinePlot(Widget):
             self.x_axis,
             self.title,
             self.empty_message,
+            self.cursor_x,
+            self.show_raw,
             self.app.theme,
             self.app.no_color,
             rich_style,
@@ -327,17 +428,23 @@ class LinePlot(Widget):
             "axis": base + self.get_component_rich_style("lineplot--axis", partial=True),
             "title": base + self.get_component_rich_style("lineplot--title", partial=True),
             "message": base + self.get_component_rich_style("lineplot--message", partial=True),
+            "cursor": base + self.get_component_rich_style("lineplot--cursor", partial=True),
             "plot": base,
         }
         for index, s in enumerate(self._series):
             name = s.color or SERIES_COLORS[colors[s.color_key]]
             raw = variables.get(name) or variables.get("primary") or "ansi_blue"
             color = background + Color.parse(raw)  # theme colours may carry alpha
-            faint = color.blend(background, 0.6)
+            # Well towards the background: the raw line is context, the smoothed one the trend.
+            faint = color.blend(background, 0.7)
             styles[f"line:{index}"] = base + Style(color=color.rich_color)
             styles[f"legend:{index}"] = base + Style(color=color.rich_color, bold=True)
             styles[f"raw:{index}"] = base + Style(color=faint.rich_color)
         return styles
+
+    def time_origin_of(self, series: PlotSeries) -> float:
+        """The unix time that ``series``' time axis counts from in this plot."""
+        return self._time_origin() if series.time_origin is None else series.time_origin
 
     def _time_origin(self) -> float:
         starts = [
@@ -409,6 +516,25 @@ class _XCache:
     x: GrowingArray = field(default_factory=GrowingArray)
     sorted: bool = True
     followed: Followed = field(default_factory=Followed)
+
+
+_EMPTY = np.empty(0)
+
+
+def _readout(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], is_sorted: bool, cursor: float | None
+) -> str:
+    """The legend's value: the latest, or the last one at or before the cursor's x."""
+    if not len(y):
+        return "—"
+    if cursor is None:
+        return format_number(float(y[-1]), 4)
+    if is_sorted:
+        index = int(np.searchsorted(x, cursor, side="right")) - 1
+    else:
+        before = np.flatnonzero(x <= cursor)
+        index = int(before[np.argmax(x[before])]) if before.size else -1
+    return format_number(float(y[index]), 4) if index >= 0 else "—"
 
 
 def _cache_key(s: PlotSeries) -> str:

@@ -15,7 +15,8 @@ from textual.color import Color
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from dltui.tui.plotting.axis import format_bytes, format_duration, format_number
+from dltui.safe_text import printable
+from dltui.tui.plotting.axis import format_bytes, format_duration, format_epoch, format_number
 from dltui.tui.widgets.changes import ChangesLike, affects, meta_value
 
 STATUS_WORDS = {
@@ -63,6 +64,10 @@ class RunSummary:
     best_name: str | None = None
     best_value: float | None = None
     best_epoch: int | None = None
+    test: tuple[tuple[str, float], ...] = ()
+    """The final test's metrics (``("accuracy", 0.97)``, …), from the ``test`` event."""
+    test_weights: str | None = None
+    """Which weights the test evaluated (``best (epoch 39)``)."""
 
 
 def summarize(reader: Any) -> RunSummary:
@@ -116,6 +121,8 @@ def summarize(reader: Any) -> RunSummary:
         best_name=best_name,
         best_value=best_value,
         best_epoch=best_epoch,
+        test=_test_metrics(reader.latest("test")),
+        test_weights=_text((reader.latest("test") or {}).get("weights")),
     )
 
 
@@ -140,6 +147,7 @@ class OverviewPane(Widget):
         self._summary = RunSummary()
         self._model: Mapping[str, Any] | None = None
         self._facts: Text | None = None
+        self._columns: tuple[str, ...] = ()
 
     @property
     def summary(self) -> RunSummary:
@@ -149,11 +157,7 @@ class OverviewPane(Widget):
     def compose(self) -> ComposeResult:
         """Facts, layer table, totals."""
         yield Static(id="overview-facts")
-        table: DataTable[str] = DataTable(
-            id="overview-layers", cursor_type="row", zebra_stripes=True
-        )
-        table.add_columns("#", "layer", "type", "output", "params")
-        yield table
+        yield DataTable(id="overview-layers", cursor_type="row", zebra_stripes=True)
         yield Static("no model summary yet", id="overview-totals")
 
     def on_mount(self) -> None:
@@ -185,12 +189,17 @@ class OverviewPane(Widget):
         if affects(changes, kinds=("model",)):
             self.show_model(reader.latest("model"))
         if affects(
-            changes, tags=_SUMMARY_TAGS, kinds=("epoch", "early_stopping"), status=True, meta=True
+            changes,
+            tags=_SUMMARY_TAGS,
+            kinds=("epoch", "early_stopping", "test"),
+            status=True,
+            meta=True,
         ):
             self.show_summary(summarize(reader))
 
-    def facts_text(self) -> Text:
-        """The facts as styled text (also used by tests)."""
+    def facts_text(self, width: int | None = None) -> Text:
+        """The facts as styled text (also used by tests), broken into lines of at most
+        ``width`` cells between facts when a width is given."""
         s = self._summary
         text = Text()
         state = s.state if s.state in STATUS_WORDS else "unknown"
@@ -199,15 +208,16 @@ class OverviewPane(Widget):
         )
         text.append(f"{marker} {state.upper()}", self._status_style(state))
         if s.reason:
-            text.append(f" ({s.reason})")
+            # Written by the trainer, or by whatever wrote status.json: shown, never obeyed.
+            text.append(f" ({printable(s.reason, keep_newlines=False)})")
         if s.experiment:
-            text.append(f"  {s.experiment}", "bold")
+            text.append(f"  {printable(s.experiment, keep_newlines=False)}", "bold")
         if s.device:
-            text.append(f"  on {s.device}")
+            text.append(f"  on {printable(s.device, keep_newlines=False)}")
         text.append("\n")
         parts = []
         if s.epoch is not None:
-            epoch = f"{s.epoch:g}" if s.epoch != int(s.epoch) else f"{int(s.epoch)}"
+            epoch = format_epoch(s.epoch)
             parts.append(f"epoch {epoch}/{s.epochs}" if s.epochs else f"epoch {epoch}")
         if s.step is not None:
             parts.append(f"step {s.step:,}")
@@ -223,11 +233,34 @@ class OverviewPane(Widget):
         if s.lr is not None:
             parts.append(f"lr {format_number(s.lr)}")
         if s.best_value is not None:
-            best = f"best {s.best_name or ''} {format_number(s.best_value, 4)}".replace("  ", " ")
+            name = printable(s.best_name or "", keep_newlines=False)
+            best = f"best {name} {format_number(s.best_value, 4)}".replace("  ", " ")
             if s.best_epoch is not None:
                 best += f" @ epoch {s.best_epoch}"
             parts.append(best)
-        text.append("  ·  ".join(parts) if parts else "nothing recorded yet")
+        if s.test:
+            weights = printable(s.test_weights or "", keep_newlines=False)
+            where = f"test on {weights}:" if weights else "test:"
+            parts.append(" ".join([where, *(f"{n} {format_number(v, 4)}" for n, v in s.test)]))
+        if not parts:
+            text.append("nothing recorded yet")
+            return text
+        if width is None:
+            text.append("  ·  ".join(parts))
+            return text
+        # Line breaks between facts, never inside one: a wrapped line must not leave a
+        # number without its name ("lr" on one line, "0.001" on the next).
+        line = 0
+        for index, part in enumerate(parts):
+            if index:
+                if line + 5 + len(part) > width:
+                    text.append("\n")
+                    line = 0
+                else:
+                    text.append("  ·  ")
+                    line += 5
+            text.append(part)
+            line += len(part)
         return text
 
     def _status_style(self, state: str) -> Style:
@@ -241,15 +274,15 @@ class OverviewPane(Widget):
         return Style(bold=True, color=color.rich_color)
 
     def _paint_summary(self) -> None:
-        text = self.facts_text()
+        facts = self.query_one("#overview-facts", Static)
+        width = facts.content_size.width
+        text = self.facts_text(width or None)
         previous = self._facts
         if text == previous:
             return
         self._facts = text
-        facts = self.query_one("#overview-facts", Static)
         # A heartbeat changes the step every tenth of a second: repaint the facts alone,
         # and lay the screen out again only when they take a different number of lines.
-        width = facts.content_size.width
         console = self.app.console
         same_height = (
             width > 0
@@ -258,26 +291,64 @@ class OverviewPane(Widget):
         )
         facts.update(text, layout=not same_height)
 
-    def _paint_model(self) -> None:
-        table: DataTable[str] = self.query_one("#overview-layers", DataTable)
-        totals = self.query_one("#overview-totals", Static)
-        table.clear()
-        model = self._model
-        if not model:
-            totals.update("no model summary yet")
-            return
+    def on_resize(self) -> None:
+        """Facts broken for the new width; the layer table drops columns when narrow."""
+        self._facts = None
+        self.call_after_refresh(self._paint_summary)
+        if self._model and self._table_columns() != self._columns:
+            self._paint_model()
+
+    def _table_columns(self) -> tuple[str, ...]:
+        """The columns that fit the pane: the parameter counts always stay whole."""
+        rows = self._rows()
+        widths = {
+            name: max([len(name), *(len(row[i]) for row in rows)]) + 2
+            for i, name in enumerate(_LAYER_COLUMNS)
+        }
+        width = self.content_size.width or 80
+        columns = list(_LAYER_COLUMNS)
+        # A layer's label usually says its type ("3_dense"); the index is its row.
+        for optional in ("type", "#"):
+            if sum(widths[c] for c in columns) <= width:
+                break
+            columns.remove(optional)
+        return tuple(columns)
+
+    def _rows(self) -> list[tuple[str, ...]]:
+        model = self._model or {}
         rows = model.get("rows") or []
+        out: list[tuple[str, ...]] = []
         for row in rows if isinstance(rows, list) else []:
             if not isinstance(row, Mapping):
                 continue
             params = row.get("params")
-            table.add_row(
-                str(row.get("index", "")),
-                str(row.get("label", "")),
-                str(row.get("type", "")),
-                _shape(row.get("out_shape")),
-                f"{params:,}" if isinstance(params, int) else str(params or ""),
+            out.append(
+                (
+                    str(row.get("index", "")),
+                    printable(str(row.get("label", "")), keep_newlines=False),
+                    printable(str(row.get("type", "")), keep_newlines=False),
+                    printable(_shape(row.get("out_shape")), keep_newlines=False),
+                    f"{params:,}" if isinstance(params, int) else printable(str(params or "")),
+                )
             )
+        return out
+
+    def _paint_model(self) -> None:
+        table: DataTable[Text] = self.query_one("#overview-layers", DataTable)
+        totals = self.query_one("#overview-totals", Static)
+        columns = self._table_columns()
+        self._columns = columns
+        table.clear(columns=True)
+        for name in columns:
+            table.add_column(name, key=name)
+        model = self._model
+        if not model:
+            totals.update("no model summary yet")
+            return
+        keep = [_LAYER_COLUMNS.index(name) for name in columns]
+        for row in self._rows():
+            # Text, not str: a DataTable reads a str cell as markup.
+            table.add_row(*(Text(row[i], justify="right" if i == 4 else "left") for i in keep))
         total, trainable = model.get("total_params"), model.get("trainable_params")
         line = []
         if isinstance(total, int):
@@ -285,8 +356,11 @@ class OverviewPane(Widget):
         if isinstance(trainable, int) and trainable != total:
             line.append(f"{trainable:,} trainable")
         if model.get("input_shape") is not None:
-            line.append(f"input {_shape(model.get('input_shape'))}")
-        totals.update(" · ".join(line) or "")
+            line.append(f"input {printable(_shape(model.get('input_shape')))}")
+        totals.update(Text(" · ".join(line) or ""))
+
+
+_LAYER_COLUMNS = ("#", "layer", "type", "output", "params")
 
 
 def _shape(value: Any) -> str:
@@ -322,6 +396,22 @@ def latest_progress(reader: Any) -> tuple[float | None, int | None]:
     if epoch is None:  # a writer that logs no epochs: the newest epoch known
         epoch = max((e for _, e in candidates if e is not None), default=None)
     return epoch, step
+
+
+def _test_metrics(event: Mapping[str, Any] | None) -> tuple[tuple[str, float], ...]:
+    """``(name, value)`` of each ``test/...`` field of a ``test`` event, in its order."""
+    if not event:
+        return ()
+    found = []
+    for key, value in event.items():
+        number = _num(value)
+        if isinstance(key, str) and key.startswith("test/") and number is not None:
+            found.append((printable(key[len("test/") :], keep_newlines=False), number))
+    return tuple(found)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _num(value: Any) -> float | None:

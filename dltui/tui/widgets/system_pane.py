@@ -101,34 +101,63 @@ class SystemPane(TextPane):
         starts = [t[0] for t, _ in self._data.values() if t.size]
         ends = [t[-1] for t, _ in self._data.values() if t.size]
         span = (min(starts), max(ends)) if starts else (0.0, 0.0)
-        spark_width = max(4, width - 10 - 12)
+        spark_width = max(4, width - 11 - 12)
         text = Text(no_wrap=True, overflow="ellipsis")
+        label_width = 10
 
         def line(
             label: str, tag: str, fmt: Callable[[float], str], bounds: tuple[float, float] | None
         ) -> None:
             times, values = self._data[tag]
-            text.append(f"{label:<9} ", label_style)
+            text.append(f"{label:<{label_width}} ", label_style)
             text.append(_spark_on_time(times, values, span, spark_width, bounds), spark_style)
             latest = values[-1] if values.size else float("nan")
             text.append(f" {fmt(float(latest)) if np.isfinite(latest) else '—':>10}\n", value_style)
 
+        # The trainer samples the machine's CPU and memory (psutil's system-wide figures)
+        # and its own process's resident memory: the labels say which is which.
         if "system/cpu_percent" in self._data:
-            line("CPU", "system/cpu_percent", lambda v: f"{v:.0f}%", (0.0, 100.0))
+            line("host CPU", "system/cpu_percent", lambda v: f"{v:.0f}%", (0.0, 100.0))
         if "system/ram_used" in self._data:
-            line("RAM", "system/ram_used", format_bytes, None)
+            line("host RAM", "system/ram_used", format_bytes, None)
+        if "system/process_rss" in self._data:
+            line("run RAM", "system/process_rss", format_bytes, None)
         gpus = sorted({int(m.group(1)) for tag in self._data if (m := _GPU_TAG.match(tag))})
         if not gpus:
-            text.append("no GPU", style("system--muted"))
+            text.append("no GPU recorded\n", style("system--muted"))
         for gpu in gpus:
             for metric, label, fmt, bounds in _GPU_METRICS:
                 tag = f"system/gpu{gpu}/{metric}"
                 if tag in self._data:
                     line(f"GPU{gpu} {label}", tag, fmt, bounds)
+        notes = []
         if span[1] > span[0]:
-            text.append(f"{'':9} over {format_duration(span[1] - span[0])}", label_style)
+            notes.append(f"over {format_duration(span[1] - span[0])}")
+        if any(tag in self._data for tag in ("system/cpu_percent", "system/ram_used")):
+            notes.append("host: the whole machine")
+        if "system/process_rss" in self._data:
+            notes.append("run: the training process")
+        if gpus:
+            notes.append("GPU: the whole device")
+        if notes:
+            text.rstrip()
+            text.append("\n" + _flow(notes, width), label_style)
         text.rstrip()
         return text
+
+
+def _flow(notes: list[str], width: int) -> str:
+    """``notes`` joined by `` · ``, on as many lines as ``width`` needs (none cut)."""
+    lines, current = [], ""
+    for note in notes:
+        joined = f"{current} · {note}" if current else note
+        if current and len(joined) > width:
+            lines.append(current)
+            current = note
+        else:
+            current = joined
+    lines.append(current)
+    return "\n".join(lines)
 
 
 def _spark_on_time(
