@@ -156,6 +156,24 @@ def test_ls_filters_as_the_browser_does(
     assert ids("nothing-like-this") == set()
 
 
+def test_ls_fits_a_narrow_terminal(shell_runs: Runs, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stdout", stream)
+    monkeypatch.setenv("COLUMNS", "69")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["ls", "--runs", str(shell_runs.runs)]) == 0
+    monkeypatch.undo()
+    lines = stream.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 69
+    assert "DEVICE" not in lines[0]  # the first to go
+    assert any("…" in line for line in lines)  # names were cut, the run ids were not
+    assert sum("20260101-000000-aaaa" in line for line in lines) == 1
+
+
 def test_ls_rejects_an_unknown_state(shell_runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "ls", "--runs", str(shell_runs.runs), "--status", "done")
     assert code == 2 and "not a state" in err and "finished" in err
@@ -436,6 +454,24 @@ def test_export_into_a_missing_folder_fails_cleanly(
         str(shell_runs.runs),
     )  # fmt: skip
     assert code == 2 and "x.csv" in err
+
+
+def test_export_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    writer = RunWriter.create(tmp_path / "runs", "long", run_id="r", device="cpu")
+    for step in range(50_000):  # far more than a pipe holds
+        writer.scalar("train/loss", 1.0 / (1 + step), step)
+    writer.close()
+    script = f"{sys.executable} -m dltui export long/r --runs {tmp_path / 'runs'} | head -1"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        check=False,
+    )
+    assert done.stdout == "run,tag,step,epoch,time,value\n"
+    assert done.stderr == "" and done.returncode == 1
 
 
 # -- the package --------------------------------------------------------------------------

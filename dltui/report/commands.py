@@ -321,7 +321,9 @@ def _plot_confusion(runs: list[Any], width: int, colour: bool) -> int:
         except ValueError as error:
             print(f"dltui plot: {name}: {error}", file=sys.stderr)
             continue
-        text = format_confusion(confusion, title=name, width=width, colour=colour)
+        text = format_confusion(
+            confusion, title=f"Confusion matrix · {name}", width=width, colour=colour
+        )
         sys.stdout.write(("\n" if shown else "") + text)
         shown += 1
     return EXIT_OK if shown else EXIT_NOTHING
@@ -345,6 +347,8 @@ def _export(args: argparse.Namespace) -> int:
         fmt = "json" if args.output and args.output.lower().endswith(".json") else "csv"
     try:
         write_output(args.output, lambda stream: export_runs(runs, tags, fmt, stream))
+    except BrokenPipeError:
+        raise  # stdout's reader left: handled in report_command
     except OSError as error:
         return _fail("export", f"{args.output}: {error.strerror or error}")
     return EXIT_OK

@@ -113,7 +113,9 @@ def _chunks(series: Series) -> Iterator[tuple[list[int], list[str], list[float],
 
 
 def _write_json(runs: Sequence[LoadedRun], tags: Sequence[str] | None, out: TextIO) -> int:
-    summaries = json.dumps([run_summary(run) for run in runs], allow_nan=False, default=str)
+    summaries = json.dumps(
+        [run_summary(run) for run in runs], indent=1, allow_nan=False, default=str
+    ).replace("\n", "\n ")
     out.write(f'{{\n "format": "{EXPORT_FORMAT}",\n "columns": {json.dumps(COLUMNS)},\n')
     out.write(f' "runs": {summaries},\n "scalars": [')
     count = 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dltui.bounded import loads_toml, read_text_limited
+from dltui.report.terminal import paint
 from dltui.runs.discovery import RunInfo
 from dltui.runs.filters import experiment_words
 from dltui.runs.layout import EXPERIMENT
@@ -107,44 +108,60 @@ def table_cells(run: RunInfo, now: float) -> list[str]:
 def format_table(
     runs: Sequence[RunInfo], now: float, *, width: int | None = None, colour: bool = False
 ) -> str:
-    """The runs as an aligned table with a header line; fitted to ``width`` when given."""
+    """The runs as an aligned table with a header line; fitted to ``width`` when given.
+
+    To fit, the columns close up to one space, then the device column goes, then
+    experiment names and best values are cut (never below 10 and 14 columns).
+    """
     rows = [table_cells(run, now) for run in runs]
-    widths = [
-        max([len(column.header), *(len(row[i]) for row in rows)])
-        for i, column in enumerate(COLUMNS)
-    ]
+    shown = list(range(len(COLUMNS)))
+    widths = {i: max([len(COLUMNS[i].header), *(len(row[i]) for row in rows)]) for i in shown}
+    gap = 2
+
+    def total() -> int:
+        return sum(widths[i] for i in shown) + gap * (len(shown) - 1)
+
     if width is not None:
-        _fit(widths, width - 2 * (len(COLUMNS) - 1))
-    lines = [_line([c.header for c in COLUMNS], widths, None if not colour else [None] * 7)]
+        if total() > width:
+            gap = 1
+        if total() > width:
+            shown.remove(_DEVICE)
+        _fit(widths, shown, width - gap * (len(shown) - 1))
+    lines = [_line({i: COLUMNS[i].header for i in shown}, widths, {}, gap)]
     for run, row in zip(runs, rows, strict=True):
-        colours = [None, None, STATE_COLOURS.get(run.state), None, None, None, None]
-        lines.append(_line(row, widths, colours if colour else None))
+        colours = {_STATUS: STATE_COLOURS.get(run.state)} if colour else {}
+        lines.append(_line({i: row[i] for i in shown}, widths, colours, gap))
     return "\n".join(lines) + "\n"
 
 
-def _fit(widths: list[int], room: int) -> None:
+_STATUS, _DEVICE = 2, 6
+_FLOORS = {0: 10, 5: 14}
+"""The narrowest the cuttable columns (experiment, best) become."""
+
+
+def _fit(widths: dict[int, int], shown: list[int], room: int) -> None:
     """Narrow the cuttable columns, widest first, until the table fits ``room`` columns."""
-    cuttable = [i for i, column in enumerate(COLUMNS) if column.cut]
-    floor = {i: max(len(COLUMNS[i].header), 6) for i in cuttable}
-    while sum(widths) > room:
-        candidates = [i for i in cuttable if widths[i] > floor[i]]
+    cuttable = [i for i in shown if COLUMNS[i].cut]
+    while sum(widths[i] for i in shown) > room:
+        candidates = [i for i in cuttable if widths[i] > _FLOORS[i]]
         if not candidates:
             return
         widest = max(candidates, key=lambda i: widths[i])
         widths[widest] -= 1
 
 
-def _line(cells: list[str], widths: list[int], colours: list[int | None] | None) -> str:
-    from dltui.report.terminal import paint
-
+def _line(
+    cells: dict[int, str], widths: dict[int, int], colours: dict[int, int | None], gap: int
+) -> str:
     parts = []
-    for index, (cell, size) in enumerate(zip(cells, widths, strict=True)):
+    for index, cell in cells.items():
+        size = widths[index]
         text = cell if len(cell) <= size else cell[: max(0, size - 1)] + "…"
         padded = text.rjust(size) if COLUMNS[index].right else text.ljust(size)
-        if colours is not None and colours[index] is not None:
+        if colours.get(index) is not None:
             padded = paint(padded, colours[index])
         parts.append(padded)
-    return "  ".join(parts).rstrip()
+    return (" " * gap).join(parts).rstrip()
 
 
 def run_record(run: RunInfo, now: float) -> dict[str, Any]:
