@@ -49,6 +49,13 @@ optimizer = {{ name = "adam", lr = 0.01 }}
 """
 
 
+@pytest.fixture(autouse=True)
+def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sizes and colour as for a pipe, whatever the shell running the tests exports."""
+    for name in ("COLUMNS", "LINES", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+
 class Runs:
     """The fixture's runs folder and the run folders in it."""
 
@@ -241,6 +248,19 @@ def test_plot_time_axis_and_patterns(shell_runs: Runs, capsys: pytest.CaptureFix
     )  # fmt: skip
     assert code == 0, err
     assert "time since start (s)" in out and "train/loss" in out and "val/loss" in out
+
+
+def test_plot_through_watch_fits_its_window(
+    shell_runs: Runs, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # watch runs the command through a pipe and tells it the window's size.
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("LINES", "30")
+    code, out, err = run_cli(capsys, "plot", "plain/latest", "--runs", str(shell_runs.runs))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) <= 29 and max(len(line) for line in lines) <= 100
+    assert max(len(line) for line in lines) > 90 and not ANSI.search(out)
 
 
 def test_plot_honours_no_color_on_a_terminal(

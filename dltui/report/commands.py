@@ -178,7 +178,7 @@ def _ls(args: argparse.Namespace) -> int:
     import time
 
     from dltui.report.listing import format_table, run_record, words_from_frozen_experiments
-    from dltui.report.terminal import is_terminal, terminal_size, wants_colour
+    from dltui.report.terminal import sized, terminal_size, wants_colour
     from dltui.runs.discovery import scan_runs
     from dltui.runs.filters import filter_runs
     from dltui.safe_text import printable
@@ -213,7 +213,7 @@ def _ls(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_OK
-    width = terminal_size(sys.stdout)[0] if is_terminal(sys.stdout) else None
+    width = terminal_size(sys.stdout)[0] if sized(sys.stdout) else None
     sys.stdout.write(format_table(runs, now, width=width, colour=wants_colour(sys.stdout)))
     return EXIT_OK
 
@@ -236,7 +236,7 @@ def _unknown_tags(command: str, unmatched: list[str], present: list[str]) -> int
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from dltui.report.terminal import is_terminal, terminal_size, wants_colour
+    from dltui.report.terminal import sized, terminal_size, wants_colour
 
     runs = _choose("plot", args)
     if isinstance(runs, int):
@@ -269,7 +269,7 @@ def _plot(args: argparse.Namespace) -> int:
         what = f"the epoch of any point of {names}" if args.x == "epoch" else names
         print(f"dltui plot: nothing to plot: no points recorded in {what} yet", file=sys.stderr)
         return EXIT_NOTHING
-    height = args.height or _chart_height(len(drawn), lines if is_terminal(sys.stdout) else None)
+    height = args.height or _chart_height(len(drawn), lines if sized(sys.stdout) else None)
     title_suffix = "" if len(runs) > 1 else f" · {_run_title(runs[0])}"
     for index, (title, chart_lines_, axis) in enumerate(drawn):
         try:

@@ -35,11 +35,31 @@ def wants_colour(stream: TextIO) -> bool:
 
 
 def terminal_size(stream: TextIO) -> tuple[int, int]:
-    """Columns and lines of the terminal ``stream`` writes to (80×24 when it is none)."""
-    if not is_terminal(stream):
-        return DEFAULT_SIZE
-    size = shutil.get_terminal_size(DEFAULT_SIZE)
-    return max(20, size.columns), max(5, size.lines)
+    """Columns and lines of the terminal ``stream`` writes to.
+
+    Not a terminal: ``COLUMNS``/``LINES`` when set (`watch` sets them for the
+    command it runs through a pipe), else 80×24.
+    """
+    if is_terminal(stream):
+        size = shutil.get_terminal_size(DEFAULT_SIZE)
+        columns, lines = size.columns, size.lines
+    else:
+        columns = _env_int("COLUMNS") or DEFAULT_SIZE[0]
+        lines = _env_int("LINES") or DEFAULT_SIZE[1]
+    return max(20, columns), max(5, lines)
+
+
+def sized(stream: TextIO) -> bool:
+    """Whether output to ``stream`` should fit a screen: a terminal, or `watch`'s pipe."""
+    return is_terminal(stream) or bool(_env_int("COLUMNS"))
+
+
+def _env_int(name: str) -> int | None:
+    try:
+        value = int(os.environ.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
 
 
 def paint(text: str, colour: int | None, *, bold: bool = False) -> str:
