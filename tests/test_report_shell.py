@@ -312,6 +312,20 @@ def test_plot_a_torn_run_and_an_empty_one(
     assert code == 1 and "no confusion matrix recorded" in err
 
 
+def test_plot_by_epoch_of_points_without_epochs_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    writer = RunWriter.create(tmp_path / "runs", "script", run_id="r", device="cpu")
+    for step in range(10):
+        writer.scalar("train/loss", 1.0 / (1 + step), step)  # a script that logs no epochs
+    writer.close()
+    root = ["--runs", str(tmp_path / "runs")]
+    code, out, err = run_cli(capsys, "plot", "script/r", "--x", "epoch", *root)
+    assert (code, out) == (1, "") and "carry no epoch (try --x step)" in err
+    code, out, err = run_cli(capsys, "plot", "script/r", *root)
+    assert code == 0 and "train/loss last 0.1" in out
+
+
 def test_plot_shows_the_confusion_matrix(
     shell_runs: Runs, capsys: pytest.CaptureFixture[str]
 ) -> None:

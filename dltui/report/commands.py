@@ -247,7 +247,13 @@ def _plot(args: argparse.Namespace) -> int:
     if args.confusion:
         return _plot_confusion(runs, width, colour)
     from dltui.report.charts import canvas_columns, render_chart
-    from dltui.report.curves import chart_lines, default_charts, requested_charts, tags_present
+    from dltui.report.curves import (
+        chart_lines,
+        default_charts,
+        requested_charts,
+        run_title,
+        tags_present,
+    )
 
     if args.tag:
         charts, unmatched = requested_charts(args.tag, runs)
@@ -263,15 +269,17 @@ def _plot(args: argparse.Namespace) -> int:
         if chart_lines_:
             drawn.append((chart.title, chart_lines_, axis))
     if not drawn:
-        from dltui.report.curves import run_title
-
         names = ", ".join(run_title(run) for run in runs)
-        what = f"the epoch of any point of {names}" if args.x == "epoch" else names
-        print(f"dltui plot: nothing to plot: no points recorded in {what} yet", file=sys.stderr)
+        if tags_present(runs) and args.x == "epoch":
+            why = f"the points of {names} carry no epoch (try --x step)"
+        else:
+            why = f"no points recorded in {names} yet"
+        print(f"dltui plot: nothing to plot: {why}", file=sys.stderr)
         return EXIT_NOTHING
     height = args.height or _chart_height(len(drawn), lines if sized(sys.stdout) else None)
-    title_suffix = "" if len(runs) > 1 else f" · {_run_title(runs[0])}"
-    for index, (title, chart_lines_, axis) in enumerate(drawn):
+    title_suffix = "" if len(runs) > 1 else f" · {run_title(runs[0])}"
+    printed = 0
+    for title, chart_lines_, axis in drawn:
         try:
             text = render_chart(
                 title + title_suffix,
@@ -284,14 +292,9 @@ def _plot(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"dltui plot: {error}", file=sys.stderr)
             continue
-        sys.stdout.write(("\n" if index else "") + text)
-    return EXIT_OK
-
-
-def _run_title(run: Any) -> str:
-    from dltui.report.curves import run_title
-
-    return str(run_title(run))
+        sys.stdout.write(("\n" if printed else "") + text)
+        printed += 1
+    return EXIT_OK if printed else EXIT_NOTHING
 
 
 def _chart_height(count: int, terminal_lines: int | None) -> int:
@@ -304,10 +307,11 @@ def _chart_height(count: int, terminal_lines: int | None) -> int:
 def _plot_confusion(runs: list[Any], width: int, colour: bool) -> int:
     from dltui.report.confusion import confusion_from_event
     from dltui.report.confusion_text import format_confusion
+    from dltui.report.curves import run_title
 
     shown = 0
     for run in runs:
-        name = _run_title(run)
+        name = run_title(run)
         event = run.reader.latest("confusion")
         if event is None:
             print(

@@ -424,7 +424,7 @@ class Trainer:
                 num_classes=info.num_classes,
                 loss=spec.loss,
                 device=self.device,
-                confusion=split == "test",
+                confusion=split == "test" and len(self.splits.test) > 0,
             )
             for split in ("train", "val", "test")
         }
