@@ -359,6 +359,17 @@ def test_plot_survives_non_finite_values(tmp_path: Path) -> None:
     assert "train/loss last 0.2" in done.stdout and _braille(done.stdout) > 3
 
 
+def test_plot_refuses_values_no_axis_can_span(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    writer = RunWriter.create(tmp_path / "runs", "huge", run_id="r", device="cpu")
+    writer.scalar("train/loss", 1.7e308, 1)
+    writer.scalar("train/loss", -1.7e308, 2)
+    writer.close()
+    code, out, err = run_cli(capsys, "plot", "huge/r", "--runs", str(tmp_path / "runs"))
+    assert (code, out) == (1, "") and "more than a float holds" in err
+
+
 def test_a_million_points_reach_plotext_as_a_few_hundred(tmp_path: Path) -> None:
     from dltui.report.charts import canvas_columns
     from dltui.report.curves import Chart, chart_lines

@@ -60,6 +60,7 @@ def render_chart(
     """
     import plotext
 
+    _check_spans(title, lines)
     width, height = max(MIN_WIDTH, width), max(MIN_HEIGHT, height)
     legend = _legend(lines, width, colour)
     figure = plotext.figure  # plotext 6 keeps one global figure: set everything each time
@@ -83,6 +84,22 @@ def render_chart(
     rows = text.rstrip("\n").split("\n")
     rows = [row.rstrip() for row in rows]
     return "\n".join([rows[0], *legend, *rows[1:]]) + "\n"
+
+
+def _check_spans(title: str, lines: Sequence[Line]) -> None:
+    """ValueError when the values span more than a float holds (plotext cannot scale them)."""
+    for axis in ("x", "y"):
+        values = [getattr(line, axis) for line in lines]
+        finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.empty(0)
+        if finite.size:
+            low, high = float(finite.min()), float(finite.max())
+            with np.errstate(over="ignore"):
+                span = np.float64(high) - np.float64(low)
+            if not np.isfinite(span):
+                raise ValueError(
+                    f"cannot draw {title!r}: its {axis} values span {low:.3g} to {high:.3g}, "
+                    "more than a float holds"
+                )
 
 
 def finite_segments(
