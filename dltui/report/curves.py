@@ -31,7 +31,6 @@ from dltui.safe_text import printable
 from dltui.tui.plotting.decimate import minmax_decimate
 from dltui.tui.plotting.smoothing import ema_debiased
 
-X_AXES = ("step", "epoch", "time")
 LOSS_TAGS = ("train/loss", "val/loss")
 GAN_LOSS_TAGS = ("train/g_loss", "train/d_loss")
 _NOT_METRICS = {"loss", "loss_epoch", "g_loss", "d_loss", "d_real", "d_fake"}
