@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="train an experiment (headless; what the dashboard launches)")
     add_run_arguments(run)
+
+    from dltui.report.commands import add_report_parsers
+
+    add_report_parsers(sub)
     return parser
 
 
@@ -80,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dltui.train.cli import run_command
 
         return run_command(args)
+    if args.command in ("ls", "plot", "export"):
+        from dltui.report.commands import report_command
+
+        return report_command(args)
     keymap = _keymap_path(parser, args.keymap)
     if args.command == "keys":
         from dltui.tui.keymap import keys_table, load_keymap, problems_report

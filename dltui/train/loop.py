@@ -424,6 +424,7 @@ class Trainer:
                 num_classes=info.num_classes,
                 loss=spec.loss,
                 device=self.device,
+                confusion=split == "test" and len(self.splits.test) > 0,
             )
             for split in ("train", "val", "test")
         }
@@ -778,6 +779,25 @@ class Trainer:
             self.say(
                 "test (" + which + "): " + "  ".join(f"{k} {v:.4g}" for k, v in results.items())
             )
+            matrix = self.metric_sets["test"].take_confusion()
+            if matrix is not None:
+                self._confusion_event(matrix, which)
+
+    def _confusion_event(self, matrix: list[list[int]], which: str) -> None:
+        """The final test's confusion matrix and per-class scores (docs/run-format.md)."""
+        from dltui.report.confusion import MAX_RECORDED_CLASSES, confusion_fields
+
+        if len(matrix) > MAX_RECORDED_CLASSES:
+            self.say(
+                f"confusion matrix not recorded: {len(matrix)} classes "
+                f"(at most {MAX_RECORDED_CLASSES})"
+            )
+            return
+        names = self.info.class_names
+        if names is None or len(names) != len(matrix):
+            names = [str(i) for i in range(len(matrix))]
+        fields = confusion_fields(matrix, names)
+        self.event("confusion", split="test", weights=which, epoch=self.best_epoch, **fields)
 
     # ------------------------------------------------------------------ one epoch
 
@@ -977,7 +997,7 @@ class Trainer:
                 loss = loss_fn(out, y)
             total += loss.double() * len(y)
             count += len(y)
-            if metrics.metrics:
+            if metrics.active:
                 metrics.update(out, y)
         model.train()
         sums = all_sum(

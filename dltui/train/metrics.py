@@ -47,19 +47,26 @@ class MetricSet:
         num_classes: int | None,
         loss: str,
         device: torch.device,
+        confusion: bool = False,
     ) -> None:
+        """``confusion``: also count a confusion matrix (classification only), for
+        `take_confusion`; the final test asks for it."""
         self.names = [n for n in names if n != "perplexity"]
         self.loss = loss
         self.task = task
         self.binary = task == "classification" and (num_classes or 2) == 2
         self.metrics: dict[str, torchmetrics.Metric] = {}
-        if not self.names:
+        self.confusion: torchmetrics.Metric | None = None
+        confusion = confusion and task == "classification"
+        if not self.names and not confusion:
             return
         # torchmetrics pulls in scipy (~1 s): only runs that ask for metrics pay for it.
         from torchmetrics import classification as C
         from torchmetrics import regression as R
 
         k = num_classes or 2
+        if confusion:
+            self.confusion = C.MulticlassConfusionMatrix(k, validate_args=False).to(device)
         for name in self.names:
             metric: torchmetrics.Metric
             if name == "accuracy":
@@ -103,15 +110,22 @@ class MetricSet:
             return torch.sigmoid(out)
         return torch.softmax(out, dim=-1)
 
+    @property
+    def active(self) -> bool:
+        """Whether `update` has anything to count."""
+        return bool(self.metrics) or self.confusion is not None
+
     @torch.no_grad()
     def update(self, out: torch.Tensor, y: torch.Tensor) -> None:
         """Add one batch of outputs and targets."""
-        if not self.metrics:
+        if not self.active:
             return
         if self.task == "classification":
             probs = self._probabilities(out)
             for metric in self.metrics.values():
                 metric.update(probs, y)
+            if self.confusion is not None:
+                self.confusion.update(probs, y)
         else:
             pred = out.detach().float()
             target = y.float().reshape(pred.shape)
@@ -135,7 +149,18 @@ class MetricSet:
             metric.reset()
         return values
 
+    def take_confusion(self) -> list[list[int]] | None:
+        """The confusion matrix counted so far (rows: true class, columns: predicted), then
+        reset; None when none is counted. Under DDP every rank must call it (it syncs)."""
+        if self.confusion is None:
+            return None
+        matrix = self.confusion.compute()
+        self.confusion.reset()
+        return [[int(count) for count in row] for row in matrix.tolist()]
+
     def reset(self) -> None:
         """Forget everything seen (used when a split is skipped)."""
         for metric in self.metrics.values():
             metric.reset()
+        if self.confusion is not None:
+            self.confusion.reset()
