@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,27 @@ def test_discovery_finds_each_kind_and_survives_loops(tmp_path: Path) -> None:
     }
     assert any("link back" in p for p in found.problems)
     assert discover_logs([tmp_path / "missing"]).problems
+
+
+def test_a_log_run_reads_like_a_dltui_run(tmp_path: Path) -> None:
+    from dltui.logs.discover import discover_logs
+    from dltui.logs.reader import LogRunReader
+
+    folder = tmp_path / "lightning_logs" / "version_0"
+    folder.mkdir(parents=True)
+    (folder / "metrics.csv").write_text("step,epoch,loss\n0,0,1.0\n1,0,0.5\n")
+    (folder / "hparams.yaml").write_text("lr: 0.01\n")
+    (run,) = discover_logs([tmp_path]).runs
+    reader = LogRunReader(run)
+    assert reader.meta["config"] == {"lr": 0.01}
+    assert reader.meta["tool"] == "lightning-csv" and reader.meta["run_id"] == "version_0"
+    assert reader.status.state == "logging" and not reader.status.alive
+    assert reader.series("loss").value.tolist() == [1.0, 0.5]
+    assert reader.events_of("epoch") == [] and reader.latest("early_stopping") is None
+    with (folder / "metrics.csv").open("a") as handle:
+        handle.write("2,1,0.25\n")
+    changes = reader.poll()
+    assert changes.points == 2 and "loss" in changes.tags  # loss and epoch
+    old = time.time() - 3600
+    os.utime(folder / "metrics.csv", (old, old))
+    assert reader.status.state == "idle"

@@ -94,8 +94,10 @@ def discover_logs(roots: list[str | os.PathLike[str]]) -> Discovered:
             names = {child.name for child in children}
             if "meta.json" in names and "events.jsonl" in names:
                 continue  # one of dltui's own runs: the run browser has it already
-            if any(is_event_file(name) and _is_file(child) for name, child in
-                   ((c.name, c) for c in children)):  # fmt: skip
+            if any(
+                is_event_file(name) and _is_file(child)
+                for name, child in ((c.name, c) for c in children)
+            ):
                 found.runs.append(LogRun(TENSORBOARD, folder, root, *_names(root, folder)))
             if "metrics.csv" in names:
                 found.runs.append(LogRun(LIGHTNING_CSV, folder, root, *_names(root, folder)))

@@ -138,8 +138,9 @@ def _tensor_numbers(data: bytes) -> tuple[int, list[int], np.ndarray | None, lis
     elif dtype in _NUMERIC_DTYPES:
         np_type = np.dtype(_NUMERIC_DTYPES[dtype])
         if content:
-            numbers = np.frombuffer(content[: len(content) // np_type.itemsize * np_type.itemsize],
-                                    np_type)  # fmt: skip
+            numbers = np.frombuffer(
+                content[: len(content) // np_type.itemsize * np_type.itemsize], np_type
+            )
         elif dtype == 1:
             numbers = np.array(typed.get(5, []), np.float32)
         elif dtype == 2:

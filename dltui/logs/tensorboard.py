@@ -254,12 +254,20 @@ class TensorBoardLog:
         done = 0  # fast rows [0, done) are in
         for row, event in decoded:
             cut = int(np.searchsorted(rows, row))
-            self._add_fast(fast.tags, tag_index[done:cut], wall[done:cut], step[done:cut],
-                           value[done:cut], old_format, changes)  # fmt: skip
+            self._add_fast(
+                fast.tags,
+                tag_index[done:cut],
+                wall[done:cut],
+                step[done:cut],
+                value[done:cut],
+                old_format,
+                changes,
+            )
             done = cut
             self._add_event(event, old_format, state, changes)
-        self._add_fast(fast.tags, tag_index[done:], wall[done:], step[done:], value[done:],
-                       old_format, changes)  # fmt: skip
+        self._add_fast(
+            fast.tags, tag_index[done:], wall[done:], step[done:], value[done:], old_format, changes
+        )
 
     def _note_times(self, wall: np.ndarray, step: np.ndarray) -> None:
         if not len(wall):
@@ -296,8 +304,7 @@ class TensorBoardLog:
                     event = Event(float(wall[i]), int(step[i]))
                     name = tags[int(tag_index[i])].decode("utf-8", "replace")
                     self._purge_if_back(event, [name], changes)
-                    self._extend(name, step[i : i + 1], wall[i : i + 1], value[i : i + 1],
-                                 changes)  # fmt: skip
+                    self._extend(name, step[i : i + 1], wall[i : i + 1], value[i : i + 1], changes)
                 self._note_times(wall, step)
                 return
             self._most_recent_step = (

@@ -73,8 +73,7 @@ def strided(buf: np.ndarray, dtype: str) -> np.ndarray:
     """A ``dtype`` view of ``buf`` at every byte offset: ``strided(buf, "<u4")[p]`` is the
     little-endian uint32 at byte ``p`` (one gather reads a field of every record)."""
     size = np.dtype(dtype).itemsize
-    return np.ndarray(shape=(max(0, len(buf) - size + 1),), dtype=dtype, buffer=buf,
-                      strides=(1,))  # fmt: skip
+    return np.ndarray(shape=(max(0, len(buf) - size + 1),), dtype=dtype, buffer=buf, strides=(1,))
 
 
 def header_crc_ok(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
