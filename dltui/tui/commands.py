@@ -15,6 +15,8 @@ from functools import partial
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from dltui.safe_text import printable
+
 
 @dataclass(frozen=True)
 class Command:
@@ -300,10 +302,12 @@ class DashboardCommands(Provider):
                 entries.append((command.title, command.help, screen, command.action))
         for command in APP_COMMANDS:
             entries.append((command.title, command.help, self.app, command.action))
-        for name in sorted(self.app.available_themes):
-            entries.append(
-                (f"Theme: {name}", f"Switch to the {name} theme.", self.app, f"set_theme({name!r})")
-            )
+        # Only themes that passed the theme check (see `DashboardApp.offered_themes`).
+        offered = getattr(self.app, "offered_themes", None)
+        for name in offered if offered is not None else sorted(self.app.available_themes):
+            shown = printable(name, keep_newlines=False)
+            action = f"set_theme({name!r})"
+            entries.append((f"Theme: {shown}", f"Switch to the {shown} theme.", self.app, action))
         return entries
 
     async def discover(self) -> Hits:

@@ -158,3 +158,17 @@ class DirectoryChanged(Message, bubble=False):
             message.paths = message.paths | self.paths
             return True
         return False
+
+
+class ThemesChecked(Message):
+    """Theme files were read and checked (reading number ``generation``).
+
+    ``loaded`` (`dltui.tui.themes.LoadedThemes`) holds the themes that passed and
+    every problem; ``textual_ok`` names Textual's own themes that passed the check.
+    """
+
+    def __init__(self, generation: int, loaded: Any, textual_ok: list[str]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.loaded = loaded
+        self.textual_ok = textual_ok

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -172,9 +173,16 @@ class BuilderScreen(Screen[Path | None]):
                     path == culprit,
                 )
             )
-        error = self.app.current_theme.error or "red"
-        self.query_one(StackTable).show(rows, error_style=f"bold {error}")
+        self.query_one(StackTable).show(rows, error_style=self._error_style())
         self._show_stack_status()
+
+    def _error_style(self) -> str:
+        """The theme's error colour as a Rich style (``ansi_red`` is Textual's, not Rich's)."""
+        try:
+            colour = Color.parse(self.app.theme_variables.get("error", "red")).rich_color
+        except ColorParseError:
+            return "bold"
+        return f"bold {colour.name}"
 
     def _show_stack_status(self) -> None:
         status = self.query_one("#stack-status", Static)
