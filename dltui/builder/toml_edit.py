@@ -111,10 +111,12 @@ def set_table_key(table: Table | InlineTable, key: str, value: Any) -> None:
         table[key] = to_item(value, inline=True)
         return
     body = table.value.body
-    trailing = []
+    trailing: list[Whitespace] = []
     # Only key-less whitespace is taken off the end, so the keys' places do not move.
     while body and body[-1][0] is None and isinstance(body[-1][1], Whitespace):
-        trailing.insert(0, body.pop()[1])
+        blank = body.pop()[1]
+        assert isinstance(blank, Whitespace)
+        trailing.insert(0, blank)
     table[key] = to_item(value, inline=True)
     for blank in trailing:
         table.add(blank)
