@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.markup import escape
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from dltui.safe_text import printable
 from dltui.tui.commands import APP_COMMANDS, HELP_COMMANDS, Command, bindings
 
 _KEY_NAMES = {
@@ -22,6 +23,8 @@ _KEY_NAMES = {
     "escape": "esc",
     "space": "space",
     "enter": "enter",
+    "tab": "tab",
+    "shift+tab": "shift+tab",
 }
 
 
@@ -37,20 +40,31 @@ def key_label(command: Command, keymap: Mapping[str, str] | None = None) -> str:
 
 def help_text(
     screen_title: str, commands: tuple[Command, ...], keymap: Mapping[str, str] | None = None
-) -> str:
-    """The help as markup: the screen's keys, then the app's (as ``keymap`` remaps them)."""
-    lines = [f"[b $primary]{escape(screen_title)}[/]"]
-    lines.extend(_rows(commands, keymap))
-    lines.append("")
-    lines.append("[b $primary]Everywhere[/]")
-    lines.extend(_rows(APP_COMMANDS, keymap))
-    lines.append(f"  [b]{'ctrl+p':<10}[/] Command palette: every command, by name.")
-    lines.append(f"  [b]{'↑ ↓ pgup':<10}[/] Move; mouse works too, but is never needed.")
-    return "\n".join(lines)
+) -> Content:
+    """The help: the screen's keys, then the app's (as ``keymap`` remaps them).
+
+    Key labels and remaps go in as text, never as markup: ``[`` is a key here.
+    """
+    width = max([10, *(len(key_label(c, keymap)) for c in (*commands, *APP_COMMANDS))])
+    lines = [Content.from_markup("[b $primary]$title[/]", title=screen_title)]
+    lines.extend(_rows(commands, keymap, width))
+    lines.append(Content(""))
+    lines.append(Content.from_markup("[b $primary]Everywhere[/]"))
+    lines.extend(_rows(APP_COMMANDS, keymap, width))
+    lines.append(_row("ctrl+p", "Command palette: every command, by name.", width))
+    lines.append(_row("↑ ↓ pgup", "Move; mouse works too, but is never needed.", width))
+    return Content("\n").join(lines)
 
 
-def _rows(commands: tuple[Command, ...], keymap: Mapping[str, str] | None) -> list[str]:
-    return [f"  [b]{escape(key_label(c, keymap)):<10}[/] {escape(c.help)}" for c in commands]
+def _row(keys: str, text: str, width: int) -> Content:
+    return Content.assemble("  ", (printable(keys, keep_newlines=False).ljust(width), "bold"),
+                            " ", printable(text, keep_newlines=False))  # fmt: skip
+
+
+def _rows(
+    commands: tuple[Command, ...], keymap: Mapping[str, str] | None, width: int
+) -> list[Content]:
+    return [_row(key_label(c, keymap), c.help, width) for c in commands]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -62,7 +76,7 @@ class HelpScreen(ModalScreen[None]):
         HELP_COMMANDS
     )
 
-    def __init__(self, screen: Screen[object]) -> None:
+    def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()
         self.for_screen = screen
 
