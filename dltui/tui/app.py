@@ -46,6 +46,7 @@ from dltui.tui.themes import (
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
     from textual.timer import Timer
 
     from dltui.tui.keymap import KeymapProblem
@@ -119,6 +120,31 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         self._keymap_problems: list[KeymapProblem] = []
         if self.keymap_path is not None:
             self.load_keymap_file(self.keymap_path)
+
+    # -- notifications ----------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a notification; its text is always shown as text.
+
+        Notifications carry file names, errors and reasons from files others wrote:
+        control characters are made visible (`printable`) and nothing is read as
+        markup, whoever calls this (``markup`` is accepted and ignored).
+        """
+        super().notify(
+            printable(str(message)),
+            title=printable(str(title), keep_newlines=False),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -278,7 +304,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         if self.theme not in self.offered_themes:
             fallback = DEFAULT_THEME if DEFAULT_THEME in self.offered_themes else "textual-dark"
             self.theme = fallback
-        elif self.current_theme is not before:
+        elif self.current_theme != before:
             # The theme in use was re-read (an edit, or the user's version of the default).
             self.refresh_css(animate=False)
             self.call_next(self.theme_changed_signal.publish, self.current_theme)
@@ -408,8 +434,9 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
 
     @on(RunLaunched)
     def _run_launched(self, message: RunLaunched) -> None:
-        name = message.experiment_path.stem if message.experiment_path.name else ""
-        self.notify(f"Started {name} run {message.run_dir.name} (pid {message.pid}).", timeout=4)
+        verb = "Resumed" if message.resumed else "Started"
+        text = f"{verb} {message.experiment} run {message.run_dir.name} (pid {message.pid})."
+        self.notify(printable(text, keep_newlines=False), timeout=4, markup=False)
         for screen in self.screen_stack:
             screen.post_message(
                 DirectoryChanged("runs", self.runs_dir, frozenset({message.run_dir}))
@@ -421,10 +448,14 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         severity: Literal["information", "error"] = (
             "information" if message.returncode in (0, 3, 130, -15) else "error"
         )
+        text = f"{message.experiment_name} run {message.run_dir.name}: {message.outcome}."
+        if message.reason and severity == "error":
+            text += f"\n{message.reason}"
         self.notify(
-            f"Run {message.run_dir.name}: {message.outcome}.",
+            printable(text),
             severity=severity,
             timeout=6 if severity == "information" else 12,
+            markup=False,
         )
         for screen in self.screen_stack:
             screen.post_message(
@@ -456,7 +487,12 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
             launched = launcher.resume(run_dir, self.runs_dir)
         self.launched[launched.run_dir] = launched
         self.post_message(
-            RunLaunched(launched.run_dir, launched.pid, launched.experiment_path or Path())
+            RunLaunched(
+                launched.run_dir,
+                launched.pid,
+                launched.experiment_path or Path(),
+                resumed=launched.experiment_path is None,
+            )
         )
         worker = get_current_worker()
         # Wait in slices: when the app quits, the worker is cancelled and returns, so the
@@ -466,7 +502,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
                 returncode = launched.process.wait(timeout=0.25)
             except subprocess.TimeoutExpired:
                 continue
-            self.post_message(RunExited(launched.run_dir, returncode))
+            self.post_message(RunExited(launched.run_dir, returncode, _ended_because(launched)))
             return
 
     def stop_run(self, run_dir: Path) -> None:
@@ -517,13 +553,25 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _experiment_name(path: Path) -> str | None:
-    """The experiment's ``name`` field when the file sets one (without full validation)."""
-    import tomllib
+def _ended_because(launched: LaunchedRun) -> str | None:
+    """The reason a finished trainer wrote into its status.json, if any (read within limits)."""
+    from dltui.bounded import loads_json, read_text_limited
 
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        status = loads_json(read_text_limited(launched.run_dir / "status.json"), source="status")
+    except (OSError, ValueError):
+        return None
+    reason = status.get("reason") if isinstance(status, dict) else None
+    return reason[:2000] if isinstance(reason, str) and reason.strip() else None
+
+
+def _experiment_name(path: Path) -> str | None:
+    """The experiment's ``name`` field when the file sets one (without full validation)."""
+    from dltui.bounded import loads_toml, read_text_limited
+
+    try:
+        raw = loads_toml(read_text_limited(path), source=str(path))
+    except (OSError, ValueError):  # FileLimitError and TOMLDecodeError are ValueErrors
         return None
     name = raw.get("name")
     return name if isinstance(name, str) and name.strip() and "/" not in name else None
