@@ -301,8 +301,18 @@ BUILDER_COMMANDS: tuple[Command, ...] = (
         key_display="enter",
     ),
     Command("builder.add", "a", "add_layer", "Add", "Add a layer after the selected one."),
-    Command("builder.insert", "i", "insert_layer", "Insert", "Insert a layer before it."),
-    Command("builder.delete", "d,delete", "delete_layer", "Delete", "Delete the selected layer."),
+    # Insert and Delete are left out of the footer so that it fits 80 columns (help lists them).
+    Command(
+        "builder.insert", "i", "insert_layer", "Insert", "Insert a layer before it.", show=False
+    ),
+    Command(
+        "builder.delete",
+        "d,delete",
+        "delete_layer",
+        "Delete",
+        "Delete the selected layer.",
+        show=False,
+    ),
     Command(
         "builder.duplicate",
         "y",

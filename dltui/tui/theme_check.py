@@ -66,6 +66,7 @@ _SCREEN_MODULES = (
     "dltui.tui.builder.screen",
     "dltui.tui.builder.dialogs",
     "dltui.tui.builder.kind_picker",
+    "dltui.tui.builder.template_picker",
     "dltui.tui.widgets",
     "textual.command",
     "textual.widgets._toast",

@@ -167,7 +167,7 @@ class BuilderScreen(Screen[Path | None]):
             where = printable(str(doc.path), keep_newlines=False)
         elif self.new is not None:
             target = self.new.path(self.experiments_dir)
-            where = f"new experiment {target} (from template {self.new.template}, not saved yet)"
+            where = f"{target} (new, from template {self.new.template})"
         else:
             where = f"new experiment (template {self.template or 'perceptron'})"
         mark = "  ● modified" if doc.dirty else ""
@@ -214,7 +214,7 @@ class BuilderScreen(Screen[Path | None]):
             for i, (label, _key) in enumerate(StackTable.COLUMNS)
             if i != 2
         )
-        width = max(12, pane - others - 2 - 1)  # the options' own padding; the scrollbar
+        width = max(4, pane - others - 2 - 1)  # the options' own padding; the scrollbar
         return [replace(row, options=options_text_cut(row.options, width)) for row in rows]
 
     def on_resize(self) -> None:
@@ -291,7 +291,7 @@ class BuilderScreen(Screen[Path | None]):
             return
         raw = self.document.layer(self.stack, loc)
         kind = str(raw.get("type", ""))
-        form.border_title = f"Layer {self.document.layer_path(self.stack, loc)} · {kind}"
+        form.border_title = f"{self.document.layer_path(self.stack, loc)} · {kind}"
         try:
             cls = kind_class(kind)
         except UnknownLayerKind as exc:

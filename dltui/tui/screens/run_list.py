@@ -52,11 +52,22 @@ def format_value(value: float | None) -> str:
     return f"{value:.2e}"
 
 
+_SHORT_METRICS = {"accuracy": "acc", "top5_accuracy": "top5", "perplexity": "ppl"}
+"""Long metric names as the list writes them, so the Best column fits 80 columns."""
+
+
+def short_metric(tag: str) -> str:
+    """``val/accuracy`` -> ``val/acc``: a metric's name in a narrow cell."""
+    split, _, leaf = tag.rpartition("/")
+    leaf = _SHORT_METRICS.get(leaf, leaf)
+    return f"{split}/{leaf}" if split else leaf
+
+
 def format_best(value: float | None, monitor: str | None) -> str:
     """``0.4123 val/loss``: the best value with the metric it is of."""
     if value is None:
         return "-"
-    return f"{format_value(value)} {monitor}" if monitor else format_value(value)
+    return f"{format_value(value)} {short_metric(monitor)}" if monitor else format_value(value)
 
 
 def format_progress(run: Any) -> str:
