@@ -268,11 +268,11 @@ def _as_default(text: str) -> str:
 
 
 @settings(
-    max_examples=6,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(files=st.lists(theme_files(), min_size=6, max_size=10))
+@given(files=st.lists(theme_files(), min_size=5, max_size=8))
 def test_fuzzed_theme_files_never_crash_loaded_selected_or_saved_over(
     tmp_path_factory: object, files: list[str]
 ) -> None:
@@ -288,7 +288,9 @@ def test_fuzzed_theme_files_never_crash_loaded_selected_or_saved_over(
         app = make_app(root, watch=True)
         async with app.run_test(size=(90, 28)) as pilot:
             await _checked(pilot, app)
-            for name in list(app.offered_themes):
+            # Every theme that came from a fuzzed file (the shipped ones have their own test).
+            fuzzed = [n for n, p in app.theme_sources.items() if p.parent == themes]
+            for name in fuzzed:
                 app.action_set_theme(name)
                 await pilot.pause()
                 assert app.is_running, name
