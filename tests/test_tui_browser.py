@@ -296,6 +296,12 @@ async def test_text_from_files_is_shown_as_text(tmp_path: Path) -> None:
     )
     text = text.replace("out_features = 8", 'out_features = 8\nname = "[b]first[/b]"')
     write_experiment(experiments, "odd", text)
+    # Just an escape sequence: this one crashed the app at start-up (MarkupError).
+    write_experiment(
+        experiments,
+        "esc",
+        spirals_toml().replace('description = "MLP on two spirals"', 'description = "\\u001b[31m"'),
+    )
     make_run(tmp_path / "runs", "odd", "20260101-000000-aaaa")
     app = make_app(tmp_path, layer_tables=True)
     async with app.run_test(size=(160, 60)) as pilot:
@@ -307,6 +313,9 @@ async def test_text_from_files_is_shown_as_text(tmp_path: Path) -> None:
         assert "red ␛[31m [bold]loud[/bold] [/] ␛]2;title␇" in shown
         assert "[b]first[/b] (dense)" in shown
         assert "\x1b" not in shown
+        select(screen, "exp:esc")
+        await pilot.pause()
+        assert "␛[31m" in screen_text(app) and app.is_running
 
 
 def test_help_draws_bracket_keys_as_keys() -> None:
