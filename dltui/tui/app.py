@@ -85,9 +85,10 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         ``watch=False`` turns the folder watcher off (tests drive refreshes by
         hand); ``clock`` gives "now" for ages (tests freeze it);
         ``exit_after_paint`` quits right after the first screen is painted (the
-        start-up benchmark); ``layer_tables=False`` skips the layer tables of
-        experiments in the browser (they import torch on a worker, seconds on a
-        busy machine). ``keymap`` is the user's key-remap file (see
+        start-up benchmark); ``layer_tables=False`` skips the browser's model check
+        of each experiment (its layer tables and the model problems `dltui check`
+        finds; it imports torch on a worker, seconds on a busy machine), leaving
+        the schema's verdict alone. ``keymap`` is the user's key-remap file (see
         `dltui.tui.keymap`); None remaps nothing.
         """
         super().__init__()

@@ -63,6 +63,7 @@ STATE_COLOURS = {
     "stopped": "warning",
     "failed": "error",
     "dead": "error",
+    "broken": "error",
     "unknown": "foreground-muted",
 }
 """Theme variable each run state is drawn in."""
