@@ -200,9 +200,13 @@ async def test_best_names_its_metric_and_ages_move_on(tmp_path: Path) -> None:
         assert run_row[2] == "30s"
         assert run_row[3].endswith(" val/loss") and run_row[3].split()[0] != "-"
         assert rows(screen)[0][3] == run_row[3]  # the experiment's best, of the same metric
+        select(screen, "run:" + str(tmp_path / "runs" / "spirals" / "20260101-000000-aaaa"))
+        await pilot.pause()
+        assert "(30s ago)" in details(screen)
         now[0] += 95
         await settle(pilot, lambda: rows(screen)[1][2] == "2m", timeout=5)
         assert rows(screen)[0][2] == "2m"
+        assert "(2m ago)" in details(screen)
 
 
 @dataclass

@@ -421,6 +421,8 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             if age != shown:
                 self._ages[key] = (since, age)
                 table.update_cell(key, "age", age)
+                if key == self.selected_key and self.selected_run is not None:
+                    self._show_details()  # its "(2m ago)" too
 
     def _show_empty(self) -> None:
         if self.filter_text:
