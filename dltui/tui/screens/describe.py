@@ -115,15 +115,17 @@ def describe_experiment(
     lines.append(Content(""))
     lines.extend(experiment_lines(experiment))
     lines.append(Content(""))
-    lines.append(_runs_line(runs))
+    lines.append(_runs_line(runs, startable=not problems))
     if checking:
         lines += [Content(""), Content.from_markup("[$text-muted]Checking the model…[/]")]
-    elif report is not None and report.stacks:
+    elif report is not None and report.stacks and report.ok:
         lines += [Content(""), _line("[b]Parameters[/b] $n", n=f"{report.total_params:,}")]
     return Content("\n").join(lines)
 
 
-def _runs_line(runs: Sequence[Any]) -> Content:
+def _runs_line(runs: Sequence[Any], *, startable: bool = True) -> Content:
+    if not runs and not startable:
+        return Content.from_markup("[b]Runs[/b]  none yet: fix the problems above to start one")
     if not runs:
         return Content.from_markup("[b]Runs[/b]  none yet: press [b]r[/b] to start one")
     states: dict[str, int] = {}
