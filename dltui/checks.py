@@ -1,8 +1,8 @@
-"""Full validation of an experiment: the schema, then the data, then the shapes.
+"""Full validation of an experiment: the schema, then the data, then the model.
 
 `dltui check` and `dltui summary` live here. The schema check needs no torch;
-the shape check builds every stack on the meta device (no real memory) and
-then checks that what the model outputs fits the data and the loss.
+the model check is `dltui.model_summary.summarize_experiment` (the trainer's
+and the dashboard's too), whose problems are placed here at their file lines.
 """
 
 from __future__ import annotations
@@ -20,12 +20,6 @@ from dltui.spec.locate import find_line, line_index
 if TYPE_CHECKING:
     from dltui.data import DataInfo
     from dltui.layers.stack import StackSummary
-
-_CLASS_LOSSES = ("cross_entropy", "nll")
-_BINARY_LOSSES = ("bce", "bce_with_logits")
-_REGRESSION_LOSSES = ("mse", "l1", "huber", "smooth_l1")
-_CLASS_METRICS = ("accuracy", "top5_accuracy", "precision", "recall", "f1", "auroc")
-_REGRESSION_METRICS = ("mae", "mse", "rmse", "r2")
 
 
 @dataclass
@@ -47,21 +41,31 @@ class CheckResult:
 
 def check_file(path: str | Path, *, shapes: bool = True) -> CheckResult:
     """Validate ``path``; with ``shapes``, also data, layer shapes and output fit."""
-    result = CheckResult(Path(path))
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         # load_experiment words these (no such file, cannot read) the one way.
-        text = None
-    try:
-        if text is None:
+        result = CheckResult(Path(path))
+        try:
             result.experiment = load_experiment(path)
-        else:
-            result.experiment = parse_experiment(text, file=path)
+        except SpecError as exc:
+            result.problems = exc.problems
+        return result
+    return check_text(text, path, shapes=shapes)
+
+
+def check_text(text: str, path: str | Path, *, shapes: bool = True) -> CheckResult:
+    """Validate ``text``, the content of the experiment file ``path`` (saved or not).
+
+    The builder checks what it is editing with this, so its verdict is `dltui check`'s.
+    """
+    result = CheckResult(Path(path))
+    try:
+        result.experiment = parse_experiment(text, file=path)
     except SpecError as exc:
         result.problems = exc.problems
         return result
-    if shapes and text is not None:
+    if shapes:
         index = line_index(text)
         for problem in _shape_problems(result):
             parts = _path_parts(problem.path)
@@ -70,128 +74,18 @@ def check_file(path: str | Path, *, shapes: bool = True) -> CheckResult:
 
 
 def _shape_problems(result: CheckResult) -> list[Problem]:
-    from dltui.data import DataError, describe
-    from dltui.layers.stack import summarize_stack
+    from dltui.data import DataError
+    from dltui.model_summary import summarize_experiment
 
     experiment = result.experiment
     assert experiment is not None
     try:
-        info = describe(experiment.data)
+        summary = summarize_experiment(experiment)
     except DataError as exc:
         return [Problem(exc.field, exc.message)]
-    result.data = info
-    model = experiment.model
-    if experiment.is_gan:
-        assert model.kind == "gan"
-        generator = summarize_stack(model.generator, (model.latent_dim,), field="model.generator")
-        result.stacks["model.generator"] = generator
-        discriminator = summarize_stack(
-            model.discriminator, info.input_shape, field="model.discriminator"
-        )
-        result.stacks["model.discriminator"] = discriminator
-        problems = _stack_problem(generator) + _stack_problem(discriminator)
-        if not generator.problem and generator.output_shape != info.input_shape:
-            problems.append(
-                Problem(
-                    f"model.generator[{len(model.generator) - 1}]",
-                    f"the generator outputs {_fmt(generator.output_shape)}, but the data's "
-                    f"samples are {_fmt(info.input_shape)}",
-                )
-            )
-        if not discriminator.problem and discriminator.output_shape != (1,):
-            problems.append(
-                Problem(
-                    f"model.discriminator[{len(model.discriminator) - 1}]",
-                    f"the discriminator must output one logit (1,), "
-                    f"not {_fmt(discriminator.output_shape)}",
-                )
-            )
-        return problems
-    stack = experiment.sequential
-    input_shape = stack.input_shape or info.input_shape
-    dtype = "int64" if info.input_dtype == "int64" and not stack.input_shape else "float32"
-    summary = summarize_stack(stack.layers, input_shape, input_dtype=dtype)
-    result.stacks["model.layers"] = summary
-    if summary.problem:
-        return _stack_problem(summary)
-    return _fit_problems(experiment, info, summary)
-
-
-def _stack_problem(summary: StackSummary) -> list[Problem]:
-    if summary.problem is None:
-        return []
-    return [Problem(summary.problem.path, summary.problem.message)]
-
-
-def _fit_problems(experiment: Experiment, info: DataInfo, summary: StackSummary) -> list[Problem]:
-    """Does the model's output fit the data's targets and the chosen loss?"""
-    training = experiment.training
-    loss = training.loss
-    out = summary.output_shape
-    last = f"model.layers[{len(experiment.sequential.layers) - 1}]"
-    problems: list[Problem] = []
-    task = info.task
-    if task in ("classification", "language_model"):
-        classes = info.num_classes or 0
-        if loss in _REGRESSION_LOSSES:
-            problems.append(
-                Problem(
-                    "training.loss",
-                    f"{loss} needs numeric targets, but `{_source(experiment)}` has class labels; "
-                    "use cross_entropy (or bce_with_logits for two classes)",
-                )
-            )
-        elif loss in _BINARY_LOSSES:
-            if classes != 2:
-                problems.append(
-                    Problem(
-                        "training.loss",
-                        f"{loss} is for two classes; the data has {classes}: use cross_entropy",
-                    )
-                )
-            elif out != (1,):
-                problems.append(
-                    Problem(last, f"{loss} needs one output unit (1,), the model gives {_fmt(out)}")
-                )
-        else:
-            expected = (classes,) if task == "classification" else (*info.input_shape, classes)
-            if out != expected:
-                problems.append(
-                    Problem(
-                        last,
-                        f"the model outputs {_fmt(out)}, but {loss} on {classes} classes needs "
-                        f"{_fmt(expected)}: end with dense(out_features = {classes})",
-                    )
-                )
-        wrong = [m for m in training.metrics if m in _REGRESSION_METRICS]
-    else:
-        if loss in _CLASS_LOSSES + _BINARY_LOSSES:
-            problems.append(
-                Problem(
-                    "training.loss",
-                    f"{loss} needs class labels, but `{_source(experiment)}` is {task}; "
-                    "use mse, l1 or huber",
-                )
-            )
-        elif out != info.target_shape:
-            problems.append(
-                Problem(
-                    last,
-                    f"the model outputs {_fmt(out)}, but the targets are {_fmt(info.target_shape)}",
-                )
-            )
-        wrong = [m for m in training.metrics if m in _CLASS_METRICS]
-    if task == "language_model":
-        wrong += [m for m in training.metrics if m in ("auroc",)]
-    for metric in wrong:
-        problems.append(
-            Problem("training.metrics", f"{metric} does not apply to {task.replace('_', ' ')} data")
-        )
-    return problems
-
-
-def _source(experiment: Experiment) -> str:
-    return str(experiment.data.source)
+    result.data = summary.data
+    result.stacks = dict(summary.stacks)
+    return list(summary.problems)
 
 
 def _fmt(shape: Sequence[int] | None) -> str:

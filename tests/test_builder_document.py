@@ -382,3 +382,20 @@ def test_templates_round_trip_after_an_edit(name: str) -> None:
     comments = [line for line in original.splitlines() if line.lstrip().startswith("#")]
     assert all(line in doc.text() for line in comments)
     assert isinstance(doc.validate(), Experiment)
+
+
+@pytest.mark.parametrize("reload", [False, True], ids=["in memory", "after a save"])
+def test_a_field_set_on_a_new_layer_lands_with_that_layer(reload: bool) -> None:
+    doc = ExperimentDocument(CNN_TEXT)
+    doc.insert_layer("layers", (1,), "conv2d")
+    if reload:
+        doc = ExperimentDocument(doc.text())
+    doc.set_layer_field("layers", (1,), "padding", 1)
+    doc.set_layer_field("layers", (1,), "stride", 2)
+    text = doc.text()
+    start = text.index('type = "conv2d"\nout_channels = 1')
+    block = text[start : text.index("[[model.layers]]", start)]
+    # The new keys follow the layer's own, and the blank line stays before the next header.
+    assert block.rstrip("\n").splitlines()[-2:] == ["padding = 1", "stride = 2"]
+    assert block.endswith("\n\n")
+    assert parse_experiment(text).sequential.layers[1].padding == 1

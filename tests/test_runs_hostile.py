@@ -371,8 +371,8 @@ def test_the_details_of_a_run_never_carry_a_folder_name_s_escapes(tmp_path):
 
     run = finished_run(tmp_path, run_id="r\x1b]2;pwned\x07")
     (info,) = discover_runs(tmp_path)
-    text = describe_run(info)
+    text = describe_run(info).plain
     assert "\x1b" not in text and "\x07" not in text and "␛]2;pwned␇" in text
     (run / "meta.json").write_text("{")
     (broken,) = discover_runs(tmp_path)
-    assert "\x1b" not in describe_run(broken) and "Problem" in describe_run(broken)
+    assert "\x1b" not in describe_run(broken).plain and "Problem" in describe_run(broken).plain

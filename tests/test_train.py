@@ -215,7 +215,7 @@ def test_metric_that_does_not_fit_exits_2(
     )
     path = write(tmp_path, exp)
     assert main(["run", str(path), "--runs", str(tmp_path / "runs"), "--quiet"]) == 2
-    assert "training.metrics: r2 needs a regression task" in capsys.readouterr().err
+    assert "training.metrics: r2 needs regression data" in capsys.readouterr().err
     status = json.loads((only_run(tmp_path / "runs", "badmetric") / "status.json").read_text())
     assert status["status"] == "failed"
 

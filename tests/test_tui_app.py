@@ -187,7 +187,7 @@ async def test_themes_load_switch_and_report_bad_files(workspace: Path) -> None:
     (themes / "broken.toml").write_text('name = "broken"\nprimary = "reddish"\n')
     app = make_app(workspace, watch=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: app.themes_checked)
         assert app.theme == "dltui-midnight"
         assert "mine" in app.available_themes
         assert "broken" not in app.available_themes

@@ -36,6 +36,7 @@ from dltui.builder.toml_edit import (
     plain,
     remove_path,
     set_path,
+    set_table_key,
 )
 from dltui.spec import Experiment, Problem, SpecError, parse_experiment
 
@@ -367,7 +368,7 @@ class ExperimentDocument:
                 if name in table:
                     del table[name]
             else:
-                set_path(table, [name], value)
+                set_table_key(table, name, value)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -13,7 +13,7 @@ from typing import Any
 
 import tomlkit
 from tomlkit.container import Container
-from tomlkit.items import AoT, InlineTable, Item, Table
+from tomlkit.items import AoT, InlineTable, Item, Table, Whitespace
 
 
 class _Missing:
@@ -98,6 +98,28 @@ def set_path(doc: Any, path: Sequence[str], value: Any) -> None:
             raise TypeError(f"{'.'.join(path[: depth + 1])} is not a table")
     inline = isinstance(current, InlineTable) or len(path) > 1
     current[path[-1]] = to_item(value, inline=inline)
+
+
+def set_table_key(table: Table | InlineTable, key: str, value: Any) -> None:
+    """Set ``key`` of a layer's table; a new key goes after the table's last key.
+
+    A ``[[...]]`` table ends with the blank line before the next header. tomlkit
+    appends a new key after that blank line, so the key would sit just above the
+    next layer's header, looking like it belongs to it. It goes before it instead.
+    """
+    if isinstance(table, InlineTable) or key in table:
+        table[key] = to_item(value, inline=True)
+        return
+    body = table.value.body
+    trailing: list[Whitespace] = []
+    # Only key-less whitespace is taken off the end, so the keys' places do not move.
+    while body and body[-1][0] is None and isinstance(body[-1][1], Whitespace):
+        blank = body.pop()[1]
+        assert isinstance(blank, Whitespace)
+        trailing.insert(0, blank)
+    table[key] = to_item(value, inline=True)
+    for blank in trailing:
+        table.add(blank)
 
 
 def remove_path(doc: Any, path: Sequence[str]) -> bool:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from dltui.data import Splits, augment_batch, load_data
+from dltui.model_summary import summarize_experiment
 from dltui.runs.control import stop_requested
 from dltui.runs.writer import RunWriter
 from dltui.spec import Experiment
@@ -39,8 +40,8 @@ from dltui.train.checkpoint import (
 )
 from dltui.train.distributed import DistInfo, all_sum, any_true
 from dltui.train.early_stopping import EarlyStopping
-from dltui.train.losses import build_loss, check_loss_fits
-from dltui.train.metrics import MetricSet, check_metrics
+from dltui.train.losses import build_loss
+from dltui.train.metrics import MetricSet
 from dltui.train.optim import LrSchedule, build_optimizer
 from dltui.train.progress import Progress
 from dltui.train.sampling import decode, reference_points, sample_points, sample_text
@@ -274,6 +275,10 @@ class Trainer:
         self.generators["perm"] = torch.Generator(device=self.device).manual_seed(exp.seed)
         self.generators["augment"] = torch.Generator(device=self.device).manual_seed(exp.seed + 1)
         self.generators["sample"] = torch.Generator(device=self.device).manual_seed(exp.seed + 2)
+        # The model `dltui check` and the dashboard describe: one summary, one verdict.
+        self.model_summary = summarize_experiment(exp, info)
+        if not self.model_summary.ok:
+            raise ConfigError("; ".join(str(p) for p in self.model_summary.problems))
         if isinstance(exp.model, GanModel):
             self._setup_gan(exp.model)
         else:
@@ -312,16 +317,12 @@ class Trainer:
         if self.resume_from is not None:
             self._resume(self.resume_from)
 
-    def _make_model(
-        self, layers: list[Any], input_shape: tuple[int, ...], dtype: str, field: str
-    ) -> Any:
-        from dltui.layers.stack import build_stack, summarize_stack
+    def _make_model(self, layers: list[Any], field: str) -> Any:
+        from dltui.layers.stack import build_stack
 
-        summary = summarize_stack(layers, input_shape, field=field, input_dtype=dtype)
-        if summary.problem is not None:
-            raise ConfigError(f"{summary.problem.path}: {summary.problem.message}")
-        stack = build_stack(layers, input_shape, input_dtype=dtype)
-        return stack, summary
+        fed = self.model_summary.inputs[field]
+        stack = build_stack(layers, fed.shape, input_dtype=fed.dtype)
+        return stack, self.model_summary.stacks[field]
 
     def _model_event(self, summary: Any, input_shape: tuple[int, ...], part: str | None) -> None:
         rows = [
@@ -381,27 +382,15 @@ class Trainer:
     def _setup_sequential(self) -> None:
         exp, spec, info = self.exp, self.train_spec, self.splits.info
         model_spec = exp.sequential
-        input_shape = tuple(model_spec.input_shape or info.input_shape)
-        if info.task == "generative":
-            raise ConfigError('model.kind: this data has no targets; train it with kind = "gan"')
-        stack, summary = self._make_model(
-            model_spec.layers, input_shape, info.input_dtype, "model.layers"
-        )
+        input_shape = self.model_summary.inputs["model.layers"].shape
+        stack, summary = self._make_model(model_spec.layers, "model.layers")
         try:
-            check_loss_fits(
-                spec.loss,
-                task=info.task,
-                output_shape=tuple(summary.output_shape),
-                num_classes=info.num_classes,
-                target_shape=tuple(info.target_shape),
-            )
             self.loss_fn = build_loss(
                 spec.loss,
                 task=info.task,
                 label_smoothing=spec.label_smoothing,
                 huber_delta=spec.huber_delta,
             )
-            check_metrics(spec.metrics, task=info.task)
         except ValueError as error:
             raise ConfigError(str(error)) from None
         self._model_event(summary, input_shape, None)
@@ -434,20 +423,8 @@ class Trainer:
         spec, info = self.train_spec, self.splits.info
         data_shape = tuple(info.input_shape)
         latent = (model_spec.latent_dim,)
-        gen, gsum = self._make_model(model_spec.generator, latent, "float32", "model.generator")
-        disc, dsum = self._make_model(
-            model_spec.discriminator, data_shape, info.input_dtype, "model.discriminator"
-        )
-        if tuple(gsum.output_shape) != data_shape:
-            raise ConfigError(
-                f"model.generator: outputs {tuple(gsum.output_shape)} per sample, but the data "
-                f"is {data_shape}"
-            )
-        if tuple(dsum.output_shape) not in ((1,), ()):
-            raise ConfigError(
-                "model.discriminator: must output one logit per sample, "
-                f"got {tuple(dsum.output_shape)}"
-            )
+        gen, gsum = self._make_model(model_spec.generator, "model.generator")
+        disc, dsum = self._make_model(model_spec.discriminator, "model.discriminator")
         self._model_event(gsum, latent, "generator")
         self._model_event(dsum, data_shape, "discriminator")
         if data_shape == (2,) and self.writer is not None:

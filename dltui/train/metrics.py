@@ -15,26 +15,6 @@ import torch
 if TYPE_CHECKING:
     import torchmetrics
 
-_CLASSIFICATION = ("accuracy", "top5_accuracy", "precision", "recall", "f1", "auroc")
-_REGRESSION = ("mae", "mse", "rmse", "r2")
-
-
-def check_metrics(names: list[str], *, task: str) -> None:
-    """Raise ValueError naming ``training.metrics`` when a metric does not fit the task."""
-    for name in names:
-        if name in _CLASSIFICATION and task != "classification":
-            raise ValueError(
-                f"training.metrics: {name} needs a classification task; the data is {task}"
-            )
-        if name in _REGRESSION and task != "regression":
-            raise ValueError(
-                f"training.metrics: {name} needs a regression task; the data is {task}"
-            )
-        if name == "perplexity" and task != "language_model":
-            raise ValueError(
-                f"training.metrics: perplexity needs a language model; the data is {task}"
-            )
-
 
 class MetricSet:
     """One split's metrics for one epoch: `update` per batch, `compute` at the end."""

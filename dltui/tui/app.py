@@ -21,6 +21,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
 
+from dltui.safe_text import printable
 from dltui.tui.commands import APP_COMMANDS, DashboardCommands, bindings
 from dltui.tui.messages import (
     CompareRuns,
@@ -32,12 +33,20 @@ from dltui.tui.messages import (
     RunLaunched,
     RunRead,
     StopRequest,
+    ThemesChecked,
 )
 from dltui.tui.screens.browser import BrowserScreen
-from dltui.tui.themes import BUILTIN_THEMES_DIR, DEFAULT_THEME, load_themes, problems_report
+from dltui.tui.themes import (
+    BUILTIN_THEMES_DIR,
+    DEFAULT_THEME,
+    DEFAULT_THEME_FILE,
+    load_themes,
+    problems_report,
+)
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
     from textual.timer import Timer
 
     from dltui.tui.keymap import KeymapProblem
@@ -76,9 +85,10 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         ``watch=False`` turns the folder watcher off (tests drive refreshes by
         hand); ``clock`` gives "now" for ages (tests freeze it);
         ``exit_after_paint`` quits right after the first screen is painted (the
-        start-up benchmark); ``layer_tables=False`` skips the layer tables of
-        experiments in the browser (they import torch on a worker, seconds on a
-        busy machine). ``keymap`` is the user's key-remap file (see
+        start-up benchmark); ``layer_tables=False`` skips the browser's model check
+        of each experiment (its layer tables and the model problems `dltui check`
+        finds; it imports torch on a worker, seconds on a busy machine), leaving
+        the schema's verdict alone. ``keymap`` is the user's key-remap file (see
         `dltui.tui.keymap`); None remaps nothing.
         """
         super().__init__()
@@ -96,24 +106,51 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         self._watcher: DirectoryWatcher | None = None
         self._reading_notice: Timer | None = None
         self._theme_problems_shown: set[str] = set()
+        self._theme_generation = 0
+        self._themes_applied = -1  # checked first after the first paint
         self.theme_sources: dict[str, Path] = {}
+        """Theme name -> the file it came from (themes from files only)."""
+        self.offered_themes: list[str] = []
+        """The themes ctrl+t and the palette offer: those that passed the check."""
         self.first_paint_time: float | None = None
         """When the first screen was painted (unix seconds)."""
-        # Themes are registered before the first style pass, so the first paint (and any
-        # colour a screen reads from the theme's variables) already uses the right one.
-        self._initial_theme_problems = self.load_theme_files(initial=True)
+        # A theme is set before the first style pass, so the first paint (and any colour
+        # a screen reads from the theme's variables) already uses it.
+        self._start_with_default_theme()
         self.keymap_path = Path(keymap) if keymap is not None else None
         self._keymap_problems: list[KeymapProblem] = []
         if self.keymap_path is not None:
             self.load_keymap_file(self.keymap_path)
 
+    # -- notifications ----------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a notification; its text is always shown as text.
+
+        Notifications carry file names, errors and reasons from files others wrote:
+        control characters are made visible (`printable`) and nothing is read as
+        markup, whoever calls this (``markup`` is accepted and ignored).
+        """
+        super().notify(
+            printable(str(message)),
+            title=printable(str(title), keep_newlines=False),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
     # -- start and stop -------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        """Show the browser, report bad theme files, start watching the folders."""
-        if self._initial_theme_problems:
-            self.notify(self._initial_theme_problems, title="Theme file problems", severity="error",
-                        timeout=10)  # fmt: skip
+        """Show the browser."""
         self.push_screen(BrowserScreen(self.experiments_dir, self.runs_dir))
 
     @on(BrowserScreen.Painted)
@@ -125,6 +162,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
             self.exit(0)
             return
         self.call_later(self._load_other_screens_css)
+        self.reload_themes()
         if self.keymap_path is not None:
             self._check_keymap(self.keymap_path)
         self.call_later(_freeze_startup_objects)
@@ -189,48 +227,110 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
 
     # -- themes ---------------------------------------------------------------------------
 
-    def load_theme_files(self, *, initial: bool = False) -> str:
-        """(Re)load the shipped themes and the user's theme folder, and register them.
+    def _start_with_default_theme(self) -> None:
+        """Start in the shipped default theme (checked by the test suite, not yet here).
 
-        Bad files are reported once per distinct problem in one notification
-        (``initial``: returned instead, for `on_mount` to show); the theme in
-        use stays if it still loads.
+        Every theme file, this one and a user's file of the same name included, is
+        checked after the first paint (`reload_themes`); until then it is the only
+        theme offered.
         """
-        report = ""
-        loaded = load_themes(BUILTIN_THEMES_DIR, self.themes_dir)
-        for name, path in list(self.theme_sources.items()):
-            if name not in {t.name for t in loaded.themes} and path.parent == self.themes_dir:
-                self.unregister_theme(name)
+        from dltui.tui.themes import ThemeFileError, theme_from_toml
+
+        try:
+            theme = theme_from_toml(DEFAULT_THEME_FILE)
+        except ThemeFileError:
+            self.theme = "textual-dark"
+            self.offered_themes = ["textual-dark"]
+            return
+        self.register_theme(theme)
+        self.theme = theme.name
+        self.offered_themes = [theme.name]
+
+    @property
+    def themes_checked(self) -> bool:
+        """Whether the latest reading of the theme files has been checked and applied."""
+        return self._themes_applied == self._theme_generation
+
+    def reload_themes(self) -> None:
+        """Read and check the shipped themes and the user's theme folder, on a worker.
+
+        A theme is offered (ctrl+t, the palette) only once it passed the check; a
+        file that fails is reported once, and the theme in use stays as it was.
+        """
+        self._theme_generation += 1
+        self._check_theme_files(self._theme_generation)
+
+    @work(thread=True, exclusive=True, group="themes", exit_on_error=False)
+    def _check_theme_files(self, generation: int) -> None:
+        from textual.theme import BUILTIN_THEMES
+
+        from dltui.tui.theme_check import dashboard_probe
+
+        probe = dashboard_probe()  # imports every screen once: never before the first paint
+        loaded = load_themes(BUILTIN_THEMES_DIR, self.themes_dir, check=probe.problems)
+        textual_ok = [
+            name
+            for name, theme in BUILTIN_THEMES.items()
+            if not probe.problems(theme, Path(f"textual:{name}"))
+        ]
+        self.post_message(ThemesChecked(generation, loaded, textual_ok))
+
+    @on(ThemesChecked)
+    def _themes_checked(self, message: ThemesChecked) -> None:
+        from textual.theme import BUILTIN_THEMES
+
+        if message.generation != self._theme_generation:
+            return  # the files changed again: a newer check is on its way
+        self._themes_applied = message.generation
+        loaded = message.loaded
+        before = self.current_theme
+        bad_files = {problem.file for problem in loaded.problems}
+        # A file that turned bad keeps its last good version, not an older same-named one.
+        sources = {name: path for name, path in self.theme_sources.items() if path in bad_files}
         for theme in loaded.themes:
-            self.register_theme(theme)
-        self.theme_sources = dict(loaded.sources)
+            if theme.name not in sources:
+                self.register_theme(theme)
+                sources[theme.name] = loaded.sources[theme.name]
+        for name in self.theme_sources.keys() - sources.keys():
+            self.unregister_theme(name)  # its file is gone, or now names another theme
+        for name, theme in BUILTIN_THEMES.items():
+            if name in sources:
+                continue
+            if name in message.textual_ok:
+                self.register_theme(theme)
+            else:
+                self.unregister_theme(name)
+        self.theme_sources = sources
+        self.offered_themes = sorted(set(sources) | set(message.textual_ok))
+        if self.theme not in self.offered_themes:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in self.offered_themes else "textual-dark"
+            self.theme = fallback
+        elif self.current_theme != before:
+            # The theme in use was re-read (an edit, or the user's version of the default).
+            self.refresh_css(animate=False)
+            self.call_next(self.theme_changed_signal.publish, self.current_theme)
         fresh = [p for p in loaded.problems if str(p) not in self._theme_problems_shown]
         if fresh:
             self._theme_problems_shown.update(str(p) for p in fresh)
-            report = problems_report(fresh)
-            if not initial:
-                self.notify(report, title="Theme file problems", severity="error", timeout=10)
-        if initial:
-            self.theme = DEFAULT_THEME
-        elif self.theme in self.theme_sources:
-            # Re-apply so an edited theme file shows at once.
-            current = self.theme
-            self.theme = "textual-dark" if current != "textual-dark" else DEFAULT_THEME
-            self.theme = current
-        elif self.theme not in self.available_themes:
-            self.theme = DEFAULT_THEME
-        return report
+            self.notify(
+                problems_report(fresh), title="Theme file problems", severity="error",
+                timeout=10, markup=False,
+            )  # fmt: skip
 
     def action_next_theme(self) -> None:
-        """Cycle through the registered themes."""
-        names = sorted(self.available_themes)
+        """Cycle through the themes offered (those that passed the check)."""
+        names = list(self.offered_themes)
+        if not self.themes_checked and len(names) < 2:
+            self.notify("The theme files are still being checked.", timeout=2)
+            return
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
-        self.notify(f"Theme: {self.theme}", timeout=2)
+        self.notify(f"Theme: {printable(self.theme, keep_newlines=False)}", timeout=2,
+                    markup=False)  # fmt: skip
 
     def action_set_theme(self, name: str) -> None:
-        """Switch to the theme called ``name``."""
-        if name in self.available_themes:
+        """Switch to the theme called ``name``, if it is offered."""
+        if name in self.offered_themes:
             self.theme = name
 
     # -- keys -----------------------------------------------------------------------------
@@ -276,7 +376,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
     @on(DirectoryChanged)
     def _directory_changed(self, message: DirectoryChanged) -> None:
         if message.kind == "themes":
-            self.load_theme_files()
+            self.reload_themes()
             return
         # Every screen on the stack keeps its view current, not just the visible one.
         for screen in self.screen_stack:
@@ -335,8 +435,9 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
 
     @on(RunLaunched)
     def _run_launched(self, message: RunLaunched) -> None:
-        name = message.experiment_path.stem if message.experiment_path.name else ""
-        self.notify(f"Started {name} run {message.run_dir.name} (pid {message.pid}).", timeout=4)
+        verb = "Resumed" if message.resumed else "Started"
+        text = f"{verb} {message.experiment} run {message.run_dir.name} (pid {message.pid})."
+        self.notify(printable(text, keep_newlines=False), timeout=4, markup=False)
         for screen in self.screen_stack:
             screen.post_message(
                 DirectoryChanged("runs", self.runs_dir, frozenset({message.run_dir}))
@@ -348,10 +449,14 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         severity: Literal["information", "error"] = (
             "information" if message.returncode in (0, 3, 130, -15) else "error"
         )
+        text = f"{message.experiment_name} run {message.run_dir.name}: {message.outcome}."
+        if message.reason and severity == "error":
+            text += f"\n{message.reason}"
         self.notify(
-            f"Run {message.run_dir.name}: {message.outcome}.",
+            printable(text),
             severity=severity,
             timeout=6 if severity == "information" else 12,
+            markup=False,
         )
         for screen in self.screen_stack:
             screen.post_message(
@@ -383,7 +488,12 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
             launched = launcher.resume(run_dir, self.runs_dir)
         self.launched[launched.run_dir] = launched
         self.post_message(
-            RunLaunched(launched.run_dir, launched.pid, launched.experiment_path or Path())
+            RunLaunched(
+                launched.run_dir,
+                launched.pid,
+                launched.experiment_path or Path(),
+                resumed=launched.experiment_path is None,
+            )
         )
         worker = get_current_worker()
         # Wait in slices: when the app quits, the worker is cancelled and returns, so the
@@ -393,7 +503,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
                 returncode = launched.process.wait(timeout=0.25)
             except subprocess.TimeoutExpired:
                 continue
-            self.post_message(RunExited(launched.run_dir, returncode))
+            self.post_message(RunExited(launched.run_dir, returncode, _ended_because(launched)))
             return
 
     def stop_run(self, run_dir: Path) -> None:
@@ -444,13 +554,25 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _experiment_name(path: Path) -> str | None:
-    """The experiment's ``name`` field when the file sets one (without full validation)."""
-    import tomllib
+def _ended_because(launched: LaunchedRun) -> str | None:
+    """The reason a finished trainer wrote into its status.json, if any (read within limits)."""
+    from dltui.bounded import loads_json, read_text_limited
 
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        status = loads_json(read_text_limited(launched.run_dir / "status.json"), source="status")
+    except (OSError, ValueError):
+        return None
+    reason = status.get("reason") if isinstance(status, dict) else None
+    return reason[:2000] if isinstance(reason, str) and reason.strip() else None
+
+
+def _experiment_name(path: Path) -> str | None:
+    """The experiment's ``name`` field when the file sets one (without full validation)."""
+    from dltui.bounded import loads_toml, read_text_limited
+
+    try:
+        raw = loads_toml(read_text_limited(path), source=str(path))
+    except (OSError, ValueError):  # FileLimitError and TOMLDecodeError are ValueErrors
         return None
     name = raw.get("name")
     return name if isinstance(name, str) and name.strip() and "/" not in name else None

@@ -15,6 +15,8 @@ from functools import partial
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from dltui.safe_text import printable
+
 
 @dataclass(frozen=True)
 class Command:
@@ -85,14 +87,18 @@ BROWSER_COMMANDS: tuple[Command, ...] = (
         "Open the selected run, or the newest run of an experiment.",
     ),
     Command(
-        "browser.mark", "space", "mark", "Mark", "Mark or unmark the selected run for comparing."
+        "browser.mark",
+        "space",
+        "mark",
+        "Mark ↓",
+        "Mark or unmark the selected run (for c, D), then move down.",
     ),
     Command(
         "browser.compare",
         "c",
         "compare",
         "Compare",
-        "Compare the marked runs (or every run of the experiment).",
+        "Compare the marked runs in view (or every run of the experiment).",
     ),
     Command("browser.launch", "r", "launch", "Run", "Start training the selected experiment."),
     Command(
@@ -114,10 +120,12 @@ BROWSER_COMMANDS: tuple[Command, ...] = (
         "D",
         "delete",
         "Delete",
-        "Delete the marked runs, or the selected run, after asking (never a live run).",
+        "Delete the marked runs in view, or the selected run, after asking (never a live run).",
         show=False,
     ),
-    Command("browser.new", "n", "new", "New", "Build a new experiment from a template."),
+    Command(
+        "browser.new", "n", "new", "New", "A new experiment from a template (cnn, gan, lstm ...)."
+    ),
     Command("browser.edit", "e", "edit", "Edit", "Edit the selected experiment's layer stack."),
     Command(
         "browser.filter",
@@ -352,6 +360,114 @@ COMPARE_COMMANDS: tuple[Command, ...] = (
     Command("compare.back", "escape", "back", "Back", "Back to the experiments."),
 )
 
+BUILDER_COMMANDS: tuple[Command, ...] = (
+    Command(
+        "builder.down",
+        "j",
+        "cursor_down",
+        "Move",
+        "Down a layer; in a form, the next field (a text field takes j as typing: use ↓).",
+        key_display="j/k",
+        palette=False,
+    ),
+    Command(
+        "builder.up",
+        "k",
+        "cursor_up",
+        "Up",
+        "Up a layer; in a form, the field above (in a text field: ↑).",
+        show=False,
+        palette=False,
+    ),
+    Command(
+        "builder.edit",
+        "e,enter",
+        "edit_layer",
+        "Edit",
+        "Edit the selected layer's fields (escape comes back to the stack).",
+        key_display="enter",
+    ),
+    Command("builder.add", "a", "add_layer", "Add", "Add a layer after the selected one."),
+    # Insert and Delete are left out of the footer so that it fits 80 columns (help lists them).
+    Command(
+        "builder.insert", "i", "insert_layer", "Insert", "Insert a layer before it.", show=False
+    ),
+    Command(
+        "builder.delete",
+        "d,delete",
+        "delete_layer",
+        "Delete",
+        "Delete the selected layer.",
+        show=False,
+    ),
+    Command(
+        "builder.duplicate",
+        "y",
+        "duplicate_layer",
+        "Duplicate",
+        "Insert a copy of the selected layer after it.",
+        show=False,
+    ),
+    Command(
+        "builder.move_up",
+        "K,ctrl+up",
+        "move_layer(-1)",
+        "Move layer up",
+        "Move the selected layer up.",
+        show=False,
+    ),
+    Command(
+        "builder.move_down",
+        "J,ctrl+down",
+        "move_layer(1)",
+        "Move layer down",
+        "Move the selected layer down.",
+        show=False,
+    ),
+    Command("builder.undo", "u,ctrl+z", "undo", "Undo", "Undo the last edit."),
+    Command("builder.redo", "U,ctrl+y", "redo", "Redo", "Redo the last undone edit.", show=False),
+    Command(
+        "builder.switch_stack",
+        "g",
+        "switch_stack",
+        "Gen/Disc",
+        "Show a GAN's other stack (generator or discriminator).",
+    ),
+    Command(
+        "builder.next_pane",
+        "tab",
+        "next_pane",
+        "Pane",
+        "Move between the stack, the layer's fields and the training settings.",
+        key_display="tab",
+    ),
+    Command(
+        "builder.previous_pane",
+        "shift+tab",
+        "previous_pane",
+        "Previous pane",
+        "Move to the previous pane.",
+        show=False,
+    ),
+    Command("builder.save", "ctrl+s", "save", "Save", "Save the experiment file."),
+    Command(
+        "builder.launch",
+        "r",
+        "launch",
+        "Run",
+        "Save, then start training (refused, with the reasons, while dltui check finds problems).",
+    ),
+    Command(
+        "builder.help",
+        "question_mark",
+        "help",
+        "Help",
+        "Show every key of the builder.",
+        key_display="?",
+    ),
+    Command("builder.back", "escape", "back", "Back", "Back to the experiments (asks to save)."),
+)
+
 HELP_COMMANDS: tuple[Command, ...] = (
     Command(
         "help.close",
@@ -387,10 +503,12 @@ class DashboardCommands(Provider):
                 entries.append((command.title, command.help, screen, command.action))
         for command in APP_COMMANDS:
             entries.append((command.title, command.help, self.app, command.action))
-        for name in sorted(self.app.available_themes):
-            entries.append(
-                (f"Theme: {name}", f"Switch to the {name} theme.", self.app, f"set_theme({name!r})")
-            )
+        # Only themes that passed the theme check (see `DashboardApp.offered_themes`).
+        offered = getattr(self.app, "offered_themes", None)
+        for name in offered if offered is not None else sorted(self.app.available_themes):
+            shown = printable(name, keep_newlines=False)
+            action = f"set_theme({name!r})"
+            entries.append((f"Theme: {shown}", f"Switch to the {shown} theme.", self.app, action))
         return entries
 
     async def discover(self) -> Hits:

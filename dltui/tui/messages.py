@@ -64,22 +64,37 @@ class CompareRuns(Message):
 
 
 class RunLaunched(Message):
-    """A trainer process started: ``pid`` writes into ``run_dir``."""
+    """A trainer process started: ``pid`` writes into ``run_dir`` (``resumed``: an old run)."""
 
-    def __init__(self, run_dir: Path, pid: int, experiment_path: Path) -> None:
+    def __init__(
+        self, run_dir: Path, pid: int, experiment_path: Path, *, resumed: bool = False
+    ) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
         self.pid = pid
         self.experiment_path = Path(experiment_path)
+        self.resumed = resumed
+
+    @property
+    def experiment(self) -> str:
+        """The experiment's name: the folder the run lives in (``runs/<experiment>/<id>``)."""
+        return self.run_dir.parent.name
 
 
 class RunExited(Message):
     """A trainer process this dashboard launched has exited with ``returncode``."""
 
-    def __init__(self, run_dir: Path, returncode: int) -> None:
+    def __init__(self, run_dir: Path, returncode: int, reason: str | None = None) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
         self.returncode = returncode
+        self.reason = reason
+        """Why it ended, from the run's status.json (None when it says nothing)."""
+
+    @property
+    def experiment_name(self) -> str:
+        """The experiment's name: the folder the run lives in."""
+        return self.run_dir.parent.name
 
     @property
     def outcome(self) -> str:
@@ -159,3 +174,17 @@ class DirectoryChanged(Message, bubble=False):
             message.paths = message.paths | self.paths
             return True
         return False
+
+
+class ThemesChecked(Message):
+    """Theme files were read and checked (reading number ``generation``).
+
+    ``loaded`` (`dltui.tui.themes.LoadedThemes`) holds the themes that passed and
+    every problem; ``textual_ok`` names Textual's own themes that passed the check.
+    """
+
+    def __init__(self, generation: int, loaded: Any, textual_ok: list[str]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.loaded = loaded
+        self.textual_ok = textual_ok

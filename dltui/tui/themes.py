@@ -11,14 +11,18 @@ optional ``[variables]`` table of extra CSS variables::
     [variables]
     "footer-key-foreground" = "#7aa2f7"
 
-Nothing in a theme file is executed. A bad file never stops the others from
-loading: every problem is collected as a `ThemeProblem` naming the file and the
-field, for the app to report once.
+Nothing in a theme file is executed, and files are read within limits
+(`dltui.bounded`). A bad file never stops the others from loading: every
+problem is collected as a `ThemeProblem` naming the file and the field, for the
+app to report once. `load_themes` takes a ``check`` (the app passes
+`dltui.tui.theme_check.StyleProbe.problems`) that a theme must also pass: a
+file that fails it is reported and does not replace a same-named theme before it.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +30,20 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from dltui.bounded import FileLimitError, loads_toml, read_text_limited
+from dltui.safe_text import printable
+
 BUILTIN_THEMES_DIR = Path(__file__).parent / "themes"
 """The themes that ship with dltui."""
 
 DEFAULT_THEME = "dltui-midnight"
 """The theme the dashboard starts with."""
+
+DEFAULT_THEME_FILE = BUILTIN_THEMES_DIR / "midnight.toml"
+"""The shipped file of `DEFAULT_THEME`."""
+
+ThemeCheck = Callable[[Theme, Path], "list[ThemeProblem]"]
+"""Why a theme read from a file cannot be used (empty when it can)."""
 
 _COLOR_FIELDS = (
     "primary",
@@ -61,7 +74,8 @@ class ThemeProblem:
 
     def __str__(self) -> str:
         where = f"{self.file.name}: {self.field}: " if self.field else f"{self.file.name}: "
-        return where + self.message
+        # File names, keys and quoted values come from the file: never let them steer a terminal.
+        return printable(where + self.message, keep_newlines=False)
 
 
 @dataclass(frozen=True)
@@ -77,13 +91,13 @@ class LoadedThemes:
 def theme_from_toml(path: Path) -> Theme:
     """Read one theme file; raises `ThemeFileError` listing every problem."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ThemeFileError(
-            [ThemeProblem(path, "", f"cannot read: {exc.strerror or exc}")]
-        ) from None
-    except UnicodeDecodeError:
-        raise ThemeFileError([ThemeProblem(path, "", "not UTF-8 text")]) from None
+        raw = loads_toml(read_text_limited(path), source=path.name)
+    except FileLimitError as exc:
+        # The message starts with the path (or the file name): keep only what follows it.
+        message = str(exc)
+        for prefix in (f"{path}: ", f"{path.name}: "):
+            message = message.removeprefix(prefix)
+        raise ThemeFileError([ThemeProblem(path, "", message)]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ThemeFileError([ThemeProblem(path, "", f"not valid TOML: {exc}")]) from None
     return theme_from_dict(raw, path)
@@ -171,19 +185,29 @@ class ThemeFileError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def load_themes(*folders: Path) -> LoadedThemes:
-    """Load every ``*.toml`` in ``folders``, in order; later files override a same-named theme."""
+def load_themes(*folders: Path, check: ThemeCheck | None = None) -> LoadedThemes:
+    """Load every ``*.toml`` in ``folders``, in order; later files override a same-named theme.
+
+    With ``check``, a theme is taken only when it passes it too; one that fails
+    is reported and leaves an earlier same-named theme in place.
+    """
     themes: dict[str, Theme] = {}
     sources: dict[str, Path] = {}
     problems: list[ThemeProblem] = []
     for folder in folders:
-        if not folder.is_dir():
+        try:
+            paths = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+        except OSError:
             continue
-        for path in sorted(folder.glob("*.toml")):
+        for path in paths:
             try:
                 theme = theme_from_toml(path)
             except ThemeFileError as exc:
                 problems.extend(exc.problems)
+                continue
+            failures = check(theme, path) if check is not None else []
+            if failures:
+                problems.extend(failures)
                 continue
             themes[theme.name] = theme
             sources[theme.name] = path
@@ -192,7 +216,7 @@ def load_themes(*folders: Path) -> LoadedThemes:
 
 def problems_report(problems: list[ThemeProblem], limit: int = 6) -> str:
     """One notification's text for ``problems`` (the first ``limit`` of them)."""
-    lines = [str(p) for p in problems[:limit]]
+    lines = [str(p) for p in problems[:limit]]  # plain text: show it with markup off
     if len(problems) > limit:
         lines.append(f"... and {len(problems) - limit} more")
     return "\n".join(lines)

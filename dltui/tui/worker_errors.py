@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from textual.worker import Worker, WorkerState
 
+from dltui.safe_text import printable
+
 
 class ReportsWorkerErrors:
     """Mixin for a Textual app or screen: notify the error of a worker that failed."""
@@ -19,6 +21,11 @@ class ReportsWorkerErrors:
         error = event.worker.error
         if event.state != WorkerState.ERROR or error is None:
             return
+        # An error's text may quote a file: shown as text, never as markup.
         self.notify(  # type: ignore[attr-defined]
-            str(error) or type(error).__name__, title="Error", severity="error", timeout=10
+            printable(str(error) or type(error).__name__),
+            title="Error",
+            severity="error",
+            timeout=10,
+            markup=False,
         )

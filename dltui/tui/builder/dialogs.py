@@ -9,8 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from dltui.safe_text import printable
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -36,7 +39,8 @@ class SaveAsDialog(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Save experiment as  {self._dir}/NAME.toml", classes="dialog-title")
+            where = printable(str(self._dir), keep_newlines=False)
+            yield Label(Content(f"Save experiment as  {where}/NAME.toml"), classes="dialog-title")
             yield Input(value=self._suggestion, placeholder="NAME", id="save-name")
             yield Static("", id="save-error", classes="field-error")
 
@@ -44,7 +48,7 @@ class SaveAsDialog(ModalScreen[Path | None]):
     def _check(self, event: Input.Changed) -> None:
         problem = name_problem(event.value.strip().removesuffix(".toml"))
         error = self.query_one("#save-error", Static)
-        error.update(problem or "")
+        error.update(Content(problem or ""))
         error.set_class(problem is not None and bool(event.value), "-shown")
 
     @on(Input.Submitted, "#save-name")
@@ -53,7 +57,7 @@ class SaveAsDialog(ModalScreen[Path | None]):
         problem = name_problem(name)
         if problem is not None:
             error = self.query_one("#save-error", Static)
-            error.update(problem)
+            error.update(Content(problem))
             error.add_class("-shown")
             return
         self.dismiss(self._dir / f"{name}.toml")
@@ -76,8 +80,11 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
-            yield Static(self._message, classes="dialog-message")
+            # Messages name files and paths: shown as text, never as markup.
+            yield Label(
+                Content(printable(self._title, keep_newlines=False)), classes="dialog-title"
+            )
+            yield Static(Content(printable(self._message)), classes="dialog-message")
             with Horizontal(classes="dialog-buttons"):
                 for choice_id, label in self._choices:
                     yield Button(label, id=choice_id)

@@ -17,10 +17,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from dltui.builder.fields import REMOVE, FieldSpec, FieldValueError
+from dltui.safe_text import printable
 from dltui.tui.builder.messages import FieldEdited
 
 
@@ -153,7 +155,7 @@ class FieldForm(VerticalScroll):
             await self.remove_children()
             widgets: list[Widget] = []
             if description:
-                widgets.append(Static(description, classes="form-description"))
+                widgets.append(Static(Content(description), classes="form-description"))
             if not items:
                 widgets.append(Static(self._empty_text, classes="form-empty"))
             for item in items:
@@ -162,7 +164,7 @@ class FieldForm(VerticalScroll):
 
     def _row(self, item: FormItem) -> Widget:
         if item.spec is None:
-            return Label(str(item.value), classes="form-heading")
+            return Label(Content(str(item.value)), classes="form-heading")
         spec = item.spec
         title = spec.name + (" *" if spec.required else "")
         if spec.bounds_text:
@@ -175,7 +177,7 @@ class FieldForm(VerticalScroll):
             field = FieldInput(item, id=widget_id)
         field.tooltip = spec.description or None
         return Vertical(
-            Label(title, classes="field-label"),
+            Label(Content(title), classes="field-label"),
             field,
             Static("", id=f"{widget_id}-error", classes="field-error"),
             classes="field-row",
@@ -208,7 +210,7 @@ class FieldForm(VerticalScroll):
         label = next(found, None)
         if label is None:
             return  # the form was rebuilt for another layer meanwhile
-        label.update(text)
+        label.update(Content(printable(text)))  # it quotes what was typed: text, not markup
         label.set_class(bool(text), "-shown")
 
     @on(Input.Changed)

@@ -38,3 +38,12 @@ class FieldEdited(Message):
         self.form_id = form_id
         self.key = key
         self.value = value
+
+
+class ModelChecked(Message):
+    """`dltui check` ran on revision ``revision`` of the document: ``problems`` (empty: valid)."""
+
+    def __init__(self, revision: int, problems: list[str]) -> None:
+        super().__init__()
+        self.revision = revision
+        self.problems = problems

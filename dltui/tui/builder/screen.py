@@ -10,13 +10,16 @@ offered otherwise; a save never overwrites them without asking.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
+from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
@@ -33,13 +36,21 @@ from dltui.builder.new_layer import UnknownLayerKind, kind_class
 from dltui.builder.settings import EARLY_STOPPING_SWITCH, settings_sections
 from dltui.builder.shapes import StackShapes
 from dltui.builder.toml_edit import MISSING
+from dltui.safe_text import printable
 from dltui.spec import Experiment, Problem
 from dltui.tui.builder.dialogs import ChoiceDialog, SaveAsDialog
 from dltui.tui.builder.field_form import FieldForm, FormItem, heading
 from dltui.tui.builder.kind_picker import KindPicker
-from dltui.tui.builder.messages import FieldEdited, ShapesComputed, ShapesFailed
+from dltui.tui.builder.messages import FieldEdited, ModelChecked, ShapesComputed, ShapesFailed
 from dltui.tui.builder.stack_table import StackRow, StackTable, format_shape
+from dltui.tui.builder.template_picker import NewExperiment
+from dltui.tui.commands import BUILDER_COMMANDS, bindings
 from dltui.tui.key_footer import KeyFooter
+
+_STACK_ACTIONS = frozenset(
+    {"add_layer", "insert_layer", "delete_layer", "duplicate_layer", "move_layer"}
+)
+"""Actions on the stack's layers, offered only while the stack (not a form) has the focus."""
 
 SHAPE_DELAY = 0.15
 """Seconds of quiet typing before shapes are recomputed."""
@@ -47,48 +58,54 @@ DISK_POLL = 1.0
 """Seconds between checks of the file on disk for outside edits."""
 
 
-def _options_text(raw: dict[str, Any], width: int = 24) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in raw.items() if k not in ("type", "name", "layers"))
-    # Cut here so the shape and parameter columns stay visible in a narrow pane.
-    return text if len(text) <= width else text[: width - 1] + "…"
+def options_text(raw: dict[str, Any]) -> str:
+    """A layer's options as ``key=value, ...`` (its type, name and sub-layers left out)."""
+    return ", ".join(
+        f"{k}={printable(str(v), keep_newlines=False)}"
+        for k, v in raw.items()
+        if k not in ("type", "name", "layers")
+    )
+
+
+def options_text_cut(text: str, width: int) -> str:
+    """``text`` cut with ``…`` when it is longer than ``width``."""
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
 class BuilderScreen(Screen[Path | None]):
-    """Build or edit an experiment; dismisses with the saved file's path (or None)."""
+    """Build or edit an experiment; dismisses with the saved file's path (or None).
+
+    ``new`` starts a new experiment from a template, with the name and description
+    the person gave (`TemplatePicker`); it is saved as ``experiments/NAME.toml``.
+    """
 
     CSS_PATH = "builder.tcss"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add_layer", "Add", id="builder.add"),
-        Binding("i", "insert_layer", "Insert", id="builder.insert"),
-        Binding("d,delete", "delete_layer", "Delete", id="builder.delete"),
-        Binding("y", "duplicate_layer", "Duplicate", id="builder.duplicate"),
-        Binding("K,ctrl+up", "move_layer(-1)", "Move up", id="builder.move_up"),
-        Binding("J,ctrl+down", "move_layer(1)", "Move down", id="builder.move_down"),
-        Binding("u,ctrl+z", "undo", "Undo", id="builder.undo"),
-        Binding("U,ctrl+y", "redo", "Redo", id="builder.redo"),
-        Binding("e,enter", "edit_layer", "Edit", id="builder.edit"),
-        Binding("g", "switch_stack", "Gen/Disc", id="builder.switch_stack"),
-        Binding("ctrl+s", "save", "Save", id="builder.save"),
-        Binding("r", "launch", "Run", id="builder.launch"),
-        Binding("tab", "next_pane", "Next pane", show=False, id="builder.next_pane"),
-        Binding(
-            "shift+tab", "previous_pane", "Previous pane", show=False, id="builder.previous_pane"
-        ),
-        Binding("question_mark", "help", "Keys", id="builder.help"),
-        Binding("escape", "back", "Back", id="builder.back"),
-    ]
+    COMMANDS_LIST = BUILDER_COMMANDS
+    BINDINGS: ClassVar[list[BindingType]] = bindings(BUILDER_COMMANDS)
+    HELP_TITLE = "Builder (tab moves between the stack, the layer's fields and the settings)"
 
     def __init__(
-        self, experiments_dir: Path, path: Path | None = None, template: str | None = None
+        self,
+        experiments_dir: Path,
+        path: Path | None = None,
+        template: str | None = None,
+        *,
+        new: NewExperiment | None = None,
     ) -> None:
         super().__init__()
         self.experiments_dir = Path(experiments_dir)
+        self.new = new
+        """The new experiment's name and description, until it is first saved."""
         if path is not None:
             self.document = ExperimentDocument.load(path)
         else:
+            template = new.template if new is not None else template
             self.document = ExperimentDocument.from_template(template or "perceptron")
+            if new is not None and new.description:
+                self.document.set_field("description", new.description)
         self.template = template
+        self.verdict: tuple[int, list[str]] | None = None
+        """`dltui check`'s problems for a revision of the document (empty: valid)."""
         self.stack = self.document.stacks()[0]
         self.shapes: StackShapes | None = None
         self.problems: list[Problem] = []
@@ -115,9 +132,13 @@ class BuilderScreen(Screen[Path | None]):
         yield KeyFooter()
 
     async def on_mount(self) -> None:
+        if not self.query("#stack-pane"):
+            return  # pushed while the app quits (q, then e at once): it is never shown
         self.query_one("#stack-pane").border_title = self._stack_title()
+        self.query_one("#stack-pane").border_subtitle = "tab: fields →"
         self.query_one("#layer-form").border_title = "Layer"
         self.query_one("#settings-form").border_title = "Training"
+        self.query_one("#settings-form").border_subtitle = "tab: back to the stack"
         self.query_one(StackTable).focus()
         await self._refresh_all()
         self.set_interval(self.disk_poll, self._check_disk, name="builder disk poll")
@@ -143,11 +164,14 @@ class BuilderScreen(Screen[Path | None]):
     def _show_title(self) -> None:
         doc = self.document
         if doc.path is not None:
-            where = str(doc.path)
+            where = printable(str(doc.path), keep_newlines=False)
+        elif self.new is not None:
+            target = self.new.path(self.experiments_dir)
+            where = f"{target} (new, from template {self.new.template})"
         else:
             where = f"new experiment (template {self.template or 'perceptron'})"
         mark = "  ● modified" if doc.dirty else ""
-        self.query_one("#builder-title", Static).update(f"Builder · {where}{mark}")
+        self.query_one("#builder-title", Static).update(Content(f"Builder · {where}{mark}"))
 
     def _show_rows(self) -> None:
         shapes = self.shapes if self.shapes and self.shapes.stack == self.stack else None
@@ -165,16 +189,46 @@ class BuilderScreen(Screen[Path | None]):
                 StackRow(
                     loc,
                     path,
-                    str(raw.get("type", "?")),
-                    _options_text(raw),
+                    printable(str(raw.get("type", "?")), keep_newlines=False),
+                    options_text(raw),
                     output,
                     params,
                     path == culprit,
                 )
             )
-        error = self.app.current_theme.error or "red"
-        self.query_one(StackTable).show(rows, error_style=f"bold {error}")
+        self.query_one(StackTable).show(self._fit_options(rows), error_style=self._error_style())
         self._show_stack_status()
+
+    def _fit_options(self, rows: list[StackRow]) -> list[StackRow]:
+        """Cut the options column only as far as the pane's width needs.
+
+        The other columns are shown whole (shapes and parameter counts are never
+        cut); the options get what is left, and a ``…`` only when that is too little.
+        """
+        pane = self.query_one("#stack-pane").content_size.width
+        if pane <= 0 or not rows:
+            return rows
+        cells = [StackTable.cells(row, "") for row in rows]
+        others = sum(
+            max(len(label), *(len(cell[i].plain) for cell in cells)) + 2  # padding: 1 each side
+            for i, (label, _key) in enumerate(StackTable.COLUMNS)
+            if i != 2
+        )
+        width = max(4, pane - others - 2 - 1)  # the options' own padding; the scrollbar
+        return [replace(row, options=options_text_cut(row.options, width)) for row in rows]
+
+    def on_resize(self) -> None:
+        """Give the options column the room the new width has."""
+        if self.query("#stack-pane"):
+            self._show_rows()
+
+    def _error_style(self) -> str:
+        """The theme's error colour as a Rich style (``ansi_red`` is Textual's, not Rich's)."""
+        try:
+            colour = Color.parse(self.app.theme_variables.get("error", "red")).rich_color
+        except ColorParseError:
+            return "bold"
+        return f"bold {colour.name}"
 
     def _show_stack_status(self) -> None:
         status = self.query_one("#stack-status", Static)
@@ -187,7 +241,7 @@ class BuilderScreen(Screen[Path | None]):
         stale = "  (updating…)" if pending else ""
         if shapes.problem is not None:
             where = f"{shapes.problem_path}: " if shapes.problem_path else ""
-            status.update(f"✗ {where}{shapes.problem}{stale}")
+            status.update(Content(printable(f"✗ {where}{shapes.problem}{stale}")))
             status.set_class(True, "-error")
             return
         status.set_class(False, "-error")
@@ -198,20 +252,35 @@ class BuilderScreen(Screen[Path | None]):
         )
 
     def _validate(self) -> None:
+        """The verdict: the schema's problems at once, then `dltui check`'s from the worker."""
         result = self.document.validate()
-        widget = self.query_one("#problems", Static)
         if isinstance(result, Experiment):
             self.experiment, self.problems = result, []
-            widget.update("✓ valid experiment")
+        else:
+            self.experiment, self.problems = None, result
+        self._show_verdict()
+
+    @property
+    def verdict_problems(self) -> list[str] | None:
+        """`dltui check`'s problems for the document as it is now; None while being worked out."""
+        if self.problems:
+            return [_problem_line(p) for p in self.problems]
+        if self.verdict is None or self.verdict[0] != self.document.revision:
+            return None
+        return self.verdict[1]
+
+    def _show_verdict(self) -> None:
+        widget = self.query_one("#problems", Static)
+        problems = self.verdict_problems
+        if problems is None:
+            widget.update(Content("… checking the model as dltui check does"))
             widget.set_class(False, "-error")
-            return
-        self.experiment, self.problems = None, result
-        lines = [
-            f"✗ {p.path or '(file)'}: {p.message}" + (f" ({p.hint})" if p.hint else "")
-            for p in result
-        ]
-        widget.update("\n".join(lines))
-        widget.set_class(True, "-error")
+        elif not problems:
+            widget.update(Content("✓ valid experiment (dltui check finds no problem)"))
+            widget.set_class(False, "-error")
+        else:
+            widget.update(Content("\n".join(f"✗ {printable(line)}" for line in problems)))
+            widget.set_class(True, "-error")
 
     async def _show_layer_form(self) -> None:
         form = self.query_one("#layer-form", FieldForm)
@@ -222,7 +291,7 @@ class BuilderScreen(Screen[Path | None]):
             return
         raw = self.document.layer(self.stack, loc)
         kind = str(raw.get("type", ""))
-        form.border_title = f"Layer {self.document.layer_path(self.stack, loc)} · {kind}"
+        form.border_title = f"{self.document.layer_path(self.stack, loc)} · {kind}"
         try:
             cls = kind_class(kind)
         except UnknownLayerKind as exc:
@@ -275,6 +344,35 @@ class BuilderScreen(Screen[Path | None]):
         self._shapes_requested = revision
         base = self.document.path.parent if self.document.path else self.experiments_dir.parent
         self._compute_shapes(self.document.raw(), self.stack, revision, base)
+        if not self.problems:
+            self._check_model(self.document.text(), self._check_path(), revision)
+
+    def _check_path(self) -> Path:
+        """Where the document is (or will be) saved: relative data paths resolve from there."""
+        if self.document.path is not None:
+            return self.document.path
+        if self.new is not None:
+            return self.new.path(self.experiments_dir)
+        return self.experiments_dir / "new-experiment.toml"
+
+    @work(thread=True, exclusive=True, group="builder-check", exit_on_error=False)
+    def _check_model(self, text: str, path: Path, revision: int) -> None:
+        # The verdict is dltui check's own (the model summary the trainer uses): torch, here.
+        from dltui.checks import check_text
+
+        try:
+            result = check_text(text, path)
+            problems = [_problem_line(p) for p in result.problems]
+        except Exception as exc:  # a bug in a layer kind must not take the builder down
+            problems = [f"the model check failed: {type(exc).__name__}: {exc}"]
+        self.post_message(ModelChecked(revision, problems))
+
+    @on(ModelChecked)
+    def _model_checked(self, message: ModelChecked) -> None:
+        if message.revision != self.document.revision:
+            return  # the document moved on; a newer check is on its way
+        self.verdict = (message.revision, message.problems)
+        self._show_verdict()
 
     @work(thread=True, exclusive=True, group="builder-shapes", exit_on_error=False)
     def _compute_shapes(
@@ -389,7 +487,37 @@ class BuilderScreen(Screen[Path | None]):
 
     def action_edit_layer(self) -> None:
         """Move the focus to the selected layer's form."""
-        self.query_one("#layer-form", FieldForm).focus_first()
+        if not self.query_one("#layer-form", FieldForm).focus_first():
+            self.notify("this layer has no fields to edit", timeout=3)
+
+    @on(DataTable.RowSelected, "#stack-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        # The stack table takes enter for itself (select the row): enter edits, every time.
+        event.stop()
+        self.action_edit_layer()
+
+    def _focused_form(self) -> FieldForm | None:
+        focused = self.focused
+        for form in self.query(FieldForm):
+            if focused is not None and (focused is form or form in focused.ancestors):
+                return form
+        return None
+
+    def action_cursor_down(self) -> None:
+        """j: the next layer in the stack, or the next field in a form."""
+        form = self._focused_form()
+        if form is not None:
+            form.action_next_field()
+        else:
+            self.query_one(StackTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """k: the layer above, or the field above."""
+        form = self._focused_form()
+        if form is not None:
+            form.action_previous_field()
+        else:
+            self.query_one(StackTable).action_cursor_up()
 
     async def action_switch_stack(self) -> None:
         """Show a GAN's other stack (generator / discriminator)."""
@@ -407,9 +535,11 @@ class BuilderScreen(Screen[Path | None]):
         await self._refresh_all((0,))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer the stack switch for GANs only."""
+        """Offer the stack switch for GANs only; layer edits while the stack has the focus."""
         if action == "switch_stack":
             return len(self.document.stacks()) > 1
+        if action in _STACK_ACTIONS and self._focused_form() is not None:
+            return None  # a key typed in a form must not delete or add a layer
         return True
 
     @on(FieldEdited)
@@ -476,8 +606,10 @@ class BuilderScreen(Screen[Path | None]):
         self.query_one(StackTable).focus()
 
     def action_help(self) -> None:
-        """Show every key of this screen."""
-        self.app.action_show_help_panel()
+        """Show dltui's help for the builder (? or escape closes it)."""
+        from dltui.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
 
     # ---- save, launch, back ---------------------------------------------------
 
@@ -494,22 +626,37 @@ class BuilderScreen(Screen[Path | None]):
         saved = await self._save()
         if saved is None or not launch:
             return
-        if self.problems:
+        # dltui check on the file as saved: what the trainer would refuse is refused here.
+        import asyncio
+
+        from dltui.checks import check_file
+
+        revision = self.document.revision
+        result = await asyncio.to_thread(check_file, saved)
+        problems = [_problem_line(p) for p in result.problems]
+        if revision == self.document.revision:
+            self.verdict = (revision, problems)
+            self._show_verdict()
+        if problems:
+            more = f"\n… and {len(problems) - 5} more" if len(problems) > 5 else ""
             self.notify(
-                f"not launched: {len(self.problems)} problem(s) to fix first", severity="error"
+                printable("\n".join(problems[:5])) + more,
+                title=f"Not started: {printable(saved.name, keep_newlines=False)} is invalid",
+                severity="error",
+                timeout=12,
+                markup=False,
             )
-            return
-        if self.shapes is not None and not self.shapes_pending and self.shapes.problem:
-            self.notify(f"not launched: {self.shapes.problem}", severity="error")
             return
         from dltui.tui.messages import LaunchRequest
 
         self.post_message(LaunchRequest(saved))
-        self.notify(f"launching {saved.name}")
+        self.notify(f"launching {printable(saved.name, keep_newlines=False)}", markup=False)
 
     async def _save(self) -> Path | None:
         """Save, resolving a missing name or a conflict with the person; the path or None."""
         target = self.document.path
+        if target is None and self.new is not None:
+            target = self.new.path(self.experiments_dir)  # the name given with n
         force = False
         while True:
             if target is None:
@@ -539,10 +686,15 @@ class BuilderScreen(Screen[Path | None]):
                 self.notify(f"not saved: {exc}", severity="error", timeout=8)
                 return None
             self._offered_reload = False
+            self.new = None
             self._show_title()
-            count = len(self.problems)
+            count = len(self.verdict_problems or [])
             suffix = f" — {count} problem(s) left" if count else ""
-            self.notify(f"saved {path}{suffix}", severity="warning" if count else "information")
+            self.notify(
+                printable(f"saved {path}{suffix}"),
+                severity="warning" if count else "information",
+                markup=False,
+            )
             return path
 
     async def _ask_conflict(self, conflict: SaveConflict) -> str | None:
@@ -634,6 +786,14 @@ class BuilderScreen(Screen[Path | None]):
                 self.notify(str(exc), severity="error")
                 return
             await self._after_edit()
+
+
+def _problem_line(problem: Problem) -> str:
+    """A problem as the verdict shows it: field, message and hint (the file is the one shown)."""
+    text = f"{problem.path or '(file)'}: {problem.message}"
+    if problem.line:
+        text = f"line {problem.line}: {text}"
+    return text + (f" ({problem.hint})" if problem.hint else "")
 
 
 def _culprit(paths: list[str], problem_path: str | None) -> str | None:

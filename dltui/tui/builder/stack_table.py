@@ -112,6 +112,11 @@ class StackTable(DataTable[Text]):
             self.move_cursor(row=min(cursor, len(rows) - 1))
 
     @staticmethod
+    def cells(row: StackRow, error_style: str) -> list[Text]:
+        """The row's cells, in the order of `COLUMNS`."""
+        return StackTable._cells(row, error_style)
+
+    @staticmethod
     def _cells(row: StackRow, error_style: str) -> list[Text]:
         depth = len(row.loc) - 1
         index = ".".join(str(i) for i in row.loc)

@@ -1,4 +1,10 @@
-"""The experiment browser: experiments and their runs, filtered, sorted, all by keyboard."""
+"""The experiment browser: experiments and their runs, filtered, sorted, all by keyboard.
+
+The list is read on a worker (the schema, no torch). Each valid experiment is
+then checked as `dltui check` checks it (`describe.model_report`, torch on a
+worker): its mark in the list, its problems and layer tables in the details
+pane, and whether `r` may start it, all come from that one check.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
+from dltui.safe_text import printable
 from dltui.tui.commands import BROWSER_COMMANDS, bindings
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import (
@@ -27,15 +35,26 @@ from dltui.tui.messages import (
     ResumeRequest,
     StopRequest,
 )
-from dltui.tui.screens.describe import describe_experiment, describe_run
+from dltui.tui.screens.describe import describe_experiment, describe_run, stack_tables
+from dltui.tui.screens.run_list import (
+    SORT_MODES,
+    Group,
+    best_of,
+    format_age,
+    format_best,
+    format_progress,
+    monitor_of,
+    visible_groups,
+)
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
+    from dltui.tui.builder.template_picker import NewExperiment
     from dltui.tui.catalog import Catalog, ExperimentEntry
+    from dltui.tui.screens.describe import ModelReport
 
-SORT_MODES = ("newest", "name", "best", "status")
-"""The orders the browser cycles through with `o`."""
+__all__ = ["STATE_COLOURS", "BrowserScreen"]
 
 STATE_COLOURS = {
     "running": "success",
@@ -49,45 +68,19 @@ STATE_COLOURS = {
 }
 """Theme variable each run state is drawn in."""
 
-STATE_ORDER = {
-    "running": 0,
-    "starting": 1,
-    "dead": 2,
-    "failed": 3,
-    "stopped": 4,
-    "finished": 5,
-    "broken": 6,
-}
-
 _LIVE_REFRESH_S = 2.0
 """How often the list re-reads run states while a run is live (progress, heartbeats)."""
+
+_AGE_TICK_S = 1.0
+"""How often the Age column is brought up to date (it says seconds for young runs)."""
 
 _MAX_COMPARE = 8
 
 _MAX_LISTED = 10
 """Runs named one by one in the delete question; more are counted."""
 
-
-def format_age(seconds: float | None) -> str:
-    """``42s``, ``5m``, ``3h``, ``2d``: how long ago, in the fewest characters."""
-    if seconds is None:
-        return "-"
-    seconds = max(0.0, seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
-
-
-def format_value(value: float | None) -> str:
-    """A metric in at most 8 characters."""
-    if value is None:
-        return "-"
-    if value != value:
-        return "nan"
-    if value == 0 or 1e-3 <= abs(value) < 1e5:
-        return f"{value:.4g}"
-    return f"{value:.2e}"
+CheckKey = tuple[Path, tuple[float, int]]
+"""An experiment file as it was when checked: its path and (mtime, size)."""
 
 
 class BrowserScreen(ReportsWorkerErrors, Screen[None]):
@@ -115,6 +108,14 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             super().__init__()
             self.catalog = catalog
 
+    class ModelChecked(Message):
+        """`dltui check` ran on an experiment file (``key``: the file as it was)."""
+
+        def __init__(self, key: CheckKey, report: ModelReport) -> None:
+            super().__init__()
+            self.key = key
+            self.report = report
+
     def __init__(self, experiments_dir: Path, runs_dir: Path) -> None:
         super().__init__()
         self.experiments_dir = experiments_dir
@@ -126,7 +127,12 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         self.collapsed: set[str] = set()
         self._rows: dict[str, RunInfo | str] = {}
         """Row key -> the run, or the experiment name."""
-        self._summaries: dict[tuple[Path, tuple[float, int]], str] = {}
+        self._ages: dict[str, tuple[float | None, str]] = {}
+        """Row key -> (the time its age counts from, the age shown): the clock updates
+        only the cells whose text changed."""
+        self.reports: dict[CheckKey, ModelReport] = {}
+        """What `dltui check` found for each experiment file, as it was when checked."""
+        self._checking: set[CheckKey] = set()
         self._stale = False
         self._bindings_for: tuple[str | None, str | None, bool] | None = None
 
@@ -138,13 +144,27 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             yield DataTable(id="table", cursor_type="row", zebra_stripes=False)
             with VerticalScroll(id="details"):
                 yield Static("Reading experiments and runs…", id="details-body")
+                yield Static("", id="details-tables")
         yield KeyFooter()
 
-    def _title(self) -> str:
-        return (
-            f"[b]dltui[/b]  experiments: {self.experiments_dir}   runs: {self.runs_dir}"
-            f"   sort: {self.sort_mode}"
+    def _title(self) -> Content:
+        marks = self.marked_visible()
+        hidden = len(self.marked) - len(marks)
+        marked = ""
+        if self.marked:
+            marked = f"   ◆ {len(self.marked)} marked" + (f" ({hidden} hidden)" if hidden else "")
+            marked += " (c compare, D delete)"
+        # The marks first: a long folder path may run past the edge, the count must not.
+        return Content.from_markup(
+            "[b]dltui[/b]  sort: $sort$marked   experiments: $experiments   runs: $runs",
+            experiments=printable(str(self.experiments_dir), keep_newlines=False),
+            runs=printable(str(self.runs_dir), keep_newlines=False),
+            sort=self.sort_mode,
+            marked=marked,
         )
+
+    def _show_title(self) -> None:
+        self.query_one("#title", Static).update(self._title())
 
     def on_mount(self) -> None:
         """Set up columns and start reading the folders."""
@@ -152,13 +172,14 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         table.add_column("Experiment / run", key="name")
         table.add_column("Status", key="status")
         table.add_column("Age", key="age")
-        table.add_column("Best", key="best")
+        table.add_column("Best (metric)", key="best")
         table.add_column("Epoch", key="epoch")
         table.add_column("Device", key="device")
         # Reading the folders imports the schema (pydantic) and numpy on a worker; started
         # after the first paint, it cannot hold the GIL while the screen is being drawn.
         self.call_after_refresh(self._first_painted)
         self.set_interval(_LIVE_REFRESH_S, self._refresh_live)
+        self.set_interval(_AGE_TICK_S, self._tick_ages)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._fill_table())
 
     def _first_painted(self) -> None:
@@ -186,9 +207,12 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
     @on(CatalogLoaded)
     def _catalog_loaded(self, message: CatalogLoaded) -> None:
         self.catalog = message.catalog
-        known = {Path(run.path) for run in message.catalog.runs}
+        known = {Path(run.path) for run in message.catalog.runs} | {
+            run.path for run in self._launched_runs()
+        }
         self.marked = [path for path in self.marked if path in known]
         self._fill_table()
+        self._start_model_checks()
 
     @on(DirectoryChanged)
     def _directory_changed(self, message: DirectoryChanged) -> None:
@@ -214,6 +238,53 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         if launched or any(run.alive for run in self.catalog.runs):
             self.reload()
 
+    # -- the model check of each experiment ------------------------------------------------
+
+    def _start_model_checks(self) -> None:
+        """Check every valid experiment not checked as it is now (the selected one first)."""
+        if self.catalog is None or not getattr(self.app, "layer_tables", True):
+            return
+        selected = self.selected_entry()
+        pending = [
+            entry
+            for entry in self.catalog.experiments.values()
+            if entry.valid
+            and (entry.path, entry.stamp) not in self.reports
+            and (entry.path, entry.stamp) not in self._checking
+        ]
+        if not pending:
+            return
+        pending.sort(key=lambda entry: entry is not selected)
+        self._checking.update((entry.path, entry.stamp) for entry in pending)
+        self._check_models([(entry.path, entry.stamp) for entry in pending])
+
+    @work(thread=True, group="model-checks", exit_on_error=False)
+    def _check_models(self, keys: list[CheckKey]) -> None:
+        # Imports torch (on this worker only): the stacks are traced on the meta device.
+        from dltui.tui.screens.describe import model_report
+
+        for key in keys:
+            self.post_message(self.ModelChecked(key, model_report(key[0])))
+
+    @on(ModelChecked)
+    def _model_checked(self, message: ModelChecked) -> None:
+        self._checking.discard(message.key)
+        self.reports[message.key] = message.report
+        self._fill_table()
+
+    def report_for(self, entry: ExperimentEntry | None) -> ModelReport | None:
+        """What `dltui check` found for ``entry`` as the file is now (None: not yet known)."""
+        if entry is None:
+            return None
+        return self.reports.get((entry.path, entry.stamp))
+
+    def entry_problems(self, entry: ExperimentEntry) -> list[str]:
+        """Everything `dltui check` finds wrong with ``entry`` so far (schema, then model)."""
+        if not entry.valid:
+            return list(entry.problems)
+        report = self.report_for(entry)
+        return list(report.problems) if report is not None else []
+
     # -- the table ------------------------------------------------------------------------
 
     def _now(self) -> float:
@@ -229,78 +300,83 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         except Exception:
             return Style()
 
-    def _visible(self) -> list[tuple[str, list[RunInfo], ExperimentEntry | None]]:
-        """Experiments, each with its runs, filtered and sorted."""
-        catalog = self.catalog
-        if catalog is None:
+    def _launched_runs(self) -> list[Any]:
+        """Runs this dashboard started that have no records yet, shown as starting."""
+        launched = getattr(self.app, "launched", None) or {}
+        if not launched:
             return []
-        needle = self.filter_text.strip().lower()
-        groups: list[tuple[str, list[RunInfo], ExperimentEntry | None]] = []
-        for name in catalog.experiment_names():
-            entry = catalog.entry_named(name)
-            runs = list(catalog.runs_of(name))
-            if needle and needle not in _experiment_words(name, entry):
-                runs = [run for run in runs if needle in _run_words(run)]
-                if not runs:
-                    continue
-            groups.append((name, self._sorted_runs(runs, entry), entry))
-        return self._sorted_groups(groups)
+        from dltui.runs.discovery import RunInfo
+        from dltui.runs.status import RunStatus
 
-    def _sorted_runs(self, runs: list[RunInfo], entry: ExperimentEntry | None) -> list[RunInfo]:
-        mode = self.sort_mode
-        if mode == "best":
-            sign = -1.0 if _higher_is_better(entry) else 1.0
-            return sorted(
-                runs, key=lambda r: (r.best is None, sign * r.best if r.best is not None else 0.0)
+        known = {Path(run.path).resolve() for run in self.catalog.runs} if self.catalog else set()
+        runs = []
+        for run_dir, process in list(launched.items()):
+            if Path(run_dir).resolve() in known or process.experiment_path is None:
+                continue  # recorded already, or a resume (its run is listed)
+            try:
+                created: float | None = Path(run_dir).stat().st_mtime
+            except OSError:
+                created = None
+            status = RunStatus("starting", "starting", None, None, process.pid, None, None, None,
+                               True)  # fmt: skip
+            path = Path(run_dir)
+            runs.append(
+                RunInfo(
+                    experiment=path.parent.name,
+                    run_id=path.name,
+                    path=path,
+                    created=created,
+                    state="starting",
+                    reason="the trainer is starting",
+                    device=None,
+                    best=None,
+                    monitor=None,
+                    best_epoch=None,
+                    epoch=None,
+                    step=None,
+                    status=status,
+                    meta={},
+                )
             )
-        if mode == "status":
-            return sorted(runs, key=lambda r: (STATE_ORDER.get(r.state, 9), -(r.created or 0)))
-        if mode == "name":
-            return sorted(runs, key=lambda r: r.run_id)
-        return sorted(runs, key=lambda r: -(r.created or 0))
+        return runs
 
-    def _sorted_groups(
-        self, groups: list[tuple[str, list[RunInfo], ExperimentEntry | None]]
-    ) -> list[tuple[str, list[RunInfo], ExperimentEntry | None]]:
-        if self.sort_mode == "name":
-            return sorted(groups, key=lambda g: g[0].lower())
-        if self.sort_mode == "status":
-            return sorted(
-                groups,
-                key=lambda g: (min((STATE_ORDER.get(r.state, 9) for r in g[1]), default=9), g[0]),
-            )
-        # newest (and best): the experiment with the latest activity first.
-        return sorted(
-            groups,
-            key=lambda g: (-max((r.created or 0 for r in g[1]), default=0), g[0].lower()),
-        )
+    def _visible(self) -> list[Group]:
+        """Experiments, each with its runs, filtered and sorted."""
+        if self.catalog is None:
+            return []
+        return visible_groups(self.catalog, self._launched_runs(), self.filter_text, self.sort_mode)
+
+    def _experiment_status(self, entry: ExperimentEntry | None, runs: list[Any]) -> Text:
+        muted = self._style("foreground-muted")
+        if entry is None:
+            return Text("no file", style=muted)
+        if self.entry_problems(entry):
+            return Text("invalid", style=self._style("error"))
+        return Text(f"{len(runs)} run{'s' if len(runs) != 1 else ''}", style=muted)
 
     def _fill_table(self) -> None:
         table = self.query_one(DataTable)
         selected = self.selected_key
+        scroll_y = table.scroll_y
         table.clear()
         self._rows = {}
+        self._ages = {}
         now = self._now()
-        muted = self._style("foreground-muted")
-        for name, runs, entry in self._visible():
+        for group in self._visible():
+            name, runs, entry = group.name, group.runs, group.entry
             key = f"exp:{name}"
             self._rows[key] = name
             folded = name in self.collapsed
             arrow = "▸" if folded else "▾"
-            label = Text(f"{arrow} {name}", style="bold")
-            if entry is None:
-                status = Text("no file", style=muted)
-            elif not entry.valid:
-                status = Text("invalid", style=self._style("error"))
-            else:
-                status = Text(f"{len(runs)} run{'s' if len(runs) != 1 else ''}", style=muted)
             latest = max((r.created for r in runs if r.created), default=None)
-            best = _best_of(runs, entry)
+            monitor = monitor_of(entry, runs)
+            age = format_age(now - latest if latest else None)
+            self._ages[key] = (latest, age)
             table.add_row(
-                label,
-                status,
-                format_age(now - latest if latest else None),
-                format_value(best),
+                Text(f"{arrow} {printable(name, keep_newlines=False)}", style="bold"),
+                self._experiment_status(entry, runs),
+                age,
+                format_best(best_of(runs, monitor), monitor),
                 "",
                 "",
                 key=key,
@@ -310,33 +386,60 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             for run in runs:
                 run_key = f"run:{run.path}"
                 self._rows[run_key] = run
-                mark = "◆" if run.path in self.marked else " "
                 colour = self._style(STATE_COLOURS.get(run.state, "foreground"))
+                age = format_age(now - run.created if run.created else None)
+                self._ages[run_key] = (run.created, age)
                 table.add_row(
-                    Text(f"  {mark} {run.run_id}"),
+                    self._run_label(run),
                     Text(run.state, style=colour),
-                    format_age(now - run.created if run.created else None),
-                    format_value(run.best),
-                    _format_progress(run),
-                    run.device or "-",
+                    age,
+                    format_best(run.best, run.monitor),
+                    format_progress(run),
+                    printable(run.device or "-", keep_newlines=False),
                     key=run_key,
                 )
         if not self._rows:
             self._show_empty()
         if selected in self._rows:
             table.move_cursor(row=table.get_row_index(selected), scroll=False)
+            table.scroll_y = scroll_y
+        self._show_title()
         self._show_details()
+
+    def _run_label(self, run: Any) -> Text:
+        mark = "◆" if run.path in self.marked else " "
+        return Text(f"  {mark} {printable(run.run_id, keep_newlines=False)}")
+
+    def _tick_ages(self) -> None:
+        """Bring the Age column up to date (only cells whose text changed)."""
+        if self.app.screen is not self or self.catalog is None:
+            return
+        table = self.query_one(DataTable)
+        now = self._now()
+        for key, (since, shown) in list(self._ages.items()):
+            age = format_age(now - since if since else None)
+            if age != shown:
+                self._ages[key] = (since, age)
+                table.update_cell(key, "age", age)
+                if key == self.selected_key and self.selected_run is not None:
+                    self._show_details()  # its "(2m ago)" too
 
     def _show_empty(self) -> None:
         if self.filter_text:
-            text = f"Nothing matches “{self.filter_text}”. Press escape to clear the filter."
+            text = Content.from_markup(
+                "Nothing matches “$needle”. Press escape to clear the filter.",
+                needle=printable(self.filter_text, keep_newlines=False),
+            )
         else:
-            text = (
-                f"No experiments in {self.experiments_dir} and no runs in {self.runs_dir}.\n\n"
+            text = Content.from_markup(
+                "No experiments in $experiments and no runs in $runs.\n\n"
                 "Press [b]n[/b] to build a new experiment from a template, or write a TOML file "
-                f"into {self.experiments_dir}/ — it appears here by itself."
+                "into $experiments/ — it appears here by itself.",
+                experiments=printable(str(self.experiments_dir), keep_newlines=False),
+                runs=printable(str(self.runs_dir), keep_newlines=False),
             )
         self.query_one("#details-body", Static).update(text)
+        self.query_one("#details-tables", Static).update("")
 
     @property
     def selected_key(self) -> str | None:
@@ -361,7 +464,7 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         """The experiment under the cursor, or the experiment of the run under it."""
         row = self._rows.get(self.selected_key or "")
         if row is not None and not isinstance(row, str):
-            return row.experiment
+            return str(row.experiment)
         return row
 
     def selected_entry(self) -> ExperimentEntry | None:
@@ -370,6 +473,15 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         if name is None or self.catalog is None:
             return None
         return self.catalog.entry_named(name)
+
+    def visible_runs(self) -> list[Any]:
+        """The runs in the list as it is shown now (filtered, not folded away)."""
+        return [row for row in self._rows.values() if not isinstance(row, str)]
+
+    def marked_visible(self) -> list[Path]:
+        """The marked runs the list shows now, in the order they were marked."""
+        shown = {run.path for run in self.visible_runs()}
+        return [path for path in self.marked if path in shown]
 
     # -- details --------------------------------------------------------------------------
 
@@ -395,40 +507,35 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
 
     def _show_details(self) -> None:
         body = self.query_one("#details-body", Static)
+        tables = self.query_one("#details-tables", Static)
         run = self.selected_run
         if run is not None:
             body.update(describe_run(run, self._now()))
+            tables.update("")
             return
         name = self.selected_experiment
         if name is None:
             return
         entry = self.catalog.entry_named(name) if self.catalog else None
-        runs = list(self.catalog.runs_of(name)) if self.catalog else []
+        runs = [r for r in self.visible_runs() if r.experiment == name]
+        if self.catalog is not None and name in self.collapsed:
+            runs = list(self.catalog.runs_of(name))
         if entry is None:
             body.update(
-                f"[b]{name}[/b]\n\n[$text-muted]No experiment file named {name} in "
-                f"{self.experiments_dir}; {len(runs)} recorded run(s).[/]"
+                Content.from_markup(
+                    "[b]$name[/b]\n\n[$text-muted]No experiment file named $name in "
+                    "$folder; $count recorded run(s).[/]",
+                    name=printable(name, keep_newlines=False),
+                    folder=printable(str(self.experiments_dir), keep_newlines=False),
+                    count=len(runs),
+                )
             )
+            tables.update("")
             return
-        summary: str | None = ""
-        if entry.shown is not None and getattr(self.app, "layer_tables", True):
-            summary = self._summaries.get((entry.path, entry.stamp))
-            if summary is None:
-                self._summarize(entry)
-        body.update(describe_experiment(entry, runs, summary))
-
-    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
-    def _summarize(self, entry: ExperimentEntry) -> None:
-        from dltui.tui.screens.describe import layer_table
-
-        # Imports torch (on this worker only): shapes and parameter counts on the meta device.
-        text = layer_table(entry.shown)
-        self.app.call_from_thread(self._summary_ready, entry, text)
-
-    def _summary_ready(self, entry: ExperimentEntry, text: str) -> None:
-        self._summaries[(entry.path, entry.stamp)] = text
-        if self.selected_experiment == entry.name and self.selected_run is None:
-            self._show_details()
+        report = self.report_for(entry)
+        checking = report is None and entry.valid and bool(getattr(self.app, "layer_tables", True))
+        body.update(describe_experiment(entry, runs, report, checking=checking))
+        tables.update(stack_tables(report) if entry.valid else "")
 
     # -- actions --------------------------------------------------------------------------
 
@@ -452,7 +559,8 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
                 return
             runs = sorted(self.catalog.runs_of(name), key=lambda r: -(r.created or 0))
             if not runs:
-                self.notify(f"{name} has no runs yet: press r to start one.", timeout=4)
+                self.notify(f"{name} has no runs yet: press r to start one.", timeout=4,
+                            markup=False)  # fmt: skip
                 return
             run = runs[0]
         if run.state == "broken":
@@ -461,10 +569,13 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
                 f"Run {run.run_id} is broken: {run.reason}", severity="warning", markup=False
             )
             return
+        if run.state == "starting" and not Path(run.path, "meta.json").exists():
+            self.notify("That run is still starting: it opens once it has records.", timeout=3)
+            return
         self.post_message(OpenRun(run.path))
 
     def action_mark(self) -> None:
-        """Mark or unmark the selected run for comparing."""
+        """Mark or unmark the selected run for comparing, then move down."""
         run = self.selected_run
         if run is None:
             return
@@ -473,13 +584,13 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         else:
             self.marked.append(run.path)
         table = self.query_one(DataTable)
-        mark = "◆" if run.path in self.marked else " "
-        table.update_cell(f"run:{run.path}", "name", Text(f"  {mark} {run.run_id}"))
+        table.update_cell(f"run:{run.path}", "name", self._run_label(run))
+        self._show_title()
         table.action_cursor_down()
 
     def action_compare(self) -> None:
-        """Compare the marked runs, or the runs of the selected experiment."""
-        paths = list(self.marked)
+        """Compare the marked runs in view, or the runs of the selected experiment."""
+        paths = self.marked_visible()
         if len(paths) < 2 and self.catalog is not None and self.selected_experiment:
             runs = sorted(
                 self.catalog.runs_of(self.selected_experiment),
@@ -492,16 +603,20 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         self.post_message(CompareRuns(paths[:_MAX_COMPARE]))
 
     def action_launch(self) -> None:
-        """Start training the selected experiment (it must be valid)."""
+        """Start training the selected experiment (refused, with the reasons, when invalid)."""
         entry = self.selected_entry()
         if entry is None:
             self.notify("Select an experiment with a file to run it.", severity="warning")
             return
-        if not entry.valid:
+        problems = self.entry_problems(entry)
+        if problems:
+            more = f"\n… and {len(problems) - 5} more" if len(problems) > 5 else ""
             self.notify(
-                "\n".join(entry.problems[:5]),
-                title=f"{entry.path.name} is invalid",
+                printable("\n".join(problems[:5])) + more,
+                title=f"Not started: {printable(entry.path.name, keep_newlines=False)} is invalid",
                 severity="error",
+                timeout=12,
+                markup=False,
             )
             return
         self.post_message(LaunchRequest(entry.path))
@@ -519,12 +634,17 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             self.post_message(ResumeRequest(run.path))
 
     def action_delete(self) -> None:
-        """Delete the marked runs (or the selected one) after asking; live runs are refused."""
+        """Delete the marked runs in view (or else the selected one) after asking.
+
+        Marked runs that the filter or a folded experiment hides are left alone:
+        what is deleted is always what the person sees. Live runs are refused.
+        """
         if self.catalog is None:
             return
-        by_path = {run.path: run for run in self.catalog.runs}
-        if self.marked:
-            runs = [by_path[path] for path in self.marked if path in by_path]
+        by_path = {run.path: run for run in self.visible_runs()}
+        marked = self.marked_visible()
+        if marked:
+            runs = [by_path[path] for path in marked]
         else:
             runs = [self.selected_run] if self.selected_run is not None else []
         if not runs:
@@ -534,46 +654,54 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             return
         live = [run for run in runs if run.alive]
         if live:
-            names = ", ".join(run.run_id for run in live)
+            names = ", ".join(printable(run.run_id, keep_newlines=False) for run in live)
             self.notify(
                 f"Not deleting live run{'s' if len(live) > 1 else ''} {names}: stop "
                 f"{'them' if len(live) > 1 else 'it'} first (S).",
                 severity="warning",
                 timeout=6,
+                markup=False,
             )
         runs = [run for run in runs if not run.alive]
         if runs:
-            self._measure_for_delete(runs)
+            self._measure_for_delete(runs, len(self.marked) - len(marked))
 
     @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
-    def _measure_for_delete(self, runs: list[RunInfo]) -> None:
+    def _measure_for_delete(self, runs: list[RunInfo], hidden: int) -> None:
         from dltui.runs.removal import run_disk_usage
 
         size = sum(run_disk_usage(run.path) for run in runs)
-        self.app.call_from_thread(self._confirm_delete, runs, size)
+        self.app.call_from_thread(self._confirm_delete, runs, size, hidden)
 
-    def _confirm_delete(self, runs: list[RunInfo], size: int) -> None:
+    def _confirm_delete(self, runs: list[RunInfo], size: int, hidden: int = 0) -> None:
         from dltui.tui.plotting.axis import format_bytes
         from dltui.tui.screens.confirm import ConfirmDialog
 
         count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
-        listed = [f"  {run.experiment}/{run.run_id}  ({run.state})" for run in runs[:_MAX_LISTED]]
+        listed = [
+            printable(f"  {run.experiment}/{run.run_id}  ({run.state})", keep_newlines=False)
+            for run in runs[:_MAX_LISTED]
+        ]
         if len(runs) > _MAX_LISTED:
             listed.append(f"  … and {len(runs) - _MAX_LISTED} more")
-        message = "\n".join(
-            [
-                *listed,
-                "",
-                f"{count}, {format_bytes(size)} on disk, from {self.runs_dir}.",
-                f"The folder{'s are' if len(runs) != 1 else ' is'} removed for good: no undo.",
-            ]
-        )
+        lines = [
+            *listed,
+            "",
+            f"{count}, {format_bytes(size)} on disk, from {printable(str(self.runs_dir))}.",
+            f"The folder{'s are' if len(runs) != 1 else ' is'} removed for good: no undo.",
+        ]
+        if hidden:
+            lines.append(
+                f"{hidden} other marked run{'s' if hidden != 1 else ''}, hidden by the filter, "
+                f"{'are' if hidden != 1 else 'is'} not deleted."
+            )
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
                 self._delete_runs([run.path for run in runs])
 
-        self.app.push_screen(ConfirmDialog(f"Delete {count}?", message, "Delete"), answered)
+        dialog = ConfirmDialog(f"Delete {count}?", "\n".join(lines), "Delete")
+        self.app.push_screen(dialog, answered)
 
     @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
     def _delete_runs(self, paths: list[Path]) -> None:
@@ -598,11 +726,13 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         self.marked = [path for path in self.marked if path not in gone]
         self._select_survivor(gone)
         if removed:
-            names = ", ".join(path.name for path in removed[:3])
+            names = ", ".join(printable(path.name, keep_newlines=False) for path in removed[:3])
             more = f" and {len(removed) - 3} more" if len(removed) > 3 else ""
-            self.notify(f"Deleted {names}{more} ({format_bytes(freed)}).", timeout=4)
+            self.notify(f"Deleted {names}{more} ({format_bytes(freed)}).", timeout=4,
+                        markup=False)  # fmt: skip
         if errors:
-            self.notify("\n".join(errors[:5]), title="Not deleted", severity="error", timeout=12)
+            self.notify(printable("\n".join(errors[:5])), title="Not deleted", severity="error",
+                        timeout=12, markup=False)  # fmt: skip
         self.reload()
 
     def _select_survivor(self, gone: set[Path]) -> None:
@@ -623,8 +753,16 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
                 return
 
     def action_new(self) -> None:
-        """Open the builder on a new experiment from a template."""
-        self._open_builder(None)
+        """Pick a template and name the experiment, then open the builder on it."""
+        if self._quitting():
+            return
+        from dltui.tui.builder.template_picker import TemplatePicker
+
+        def chosen(choice: NewExperiment | None) -> None:
+            if choice is not None:
+                self._open_builder(None, new=choice)
+
+        self.app.push_screen(TemplatePicker(self.experiments_dir), chosen)
 
     def action_edit(self) -> None:
         """Open the builder on the selected experiment's file."""
@@ -632,13 +770,19 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         if entry is not None:
             self._open_builder(entry.path)
 
-    def _open_builder(self, path: Path | None) -> None:
+    def _quitting(self) -> bool:
+        """Whether the app is on its way out (q, then e or n before it has gone)."""
+        return self.app.return_code is not None or not self.is_attached
+
+    def _open_builder(self, path: Path | None, new: NewExperiment | None = None) -> None:
+        if self._quitting():
+            return
         try:
             from dltui.tui.builder import BuilderScreen
         except ImportError as exc:
-            self.notify(f"The builder is not available: {exc}", severity="error")
+            self.notify(f"The builder is not available: {exc}", severity="error", markup=False)
             return
-        self.app.push_screen(BuilderScreen(self.experiments_dir, path=path))
+        self.app.push_screen(BuilderScreen(self.experiments_dir, path=path, new=new))
 
     def action_filter(self) -> None:
         """Focus the filter box."""
@@ -672,7 +816,6 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
     def action_sort(self) -> None:
         """Cycle the sort order."""
         self.sort_mode = SORT_MODES[(SORT_MODES.index(self.sort_mode) + 1) % len(SORT_MODES)]
-        self.query_one("#title", Static).update(self._title())
         self._fill_table()
 
     def action_refresh(self) -> None:
@@ -729,42 +872,3 @@ def _preload_run_view() -> None:
     import dltui.tui.screens.run
     import dltui.tui.screens.run_panes
     import dltui.tui.widgets  # noqa: F401
-
-
-def _experiment_words(name: str, entry: ExperimentEntry | None) -> str:
-    words = [name]
-    if entry is not None:
-        words.append(entry.path.name)
-        shown = entry.shown
-        if shown is not None:
-            words.extend(shown.tags)
-            words.append(shown.description)
-        if not entry.valid:
-            words.append("invalid")
-    return " ".join(words).lower()
-
-
-def _run_words(run: RunInfo) -> str:
-    return " ".join([run.run_id, run.state, run.device or ""]).lower()
-
-
-def _higher_is_better(entry: ExperimentEntry | None) -> bool:
-    shown = entry.shown if entry is not None else None
-    if shown is None or shown.early_stopping is None:
-        return False
-    return shown.early_stopping.resolved_mode == "max"
-
-
-def _best_of(runs: list[RunInfo], entry: ExperimentEntry | None) -> float | None:
-    values = [r.best for r in runs if r.best is not None and r.best == r.best]
-    if not values:
-        return None
-    return max(values) if _higher_is_better(entry) else min(values)
-
-
-def _format_progress(run: RunInfo) -> str:
-    if run.epoch is not None:
-        return f"{run.epoch:.1f}"
-    if run.step is not None:
-        return f"s{run.step}"
-    return "-"

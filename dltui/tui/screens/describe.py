@@ -1,179 +1,313 @@
-"""Text for the details pane: an experiment (or its problems) and a run, as Textual markup."""
+"""What the details pane says about an experiment (and what `dltui check` found) or a run.
+
+Everything read from a file (descriptions, names, errors, reasons, paths) goes in
+as template values (`Content.from_markup(..., value=...)`) after
+`dltui.safe_text.printable`: it is shown as text, never read as markup, and its
+control characters are made visible. The layer tables are Rich tables, so they
+fit the pane's width: long labels wrap, numbers are never cut.
+"""
 
 from __future__ import annotations
 
-import textwrap
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.markup import escape
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.content import Content
 
 from dltui.safe_text import printable
 
 if TYPE_CHECKING:
+    from dltui.layers.stack import LayerRow, StackSummary
     from dltui.spec import Experiment
     from dltui.tui.catalog import ExperimentEntry
 
+_STACK_TITLES = {
+    "model.layers": "Layers",
+    "model.generator": "Generator",
+    "model.discriminator": "Discriminator",
+}
 
-def _e(value: object) -> str:
-    return escape(str(value))
+
+def _t(value: object) -> str:
+    """Text from a file, safe to show (one line)."""
+    return printable(str(value), keep_newlines=False)
+
+
+def _line(markup: str, **values: object) -> Content:
+    """One line of markup with ``values`` put in as plain text."""
+    return Content.from_markup(markup, **{k: _t(v) for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    """What `dltui check` found for one experiment file beyond its schema."""
+
+    problems: tuple[str, ...]
+    """Every problem, as `dltui check` prints it (file, line, field, message)."""
+    stacks: dict[str, StackSummary] = field(default_factory=dict)
+    """The layer tables, by field (``model.layers``, ``model.generator`` ...)."""
+
+    @property
+    def ok(self) -> bool:
+        """No problems."""
+        return not self.problems
+
+    @property
+    def total_params(self) -> int:
+        """Parameters of every stack."""
+        return sum(summary.total_params for summary in self.stacks.values())
+
+
+def model_report(path: Path) -> ModelReport:
+    """Run `dltui check` on ``path`` (imports torch: call it on a worker)."""
+    from dltui.checks import check_file
+
+    try:
+        result = check_file(path)
+    except Exception as exc:  # a bug in a layer kind must not take the browser down
+        return ModelReport((f"{path.name}: the model check failed: {type(exc).__name__}: {exc}",))
+    return ModelReport(tuple(str(p) for p in result.problems), dict(result.stacks))
 
 
 def describe_experiment(
-    entry: ExperimentEntry, runs: list[Any], layer_table: str | None = ""
-) -> str:
-    """The experiment's summary; its problems first when the file is invalid.
+    entry: ExperimentEntry,
+    runs: Sequence[Any],
+    report: ModelReport | None = None,
+    *,
+    checking: bool = False,
+) -> Content:
+    """The experiment's summary; its problems first when it is invalid.
 
-    ``layer_table``: the table's text, None while it is being worked out, or
-    empty for none.
+    ``report`` is what `dltui check` found (None when not known); ``checking``
+    says it is being worked out now.
     """
-    lines = [f"[b]{_e(entry.name)}[/b]  [$text-muted]{_e(entry.path)}[/]"]
-    if not entry.valid:
-        lines.append("")
-        lines.append(f"[$error b]{len(entry.problems)} problem(s) in {_e(entry.path.name)}:[/]")
-        lines.extend(f"[$error]• {_e(problem)}[/]" for problem in entry.problems)
-        if entry.last_good is not None:
-            lines.append("")
-            lines.append("[$text-muted]Showing the last valid version until the file is fixed.[/]")
+    lines = [_line("[b]$name[/b]  [$text-muted]$path[/]", name=entry.name, path=entry.path)]
+    problems = list(entry.problems) if not entry.valid else []
+    if entry.valid and report is not None:
+        problems = list(report.problems)
+    if problems:
+        lines.append(Content(""))
+        lines.append(
+            _line(
+                "[$error b]$count problem(s) in $file:[/]",
+                count=len(problems),
+                file=entry.path.name,
+            )
+        )
+        lines.extend(_line("[$error]• $problem[/]", problem=problem) for problem in problems)
+        if not entry.valid and entry.last_good is not None:
+            lines.append(Content(""))
+            lines.append(
+                Content.from_markup(
+                    "[$text-muted]Showing the last valid version until the file is fixed.[/]"
+                )
+            )
     experiment = entry.shown
     if experiment is None:
-        return "\n".join(lines)
-    lines.append("")
+        return Content("\n").join(lines)
+    lines.append(Content(""))
     lines.extend(experiment_lines(experiment))
-    lines.append("")
+    lines.append(Content(""))
+    lines.append(_runs_line(runs, startable=not problems))
+    if checking:
+        lines += [Content(""), Content.from_markup("[$text-muted]Checking the model…[/]")]
+    elif report is not None and report.stacks and report.ok:
+        lines += [Content(""), _line("[b]Parameters[/b] $n", n=f"{report.total_params:,}")]
+    return Content("\n").join(lines)
+
+
+def _runs_line(runs: Sequence[Any], *, startable: bool = True) -> Content:
+    if not runs and not startable:
+        return Content.from_markup("[b]Runs[/b]  none yet: fix the problems above to start one")
+    if not runs:
+        return Content.from_markup("[b]Runs[/b]  none yet: press [b]r[/b] to start one")
     states: dict[str, int] = {}
     for run in runs:
         states[run.state] = states.get(run.state, 0) + 1
-    if runs:
-        counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
-        lines.append(f"[b]Runs[/b]  {len(runs)} ({counts})")
-    else:
-        lines.append("[b]Runs[/b]  none yet: press [b]r[/b] to start one")
-    if layer_table is None:
-        lines += ["", "[$text-muted]Working out layer shapes…[/]"]
-    elif layer_table:
-        lines += ["", _e(layer_table)]
-    return "\n".join(lines)
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+    return _line("[b]Runs[/b]  $n ($counts)", n=len(runs), counts=counts)
 
 
-def experiment_lines(experiment: Experiment) -> list[str]:
+def experiment_lines(experiment: Experiment) -> list[Content]:
     """Description, data, model, training and early stopping, one line each."""
-    lines: list[str] = []
+    lines: list[Content] = []
     if experiment.description:
-        lines.append(_e(experiment.description))
-        lines.append("")
+        lines.append(Content(printable(experiment.description)))
+        lines.append(Content(""))
     data = experiment.data
+    split = f"{data.split.train:g}/{data.split.val:g}/{data.split.test:g}"
     lines.append(
-        f"[b]Data[/b]      {_e(data.source)}, batch {data.batch_size}, split "
-        f"{data.split.train:g}/{data.split.val:g}/{data.split.test:g}"
+        _line(
+            "[b]Data[/b]      $source, batch $batch, split $split",
+            source=data.source,
+            batch=data.batch_size,
+            split=split,
+        )
     )
-    model = experiment.model
+    model: Any = experiment.model
     if experiment.is_gan:
-        gen = getattr(model, "generator", [])
-        disc = getattr(model, "discriminator", [])
         lines.append(
-            f"[b]Model[/b]     GAN: generator {len(gen)} layers, discriminator {len(disc)} layers, "
-            f"latent {getattr(model, 'latent_dim', '?')}"
+            _line(
+                "[b]Model[/b]     GAN: generator $g layers, discriminator $d layers, latent $z",
+                g=len(model.generator),
+                d=len(model.discriminator),
+                z=model.latent_dim,
+            )
         )
     else:
         layers = experiment.sequential.layers
         kinds = " → ".join(str(getattr(layer, "type", "?")) for layer in layers)
-        lines.append(f"[b]Model[/b]     {len(layers)} layers: {_e(kinds)}")
+        lines.append(_line("[b]Model[/b]     $n layers: $kinds", n=len(layers), kinds=kinds))
     training = experiment.training
     opt = training.optimizer
     lines.append(
-        f"[b]Training[/b]  {training.epochs} epochs, {_e(training.loss)}, {_e(opt.name)} "
-        f"lr {opt.lr:g}, schedule {_e(training.schedule.name)}, device {_e(training.device)}"
+        _line(
+            "[b]Training[/b]  $epochs epochs, $loss, $opt lr $lr, schedule $schedule, "
+            "device $device",
+            epochs=training.epochs,
+            loss=training.loss,
+            opt=opt.name,
+            lr=f"{opt.lr:g}",
+            schedule=training.schedule.name,
+            device=training.device,
+        )
     )
     if training.metrics:
-        lines.append(f"[b]Metrics[/b]   {_e(', '.join(training.metrics))}")
+        lines.append(_line("[b]Metrics[/b]   $metrics", metrics=", ".join(training.metrics)))
     stopping = experiment.early_stopping
     if stopping is not None:
         lines.append(
-            f"[b]Early stop[/b] {_e(stopping.monitor)} ({stopping.resolved_mode}), "
-            f"patience {stopping.patience}, min_delta {stopping.min_delta:g}"
+            _line(
+                "[b]Early stop[/b] $monitor ($mode), patience $patience, min_delta $delta",
+                monitor=stopping.monitor,
+                mode=stopping.resolved_mode,
+                patience=stopping.patience,
+                delta=f"{stopping.min_delta:g}",
+            )
         )
     if experiment.tags:
-        lines.append(f"[b]Tags[/b]      {_e(', '.join(experiment.tags))}")
+        lines.append(_line("[b]Tags[/b]      $tags", tags=", ".join(experiment.tags)))
     return lines
 
 
-def describe_run(run: Any, now: float | None = None) -> str:
+def stack_tables(report: ModelReport | None) -> RenderableType:
+    """The layer table of each stack, fitted to the pane (empty without a report)."""
+    if report is None or not report.stacks:
+        return Text("")
+    parts: list[RenderableType] = []
+    for name, summary in report.stacks.items():
+        parts += _stack_table(_STACK_TITLES.get(name, name), summary)
+    return Group(*parts)
+
+
+def _stack_table(title: str, summary: StackSummary) -> list[RenderableType]:
+    """A stack's table (cells are plain text: a layer named ``[b]x`` shows as typed)."""
+    from dltui.layers.registry import format_shape
+
+    table = Table(
+        title=Text(title, style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        expand=False,
+    )
+    table.add_column("#", no_wrap=True)
+    table.add_column("layer", overflow="fold")
+    table.add_column("output", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    if summary.input_shape:
+        table.add_row("", Text("input", style="dim"), Text(format_shape(summary.input_shape)), "")
+
+    def add(rows: Sequence[LayerRow], parent: str) -> None:
+        for row in rows:
+            number = f"{parent}{row.index}"
+            indent = "  " * number.count(".")
+            label = row.type if row.label.endswith(f"_{row.type}") else f"{row.label} ({row.type})"
+            table.add_row(
+                Text(number),
+                Text(_t(indent + label)),
+                Text(format_shape(row.out_shape)),
+                Text(f"{row.params:,}"),
+            )
+            add(row.children, f"{number}.")
+
+    add(summary.rows, "")
+    frozen = f", {summary.non_trainable_params:,} frozen" if summary.non_trainable_params else ""
+    output = format_shape(summary.output_shape) if summary.output_shape is not None else "-"
+    totals = Text(
+        f"{summary.total_params:,} params ({summary.trainable_params:,} trainable{frozen}), "
+        f"{summary.param_bytes / 2**20:.2f} MB; output {output}\n"
+    )
+    if summary.problem is not None:
+        totals.append(
+            f"Problem at {_t(summary.problem.path)}: {_t(summary.problem.message)}\n",
+            style="bold",
+        )
+    return [table, totals]
+
+
+def describe_run(run: Any, now: float | None = None) -> Content:
     """A run's state, progress and whereabouts (``run`` is a `dltui.runs.RunInfo`)."""
-    from dltui.tui.screens.browser import STATE_COLOURS, format_age, format_value
+    from dltui.tui.screens.browser import STATE_COLOURS
+    from dltui.tui.screens.run_list import format_age, format_value
 
     now = time.time() if now is None else now
     colour = STATE_COLOURS.get(run.state, "foreground")
     broken = run.state == "broken"
     lines = [
-        f"[b]{_e(run.experiment)}[/b] / {_e(run.run_id)}",
-        "",
-        f"[b]Status[/b]    [${colour}]{_e(run.state)}[/]"
-        + (f"  [$text-muted]{_e(run.reason)}[/]" if run.reason and not broken else ""),
+        _line("[b]$experiment[/b] / $run", experiment=run.experiment, run=run.run_id),
+        Content(""),
+        _line(f"[b]Status[/b]    [${colour}]$state[/]", state=run.state),
     ]
-    if broken and run.reason:
-        # Why it cannot be read is all there is to say: in full, wrapped to fit the pane.
-        wrapped = textwrap.wrap(run.reason, 32, break_long_words=True) or [""]
-        lines += [
-            f"[b]Problem[/b]   {_e(wrapped[0])}",
-            *(f"          {_e(w)}" for w in wrapped[1:]),
-        ]
+    if run.reason:
+        # A reason is read in full: it wraps to the pane instead of being cut. For a
+        # broken run it is all there is to say.
+        label = "[b]Problem[/b]   " if broken else ""
+        lines.append(_line(label + "[$text-muted]$reason[/]", reason=run.reason))
     if run.created:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created))
-        lines.append(f"[b]Started[/b]   {started} ({format_age(now - run.created)} ago)")
+        lines.append(
+            _line("[b]Started[/b]   $at ($ago ago)", at=started, ago=format_age(now - run.created))
+        )
     progress = []
     if run.epoch is not None:
         progress.append(f"epoch {run.epoch:g}")
     if run.step is not None:
         progress.append(f"step {run.step}")
     if progress:
-        lines.append(f"[b]Progress[/b]  {', '.join(progress)}")
+        lines.append(_line("[b]Progress[/b]  $progress", progress=", ".join(progress)))
     if run.best is not None:
         where = f" at epoch {run.best_epoch}" if run.best_epoch is not None else ""
         lines.append(
-            f"[b]Best[/b]      {_e(run.monitor or 'value')} = {format_value(run.best)}{where}"
+            _line(
+                "[b]Best[/b]      $monitor = $value$where",
+                monitor=run.monitor or "value",
+                value=format_value(run.best),
+                where=where,
+            )
         )
-    lines.append(f"[b]Device[/b]    {_e(run.device or '-')}")
+    lines.append(_line("[b]Device[/b]    $device", device=run.device or "-"))
     status = run.status
     if status.pid is not None:
-        lines.append(f"[b]Process[/b]   pid {status.pid} on {_e(status.host or '?')}")
+        lines.append(
+            _line("[b]Process[/b]   pid $pid on $host", pid=status.pid, host=status.host or "?")
+        )
     # A folder's name is anyone's text: shown, never obeyed (an OSC in it set the title).
-    lines.append(f"[b]Folder[/b]    {_e(printable(str(run.path), keep_newlines=False))}")
-    lines.append("")
-    hints = ["[b]enter[/b] open", "[b]space[/b] mark"]
+    lines.append(_line("[b]Folder[/b]    $folder", folder=run.path))
+    lines.append(Content(""))
+    hints = ["[b]enter[/b] open", "[b]space[/b] mark (and move down)"]
     if run.alive:
         hints.append("[b]S[/b] stop")
     elif run.state in ("stopped", "failed", "dead"):
         hints.append("[b]R[/b] resume")
-    lines.append("[$text-muted]" + "   ".join(hints) + "[/]")
-    return "\n".join(lines)
-
-
-def layer_table(experiment: Experiment | None) -> str:
-    """The Keras-like layer table (shapes and parameter counts); imports torch.
-
-    Any failure becomes the text shown instead: a layer table is a convenience,
-    never a reason to crash the browser.
-    """
-    if experiment is None:
-        return ""
-    try:
-        from dltui.data import describe
-        from dltui.layers.stack import format_summary, summarize_stack
-
-        info = describe(experiment.data)
-        if experiment.is_gan:
-            model: Any = experiment.model
-            parts = []
-            for title, layers, shape in (
-                ("Generator", model.generator, (model.latent_dim,)),
-                ("Discriminator", model.discriminator, tuple(info.input_shape)),
-            ):
-                summary = summarize_stack(layers, shape, field=f"model.{title.lower()}")
-                parts.append(f"{title}\n{format_summary(summary)}")
-            return "\n\n".join(parts)
-        model_spec = experiment.sequential
-        shape = tuple(model_spec.input_shape or info.input_shape)
-        return format_summary(summarize_stack(model_spec.layers, shape))
-    except Exception as exc:  # the table is optional; say why it is missing
-        return f"(no layer table: {type(exc).__name__}: {exc})"
+    hints.append("[b]D[/b] delete")
+    lines.append(Content.from_markup("[$text-muted]" + "   ".join(hints) + "[/]"))
+    return Content("\n").join(lines)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.markup import escape
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from dltui.safe_text import printable
 from dltui.tui.commands import APP_COMMANDS, HELP_COMMANDS, Command, bindings
 
 _KEY_NAMES = {
@@ -22,6 +24,8 @@ _KEY_NAMES = {
     "escape": "esc",
     "space": "space",
     "enter": "enter",
+    "tab": "tab",
+    "shift+tab": "shift+tab",
 }
 
 
@@ -36,21 +40,46 @@ def key_label(command: Command, keymap: Mapping[str, str] | None = None) -> str:
 
 
 def help_text(
-    screen_title: str, commands: tuple[Command, ...], keymap: Mapping[str, str] | None = None
-) -> str:
-    """The help as markup: the screen's keys, then the app's (as ``keymap`` remaps them)."""
-    lines = [f"[b $primary]{escape(screen_title)}[/]"]
-    lines.extend(_rows(commands, keymap))
-    lines.append("")
-    lines.append("[b $primary]Everywhere[/]")
-    lines.extend(_rows(APP_COMMANDS, keymap))
-    lines.append(f"  [b]{'ctrl+p':<10}[/] Command palette: every command, by name.")
-    lines.append(f"  [b]{'↑ ↓ pgup':<10}[/] Move; mouse works too, but is never needed.")
-    return "\n".join(lines)
+    screen_title: str,
+    commands: tuple[Command, ...],
+    keymap: Mapping[str, str] | None = None,
+    *,
+    width: int | None = None,
+) -> Content:
+    """The help: the screen's keys, then the app's (as ``keymap`` remaps them).
+
+    Key labels and remaps go in as text, never as markup: ``[`` is a key here.
+    With ``width``, each line is wrapped to it, under its own text (the keys'
+    column stays clear).
+    """
+    keys = max([10, *(len(key_label(c, keymap)) for c in (*commands, *APP_COMMANDS))])
+    rows: list[Content] = [_title(screen_title, width)]
+    rows += [_row(key_label(c, keymap), c.help, keys, width) for c in commands]
+    rows += [Content(""), _title("Everywhere", width)]
+    rows += [_row(key_label(c, keymap), c.help, keys, width) for c in APP_COMMANDS]
+    rows.append(_row("ctrl+p", "Command palette: every command, by name.", keys, width))
+    rows.append(_row("↑ ↓ pgup", "Move; mouse works too, but is never needed.", keys, width))
+    return Content("\n").join(rows)
 
 
-def _rows(commands: tuple[Command, ...], keymap: Mapping[str, str] | None) -> list[str]:
-    return [f"  [b]{escape(key_label(c, keymap)):<10}[/] {escape(c.help)}" for c in commands]
+def _title(text: str, width: int | None) -> Content:
+    lines = _wrap(printable(text, keep_newlines=False), width)
+    return Content("\n").join(Content.styled(line, "bold $primary") for line in lines)
+
+
+def _row(keys: str, text: str, key_width: int, width: int | None) -> Content:
+    indent = 2 + key_width + 1
+    lines = _wrap(printable(text, keep_newlines=False), None if width is None else width - indent)
+    first = Content.assemble(
+        "  ", (printable(keys, keep_newlines=False).ljust(key_width), "bold"), " ", lines[0]
+    )
+    return Content("\n").join([first, *(Content(" " * indent + line) for line in lines[1:])])
+
+
+def _wrap(text: str, width: int | None) -> list[str]:
+    if width is None or width < 20:
+        return [text]
+    return textwrap.wrap(text, width) or [""]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -62,16 +91,26 @@ class HelpScreen(ModalScreen[None]):
         HELP_COMMANDS
     )
 
-    def __init__(self, screen: Screen[object]) -> None:
+    def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()
         self.for_screen = screen
 
     def compose(self) -> ComposeResult:
         """The key list, scrollable on small terminals."""
-        commands: tuple[Command, ...] = getattr(self.for_screen, "COMMANDS_LIST", ())
-        title = getattr(self.for_screen, "HELP_TITLE", type(self.for_screen).__name__)
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Keys"
             box.border_subtitle = "esc to close"
-            keymap = getattr(self.app, "active_keymap", None)
-            yield Static(help_text(title, commands, keymap), id="help-body")
+            yield Static(self._text(), id="help-body")
+
+    def _text(self) -> Content:
+        commands: tuple[Command, ...] = getattr(self.for_screen, "COMMANDS_LIST", ())
+        title = getattr(self.for_screen, "HELP_TITLE", type(self.for_screen).__name__)
+        keymap = getattr(self.app, "active_keymap", None)
+        # The box takes at most 90% of the terminal, less its border, padding and scrollbar:
+        # lines wrap there rather than run past the edge.
+        width = max(30, int(self.app.size.width * 0.9) - 2 - 4 - 2)
+        return help_text(title, commands, keymap, width=width)
+
+    def on_resize(self) -> None:
+        """Wrap the lines to the new width."""
+        self.query_one("#help-body", Static).update(self._text())

@@ -1,0 +1,337 @@
+"""The browser as a new user meets it: true verdicts, text that fits, live ages, safe text.
+
+Each test drives the real dashboard with the Pilot (the folder watcher off, a
+frozen or hand-moved clock) on small experiment files and recorded runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+from textual.widgets import DataTable, Static
+from tui_runs import (
+    FROZEN_NOW,
+    make_app,
+    make_run,
+    run_async,
+    settle,
+    spirals_toml,
+    write_experiment,
+)
+
+from dltui.tui.messages import LaunchRequest, RunLaunched
+from dltui.tui.screens.browser import BrowserScreen
+from dltui.tui.screens.run_list import format_best
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "experiments"
+
+CONV_ON_VECTORS = spirals_toml().replace(
+    '[[model.layers]]\ntype = "dense"\nout_features = 8',
+    '[[model.layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3',
+)
+
+
+def screen_text(app: Any) -> str:
+    """Everything on screen, as plain text."""
+    return "\n".join(
+        "".join(segment.text for segment in line)
+        for line in app.screen._compositor.render_update(full=True).strips
+    )
+
+
+def region_text(app: Any, widget: Any) -> str:
+    """What ``widget`` shows on screen (its region, without borders), line by line."""
+    region = widget.content_region
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return "\n".join(line[region.x : region.right] for line in lines)
+
+
+def details(screen: BrowserScreen) -> str:
+    body = str(screen.query_one("#details-body", Static).render())
+    return body + "\n" + screen_text(screen.app)
+
+
+def rows(screen: BrowserScreen) -> list[list[str]]:
+    table = screen.query_one(DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def notes(app: Any) -> list[str]:
+    return [f"{n.title}\n{n.message}" for n in app._notifications]
+
+
+async def browser(pilot: Any, app: Any) -> BrowserScreen:
+    await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
+    screen = app.screen
+    assert isinstance(screen, BrowserScreen)
+    return screen
+
+
+async def checked(pilot: Any, screen: BrowserScreen) -> None:
+    """Wait until every valid experiment has been through `dltui check`."""
+
+    def done() -> bool:
+        catalog = screen.catalog
+        return catalog is not None and all(
+            (e.path, e.stamp) in screen.reports for e in catalog.experiments.values() if e.valid
+        )
+
+    await settle(pilot, done, timeout=120)
+    await pilot.pause()
+
+
+def select(screen: BrowserScreen, key: str) -> None:
+    table = screen.query_one(DataTable)
+    table.move_cursor(row=table.get_row_index(key))
+
+
+@run_async
+async def test_token_models_show_their_layer_tables_not_a_false_error(tmp_path: Path) -> None:
+    experiments = tmp_path / "experiments"
+    experiments.mkdir()
+    for name in ("lstm-chars", "transformer-chars"):
+        shutil.copy(EXAMPLES / f"{name}.toml", experiments)
+    (tmp_path / "runs").mkdir()
+    app = make_app(tmp_path, layer_tables=True)
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = await browser(pilot, app)
+        await checked(pilot, screen)
+        for name in ("lstm-chars", "transformer-chars"):
+            select(screen, f"exp:{name}")
+            await pilot.pause()
+            text = details(screen)
+            assert "embedding needs integer" not in text
+            assert "problem" not in text.lower()
+            assert "Parameters" in text and "embedding" in text
+            assert "(64,)" in text  # the input: 64 token ids per sample
+        assert all("invalid" not in row[1] for row in rows(screen))
+
+
+@run_async
+async def test_the_mark_and_r_follow_dltui_check(tmp_path: Path) -> None:
+    experiments = tmp_path / "experiments"
+    write_experiment(experiments, "conv", CONV_ON_VECTORS)
+    write_experiment(experiments, "good")
+    gan = (EXAMPLES / "gan-ring.toml").read_text()
+    last = gan.rindex("out_features = 1")
+    write_experiment(experiments, "gan3", gan[:last] + "out_features = 3" + gan[last + 16 :])
+    (tmp_path / "runs").mkdir()
+    posted: list[Message] = []
+    app = make_app(tmp_path, layer_tables=True)
+    async with app.run_test(size=(120, 40), message_hook=posted.append) as pilot:
+        screen = await browser(pilot, app)
+        await checked(pilot, screen)
+        status = {row[0].strip("▾ "): row[1] for row in rows(screen) if row[0].startswith("▾")}
+        assert status == {"conv": "invalid", "gan3": "invalid", "good": "0 runs"}
+        for name, field in (("conv", "model.layers[0]"), ("gan3", "model.discriminator[4]")):
+            select(screen, f"exp:{name}")
+            await pilot.pause()
+            assert field in details(screen)
+            await pilot.press("r")
+            await pilot.pause()
+            assert not [m for m in posted if isinstance(m, LaunchRequest)]
+            assert any(f"{name}.toml is invalid" in n and field in n for n in notes(app))
+        select(screen, "exp:good")
+        await pilot.press("r")
+        await pilot.pause()
+        launches = {id(m): m for m in posted if isinstance(m, LaunchRequest)}  # bubbles: seen twice
+        assert [m.experiment_path.name for m in launches.values()] == ["good.toml"]
+
+
+@run_async
+async def test_the_details_take_the_room_the_list_leaves_and_wrap_errors(tmp_path: Path) -> None:
+    experiments = tmp_path / "experiments"
+    write_experiment(experiments, "spirals")
+    long_name = "x" * 30
+    write_experiment(
+        experiments,
+        "broken",
+        f'description = "a"\n[data]\nsource = "spirals"\nbatch_size = 8\n{long_name} = @\n',
+    )
+    shutil.copy(EXAMPLES / "gan-ring.toml", experiments)
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path, layer_tables=True)
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = await browser(pilot, app)
+        await checked(pilot, screen)
+        table = screen.query_one(DataTable)
+        pane = screen.query_one("#details")
+        # The list is as wide as its columns (plus border and scrollbar), no wider.
+        assert table.outer_size.width <= table.virtual_size.width + 4
+        assert pane.outer_size.width >= 200 - table.outer_size.width - 3
+        select(screen, "exp:broken")
+        await pilot.pause()
+        problem = next(p for p in screen.catalog.entry_named("broken").problems)  # type: ignore[union-attr]
+        assert "not valid TOML" in problem
+        shown = " ".join(region_text(app, pane).split())
+        assert " ".join(problem.split()) in shown  # the whole message, wrapped, not cut
+        assert pane.max_scroll_x == 0
+        # A run's best is whole, with its metric; the GAN's tables fit at 120 columns too.
+        run = screen.catalog.runs[0]  # type: ignore[union-attr]
+        assert format_best(run.best, run.monitor) in screen_text(app)
+        await pilot.resize_terminal(120, 40)
+        select(screen, "exp:gan-ring")
+        await pilot.pause()
+        text = region_text(app, pane)
+        for number in ("576", "4,160", "130", "4,866"):  # the generator, at the top
+            assert number in text, number
+        pane.scroll_end(animate=False)
+        await pilot.pause()
+        text = region_text(app, pane)
+        for number in ("192", "4,160", "65", "4,417"):  # the discriminator, below
+            assert number in text, number
+        assert pane.max_scroll_x == 0
+
+
+@run_async
+async def test_best_names_its_metric_and_ages_move_on(tmp_path: Path) -> None:
+    experiments = tmp_path / "experiments"
+    write_experiment(experiments, "spirals")
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", created=FROZEN_NOW - 30)
+    now = [FROZEN_NOW]
+    app = make_app(tmp_path, clock=lambda: now[0])
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await browser(pilot, app)
+        run_row = rows(screen)[1]
+        assert run_row[2] == "30s"
+        assert run_row[3].endswith(" val/loss") and run_row[3].split()[0] != "-"
+        assert rows(screen)[0][3] == run_row[3]  # the experiment's best, of the same metric
+        select(screen, "run:" + str(tmp_path / "runs" / "spirals" / "20260101-000000-aaaa"))
+        await pilot.pause()
+        assert "(30s ago)" in details(screen)
+        now[0] += 95
+        await settle(pilot, lambda: rows(screen)[1][2] == "2m", timeout=5)
+        assert rows(screen)[0][2] == "2m"
+        assert "(2m ago)" in details(screen)
+
+
+@dataclass
+class _Process:
+    pid: int
+
+
+@dataclass
+class _Launched:
+    run_dir: Path
+    process: Any
+    experiment_path: Path | None
+
+    @property
+    def pid(self) -> int:
+        return int(self.process.pid)
+
+
+@run_async
+async def test_a_launched_run_is_listed_at_once_as_starting(tmp_path: Path) -> None:
+    experiments = tmp_path / "experiments"
+    path = write_experiment(experiments, "spirals")
+    run_dir = tmp_path / "runs" / "spirals" / "20260101-000000-new1"
+    run_dir.mkdir(parents=True)  # what the launcher makes before the trainer writes anything
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await browser(pilot, app)
+        assert "none yet" in details(screen)
+        app.launched[run_dir.resolve()] = _Launched(run_dir, _Process(4242), path)  # type: ignore[assignment]
+        app.post_message(RunLaunched(run_dir, 4242, path))
+        await settle(pilot, lambda: any("new1" in row[0] for row in rows(screen)))
+        row = next(row for row in rows(screen) if "new1" in row[0])
+        assert row[1] == "starting"
+        select(screen, "exp:spirals")
+        await pilot.pause()
+        assert "none yet" not in details(screen) and "1 starting" in details(screen)
+        assert any("Started spirals run 20260101-000000-new1 (pid 4242)" in n for n in notes(app))
+
+
+@run_async
+async def test_the_resume_toast_names_the_experiment(tmp_path: Path) -> None:
+    write_experiment(tmp_path / "experiments", "spirals")
+    run_dir = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", state="stopped")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await browser(pilot, app)
+        app.post_message(RunLaunched(run_dir, 77, Path(), resumed=True))  # type: ignore[arg-type]
+        await settle(pilot, lambda: bool(notes(app)))
+        assert any("Resumed spirals run 20260101-000000-aaaa (pid 77)." in n for n in notes(app))
+        assert not any("  " in n.split("\n", 1)[1] for n in notes(app))
+
+
+@run_async
+async def test_delete_acts_on_what_is_shown(tmp_path: Path) -> None:
+    experiments = tmp_path / "experiments"
+    write_experiment(experiments, "alpha")
+    write_experiment(experiments, "beta")
+    runs = tmp_path / "runs"
+    make_run(runs, "alpha", "20260101-000000-aaaa", created=FROZEN_NOW - 100)
+    make_run(runs, "alpha", "20260101-000000-bbbb", created=FROZEN_NOW - 200)
+    make_run(runs, "beta", "20260101-000000-cccc", created=FROZEN_NOW - 300)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await browser(pilot, app)
+        select(screen, "run:" + str(runs / "alpha" / "20260101-000000-aaaa"))
+        await pilot.press("space", "space")
+        assert len(screen.marked) == 2
+        assert "◆ 2 marked" in str(screen.query_one("#title", Static).render())
+        await pilot.press("slash", *"beta", "enter")
+        await pilot.pause()
+        assert "2 marked (2 hidden)" in str(screen.query_one("#title", Static).render())
+        select(screen, "run:" + str(runs / "beta" / "20260101-000000-cccc"))
+        await pilot.press("D")
+        from dltui.tui.screens.confirm import ConfirmDialog
+
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert dialog.title_text == "Delete 1 run?"
+        assert "cccc" in dialog.message and "aaaa" not in dialog.message
+        assert "2 other marked runs, hidden by the filter, are not deleted" in dialog.message
+        await pilot.press("n")
+
+
+@run_async
+async def test_text_from_files_is_shown_as_text(tmp_path: Path) -> None:
+    experiments = tmp_path / "experiments"
+    text = spirals_toml().replace(
+        'description = "MLP on two spirals"',
+        'description = "red \\u001b[31m [bold]loud[/bold] [/] \\u001b]2;title\\u0007"',
+    )
+    text = text.replace("out_features = 8", 'out_features = 8\nname = "[b]first[/b]"')
+    write_experiment(experiments, "odd", text)
+    # Just an escape sequence: this one crashed the app at start-up (MarkupError).
+    write_experiment(
+        experiments,
+        "esc",
+        spirals_toml().replace('description = "MLP on two spirals"', 'description = "\\u001b[31m"'),
+    )
+    make_run(tmp_path / "runs", "odd", "20260101-000000-aaaa")
+    app = make_app(tmp_path, layer_tables=True)
+    async with app.run_test(size=(160, 60)) as pilot:
+        screen = await browser(pilot, app)
+        await checked(pilot, screen)
+        select(screen, "exp:odd")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "red ␛[31m [bold]loud[/bold] [/] ␛]2;title␇" in shown
+        assert "[b]first[/b] (dense)" in shown
+        assert "\x1b" not in shown
+        select(screen, "exp:esc")
+        await pilot.pause()
+        assert "␛[31m" in screen_text(app) and app.is_running
+
+
+def test_help_draws_bracket_keys_as_keys() -> None:
+    from textual.content import Content
+
+    from dltui.tui.commands import RUN_COMMANDS
+    from dltui.tui.screens.help import help_text
+
+    text = help_text("Run", RUN_COMMANDS)
+    plain = text.plain if isinstance(text, Content) else Content.from_markup(text).plain
+    lines = plain.splitlines()
+    less = next(line for line in lines if "Decrease the smoothing" in line)
+    more = next(line for line in lines if "Increase the smoothing" in line)
+    assert less.split()[0] == "[" and more.split()[0] == "]"
+    assert "[/]" not in plain
