@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-# Exit codes, shared with the dashboard (docs/architecture.md).
+# Exit codes, shared with the dashboard (docs/architecture.md). Every run that
+# finished exits 0, early stopping included: it is the normal end of training,
+# and schedulers (Slurm, Kubernetes Jobs) and `dltui run a && dltui run b` read
+# anything else as failure.
 EXIT_FINISHED = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
-EXIT_EARLY_STOPPED = 3
 EXIT_INTERRUPTED = 130
 
 

@@ -1,7 +1,7 @@
 """The process around the loop: arguments, run directory, signals, status and exit code.
 
-Exit codes: 0 finished, 1 failed, 2 invalid experiment or arguments, 3 stopped
-by early stopping, 130 interrupted (signal or stop request).
+Exit codes: 0 finished (early stopping included), 1 failed, 2 invalid experiment
+or arguments, 130 interrupted (signal or stop request).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dltui.runs.writer import RunWriter
 from dltui.spec import Experiment, Problem, SpecError, load_experiment, parse_experiment
 from dltui.train import distributed
 from dltui.train.cli import (
-    EXIT_EARLY_STOPPED,
     EXIT_FAILED,
     EXIT_FINISHED,
     EXIT_INTERRUPTED,
@@ -255,7 +254,7 @@ def _end(
     if trainer is not None:
         where = {"step": trainer.step, "epoch": float(trainer.epoch)}
     if outcome.state == "finished":
-        exit_code = EXIT_EARLY_STOPPED if outcome.early_stopped else EXIT_FINISHED
+        exit_code = EXIT_FINISHED
         message = f"finished: {outcome.reason}" if outcome.reason else "finished"
     elif outcome.state == "stopped":
         exit_code = EXIT_INTERRUPTED

@@ -346,7 +346,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
     def _run_exited(self, message: RunExited) -> None:
         self.launched.pop(message.run_dir.resolve(), None)
         severity: Literal["information", "error"] = (
-            "information" if message.returncode in (0, 3, 130, -15) else "error"
+            "information" if message.returncode in (0, 130, -15) else "error"
         )
         self.notify(
             f"Run {message.run_dir.name}: {message.outcome}.",

@@ -91,7 +91,6 @@ EXIT_OUTCOMES: dict[int, str] = {
     0: "finished",
     1: "failed",
     2: "invalid experiment",
-    3: "stopped early",
     130: "interrupted",
     -2: "interrupted",
     -15: "terminated",
