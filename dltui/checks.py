@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dltui.layers.registry import format_shape
-from dltui.spec import Experiment, Problem, SpecError, load_experiment, parse_experiment
+from dltui.safe_text import printable
+from dltui.spec import Experiment, Problem, SpecError, parse_experiment
+from dltui.spec.load import read_experiment_text
 from dltui.spec.locate import find_line, line_index
 
 if TYPE_CHECKING:
@@ -49,19 +51,14 @@ def check_file(path: str | Path, *, shapes: bool = True) -> CheckResult:
     """Validate ``path``; with ``shapes``, also data, layer shapes and output fit."""
     result = CheckResult(Path(path))
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        # load_experiment words these (no such file, cannot read) the one way.
-        text = None
-    try:
-        if text is None:
-            result.experiment = load_experiment(path)
-        else:
-            result.experiment = parse_experiment(text, file=path)
+        # Read once, within limits (a FIFO or /dev/zero is refused, not opened),
+        # so the shapes below are located in the very text that was validated.
+        text = read_experiment_text(path)
+        result.experiment = parse_experiment(text, file=path)
     except SpecError as exc:
         result.problems = exc.problems
         return result
-    if shapes and text is not None:
+    if shapes:
         index = line_index(text)
         for problem in _shape_problems(result):
             parts = _path_parts(problem.path)
@@ -78,7 +75,10 @@ def _shape_problems(result: CheckResult) -> list[Problem]:
     try:
         info = describe(experiment.data)
     except DataError as exc:
-        return [Problem(exc.field, exc.message)]
+        # The problem is located in the experiment file; the data file it is about
+        # is named too (the line and column in the message are that file's).
+        where = f" (in {exc.file})" if exc.file else ""
+        return [Problem(exc.field, f"{exc.message}{where}")]
     result.data = info
     model = experiment.model
     if experiment.is_gan:
@@ -213,16 +213,18 @@ def check_command(files: Sequence[str], *, shapes: bool = True) -> int:
     failed = 0
     for file in files:
         result = check_file(file, shapes=shapes)
+        shown = printable(file, keep_newlines=False)
         if result.ok:
             assert result.experiment is not None
             params = ""
             if result.stacks:
                 total = sum(s.total_params for s in result.stacks.values())
                 params = f", {total:,} parameters"
-            print(f"ok    {file}  ({result.experiment.display_name}{params})")
+            name = printable(result.experiment.display_name, keep_newlines=False)
+            print(f"ok    {shown}  ({name}{params})")
         else:
             failed += 1
-            print(f"FAIL  {file}")
+            print(f"FAIL  {shown}")
             for problem in result.problems:
                 print(f"  {problem}")
     if len(files) > 1:

@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from dltui.safe_text import printable
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -25,12 +27,17 @@ class Problem:
         return replace(self, file=file, line=line if line is not None else self.line)
 
     def __str__(self) -> str:
+        """``file:line: field: message (hint)``, one line, safe to print to a terminal.
+
+        Keys, values and file names come from the file: control characters in
+        them are shown as symbols, never obeyed (`dltui.safe_text.printable`).
+        """
         where = ""
         if self.file:
             where = self.file + (f":{self.line}" if self.line else "") + ": "
         field = f"{self.path}: " if self.path else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{field}{self.message}{hint}"
+        return printable(f"{where}{field}{self.message}{hint}", keep_newlines=False)
 
 
 class SpecError(Exception):
