@@ -19,8 +19,16 @@ EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
 
+EXIT_CODES_HELP = (
+    f"exit codes: {EXIT_FINISHED} finished (early stopping included), {EXIT_FAILED} failed, "
+    f"{EXIT_INVALID} invalid experiment or arguments, {EXIT_INTERRUPTED} interrupted "
+    "(Ctrl-C, SIGTERM or the dashboard's stop)"
+)
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of `dltui run` to ``parser`` (a sub-command parser)."""
+    parser.epilog = EXIT_CODES_HELP
     parser.add_argument(
         "file",
         metavar="FILE",
