@@ -48,6 +48,13 @@ class SpecError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+def shown(value: object, limit: int = 60, *, quotes: bool = True) -> str:
+    """A value from the file as a message quotes it: ``repr`` (or the text itself
+    without ``quotes``), cut to ``limit`` characters with ``…``."""
+    text = repr(value) if quotes else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A near-miss suggestion for ``word`` among ``choices``, or None."""
     choices = list(choices)
@@ -59,11 +66,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 
 def format_path(parts: Iterable[str | int]) -> str:
-    """``("model", "layers", 3, "out")`` -> ``model.layers[3].out``."""
+    """``("model", "layers", 3, "out")`` -> ``model.layers[3].out``; a key longer than
+    60 characters (a hostile file's) is cut."""
     out = ""
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + part
+            out += ("." if out else "") + shown(part, quotes=False)
     return out

@@ -19,12 +19,15 @@ from pydantic import BaseModel, ValidationError
 
 from dltui.bounded import FileLimitError, read_text_limited
 from dltui.names import name_problem
-from dltui.spec.errors import Problem, SpecError, did_you_mean, format_path
+from dltui.spec.errors import Problem, SpecError, did_you_mean, format_path, shown
 from dltui.spec.experiment import Experiment
 from dltui.spec.locate import find_line, line_index
 from dltui.toml_syntax import TomlError, parse_toml
 
 _TAG_FIELDS = ("type", "source", "kind")
+
+MAX_PROBLEMS = 50
+"""Most problems reported for one file; the rest are counted."""
 
 
 def load_experiment(path: str | Path, *, check_files: bool = True) -> Experiment:
@@ -76,11 +79,18 @@ def parse_experiment(
     except ValidationError as exc:
         index = line_index(text)
         problems = []
-        for error in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        # Every problem at once, but a file of 50,000 unknown keys gets a report a
+        # person can read (and that takes no seconds to make).
+        for error in errors[:MAX_PROBLEMS]:
             loc = _strip_tags(raw, tuple(error["loc"]))
             problem = _problem(error, loc, tuple(error["loc"]))
             problems.append(problem.located(name, find_line(index, loc)))
-        raise SpecError(_dedupe(problems)) from None
+        problems = _dedupe(problems)
+        if len(errors) > MAX_PROBLEMS:
+            more = f"... and {len(errors) - MAX_PROBLEMS:,} more problems"
+            problems.append(Problem("", more, file=name))
+        raise SpecError(problems) from None
     if experiment.name is None and file_path is not None:
         # The run folder is then named after the file: `check` must refuse what `run` would.
         why = name_problem(file_path.stem)
@@ -140,7 +150,7 @@ def _problem(error: Any, loc: tuple[str | int, ...], raw_loc: tuple[Any, ...]) -
     if kind == "missing":
         return Problem(path, "required, but missing")
     if kind == "extra_forbidden":
-        key = str(loc[-1]) if loc else "?"
+        key = shown(str(loc[-1]), quotes=False) if loc else "?"
         known = _fields_at(raw_loc[:-1])
         hint = did_you_mean(key, known) if known else None
         expected = f"; expected one of: {', '.join(sorted(known))}" if known and not hint else ""
@@ -152,7 +162,7 @@ def _problem(error: Any, loc: tuple[str | int, ...], raw_loc: tuple[Any, ...]) -
         hint = did_you_mean(str(ctx.get("tag")), choices)
         sub = format_path((*loc, tag))
         return Problem(
-            sub, f"unknown {what} {ctx.get('tag')!r}; known: {', '.join(choices)}", hint=hint
+            sub, f"unknown {what} {shown(ctx.get('tag'))}; known: {', '.join(choices)}", hint=hint
         )
     if kind == "union_tag_not_found":
         tag = ctx.get("discriminator", "").strip("'")
@@ -160,13 +170,13 @@ def _problem(error: Any, loc: tuple[str | int, ...], raw_loc: tuple[Any, ...]) -
     if kind == "literal_error":
         choices = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
         hint = did_you_mean(str(given), choices) if isinstance(given, str) else None
-        return Problem(path, f"expected one of {', '.join(choices)}; got {given!r}", hint=hint)
+        return Problem(path, f"expected one of {', '.join(choices)}; got {shown(given)}", hint=hint)
     if kind in ("value_error", "assertion_error"):
         text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
         return Problem(path, text)
     if isinstance(given, (dict, list)) or given is None:
         return Problem(path, _lower_first(msg))
-    return Problem(path, f"{_lower_first(msg)}; got {given!r}")
+    return Problem(path, f"{_lower_first(msg)}; got {shown(given)}")
 
 
 def _lower_first(text: str) -> str:
