@@ -136,11 +136,10 @@ def test_check_refuses_dev_zero_without_reading_it(capsys: pytest.CaptureFixture
 
 
 def test_each_format_has_a_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dltui.data import limits
+    from dltui.data import tabular, text
 
-    monkeypatch.setattr(limits, "CSV_FILE_LIMIT", 100)
-    monkeypatch.setattr("dltui.data.tabular.CSV_FILE_LIMIT", 100)
-    monkeypatch.setattr("dltui.data.text.TEXT_FILE_LIMIT", 100)
+    monkeypatch.setattr(tabular, "CSV_FILE_LIMIT", 100)
+    monkeypatch.setattr(text, "TEXT_FILE_LIMIT", 100)
     big = tmp_path / "big.csv"
     big.write_text("a,y\n" + "1,0\n" * 100)
     with pytest.raises(DataError, match="larger than the 100 bytes"):
