@@ -275,6 +275,20 @@ async def test_broken_keymap_is_reported_and_defaults_stay(workspace: Path) -> N
 
 
 @run_async
+async def test_markup_in_a_keymap_is_shown_as_text(workspace: Path) -> None:
+    # Ids and keys come from the file: "[/]" or "[bold]" in them is text, and a
+    # closing tag with nothing to close must not crash the dashboard.
+    keymap = write(workspace, '"[/]" = "x"\n"[bold]loud" = "[/b]"\n"run.zoom" = "Z"\n')
+    app = make_app(workspace, keymap=keymap)
+    async with app.run_test(size=(140, 30), notifications=True) as pilot:
+        await settle(pilot, lambda: any(n.title == "Keymap problems" for n in app._notifications))
+        await pilot.pause(0.3)  # the toast is drawn
+        (note,) = [n for n in app._notifications if n.title == "Keymap problems"]
+        assert "'[/]'" in note.message and "[bold]loud" in note.message
+        assert app.is_running and isinstance(app.screen, BrowserScreen)
+
+
+@run_async
 async def test_a_remap_that_takes_another_commands_key_is_reported(workspace: Path) -> None:
     keymap = write(workspace, '"browser.sort" = "n"\n')
     app = make_app(workspace, keymap=keymap)

@@ -266,9 +266,10 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
             *keymap.keymap_clashes(self._keymap, scopes, app_bindings, path),
         ]
         if problems:
+            # markup=False: ids and keys in the report come from the user's file.
             self.call_from_thread(
                 self.notify, keymap.problems_report(problems), title="Keymap problems",
-                severity="error", timeout=12,
+                severity="error", timeout=12, markup=False,
             )  # fmt: skip
 
     # -- messages from watchers, screens and workers --------------------------------------
