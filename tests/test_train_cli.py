@@ -117,7 +117,7 @@ def test_the_eta_counts_only_what_this_process_did_after_a_resume() -> None:
 def test_the_bar_line_fits_the_terminal(width: int) -> None:
     progress, now = progress_at(3)
     line = progress.line(50, now, width)
-    assert len(line) <= width - 1
+    assert len(line) <= width - 3  # room for the ^C a terminal echoes after it
     if width >= 60:
         # What matters most survives a narrow terminal: epoch, step, run progress, ETA.
         assert "epoch 3/10" in line and "50/100" in line
@@ -168,3 +168,33 @@ def test_no_blank_lines_when_nothing_is_a_terminal(capsys: pytest.CaptureFixture
     stop._handle(signal.SIGTERM, None)
     err = capsys.readouterr().err
     assert err == "SIGTERM: stopping after the current step (press Ctrl+C again to exit at once)\n"
+
+
+@pytest.mark.parametrize(
+    ("checkpointed", "checkpoints_on", "claimed"),
+    [(True, True, True), (False, True, False), (True, False, False)],
+)
+def test_the_stop_message_claims_a_checkpoint_only_when_one_was_written(
+    checkpointed: bool, checkpoints_on: bool, claimed: bool
+) -> None:
+    # A second Ctrl-C leaves at once, without a checkpoint: saying
+    # "(last checkpoint written)" then sent people looking for a file not there.
+    from types import SimpleNamespace
+
+    from dltui.train.loop import Outcome
+    from dltui.train.runner import _end
+
+    stream = io.StringIO()
+    trainer = SimpleNamespace(
+        step=3, epoch=0, train_spec=SimpleNamespace(checkpoint=checkpoints_on)
+    )
+    code = _end(
+        None,
+        Progress(epochs=5, stream=stream),
+        Outcome("stopped", "interrupted (SIGINT received twice)"),
+        trainer,  # type: ignore[arg-type]
+        checkpointed=checkpointed,
+    )
+    assert code == 130
+    assert stream.getvalue().startswith("stopped: interrupted (SIGINT received twice)")
+    assert ("(last checkpoint written)" in stream.getvalue()) == claimed

@@ -25,6 +25,10 @@ import time
 from pathlib import Path
 from typing import IO, TextIO
 
+_SPARE = 3
+"""Columns the bar line leaves free: the last one (a write there may wrap) and two
+for the ``^C`` a terminal echoes after it, which would otherwise wrap a lone ``C``."""
+
 
 def same_file(stream: IO[str], path: Path) -> bool:
     """Whether ``stream`` writes to the file at ``path`` (same device and inode)."""
@@ -140,7 +144,7 @@ class Progress:
         ]
         while True:
             rest = len(head) + len(required) + sum(len(p) for p in optional) + 2
-            room = width - 1 - rest
+            room = width - _SPARE - rest
             if room >= 10 or not any(optional):
                 break
             # Too narrow: drop the epoch's timing first, then the metrics.
@@ -148,7 +152,7 @@ class Progress:
         room = max(10, min(40, room))
         filled = int(room * step / steps)
         bar = "█" * filled + "·" * (room - filled)
-        return f"{head}|{bar}|{required}{''.join(optional)}"[: max(1, width - 1)]
+        return f"{head}|{bar}|{required}{''.join(optional)}"[: max(1, width - _SPARE)]
 
     def _run_text(self, step: int, now: float) -> str:
         """``24% ETA 01:05``: how far the whole run is, and the time left at this pace."""

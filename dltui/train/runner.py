@@ -195,7 +195,7 @@ def _run(
     except KeyboardInterrupt as error:
         # A second Ctrl+C: leave now, without a checkpoint.
         reason = f"interrupted ({error})" if str(error) else "interrupted"
-        return _end(writer, progress, Outcome("stopped", reason), trainer)
+        return _end(writer, progress, Outcome("stopped", reason), trainer, checkpointed=False)
     except torch.cuda.OutOfMemoryError as error:
         batch = experiment.data.batch_size
         reason = (
@@ -248,8 +248,13 @@ def _end(
     trainer: Trainer | None,
     *,
     code: int | None = None,
+    checkpointed: bool = True,
 ) -> int:
-    """Record the final status, print the reason, and pick the exit code."""
+    """Record the final status, print the reason, and pick the exit code.
+
+    ``checkpointed`` is false when the run stopped without writing last.pt (a
+    second Ctrl+C): the message must not say it did.
+    """
     where: dict[str, Any] = {}
     if trainer is not None:
         where = {"step": trainer.step, "epoch": float(trainer.epoch)}
@@ -258,9 +263,13 @@ def _end(
         message = f"finished: {outcome.reason}" if outcome.reason else "finished"
     elif outcome.state == "stopped":
         exit_code = EXIT_INTERRUPTED
-        message = f"stopped: {outcome.reason}" + (
-            " (last checkpoint written)" if trainer is not None and trainer.step else ""
+        wrote = (
+            checkpointed
+            and trainer is not None
+            and trainer.step > 0
+            and trainer.train_spec.checkpoint
         )
+        message = f"stopped: {outcome.reason}" + (" (last checkpoint written)" if wrote else "")
     else:
         exit_code = EXIT_FAILED
         message = f"failed: {outcome.reason}"
