@@ -171,6 +171,32 @@ def loads_toml(text: str, *, source: str, max_depth: int = MAX_NESTING) -> dict[
         line = _line_of_depth(text, max_depth)
         raise FileLimitError(f"{source}: line {line}: nested more than {max_depth} levels deep")
     try:
-        return tomllib.loads(text)
+        document = tomllib.loads(text)
     except RecursionError:
         raise FileLimitError(f"{source}: nested too deeply") from None
+    # Dotted keys and headers (`[a.a.a]`, `a.a.a = 1`) nest tables without a
+    # bracket: measured on the result, so that code walking it recursively cannot
+    # overflow the stack either.
+    if text.count(".") > max_depth and structure_depth(document) - 1 > max_depth:
+        lines = text.splitlines() or [""]
+        dotted = max(range(len(lines)), key=lambda i: lines[i].count(".")) + 1
+        raise FileLimitError(f"{source}: line {dotted}: nested more than {max_depth} levels deep")
+    return document
+
+
+def structure_depth(value: Any) -> int:
+    """How deeply dicts and lists nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dltui.layers.registry import format_shape
-from dltui.spec import Experiment, Problem, SpecError, load_experiment, parse_experiment
+from dltui.safe_text import printable
+from dltui.spec import Experiment, Problem, SpecError, parse_experiment
+from dltui.spec.load import read_experiment_text
 from dltui.spec.locate import find_line, line_index
 
 if TYPE_CHECKING:
@@ -42,15 +44,11 @@ class CheckResult:
 def check_file(path: str | Path, *, shapes: bool = True) -> CheckResult:
     """Validate ``path``; with ``shapes``, also data, layer shapes and output fit."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        # load_experiment words these (no such file, cannot read) the one way.
-        result = CheckResult(Path(path))
-        try:
-            result.experiment = load_experiment(path)
-        except SpecError as exc:
-            result.problems = exc.problems
-        return result
+        # Read once, within limits (a FIFO or /dev/zero is refused, not opened),
+        # so the shapes below are located in the very text that was validated.
+        text = read_experiment_text(path)
+    except SpecError as exc:
+        return CheckResult(Path(path), problems=exc.problems)
     return check_text(text, path, shapes=shapes)
 
 
@@ -82,7 +80,10 @@ def _shape_problems(result: CheckResult) -> list[Problem]:
     try:
         summary = summarize_experiment(experiment)
     except DataError as exc:
-        return [Problem(exc.field, exc.message)]
+        # The problem is located in the experiment file; the data file it is about
+        # is named too (the line and column in the message are that file's).
+        where = f" (in {exc.file})" if exc.file else ""
+        return [Problem(exc.field, f"{exc.message}{where}")]
     result.data = summary.data
     result.stacks = dict(summary.stacks)
     return list(summary.problems)
@@ -107,16 +108,18 @@ def check_command(files: Sequence[str], *, shapes: bool = True) -> int:
     failed = 0
     for file in files:
         result = check_file(file, shapes=shapes)
+        shown = printable(file, keep_newlines=False)
         if result.ok:
             assert result.experiment is not None
             params = ""
             if result.stacks:
                 total = sum(s.total_params for s in result.stacks.values())
                 params = f", {total:,} parameters"
-            print(f"ok    {file}  ({result.experiment.display_name}{params})")
+            name = printable(result.experiment.display_name, keep_newlines=False)
+            print(f"ok    {shown}  ({name}{params})")
         else:
             failed += 1
-            print(f"FAIL  {file}")
+            print(f"FAIL  {shown}")
             for problem in result.problems:
                 print(f"  {problem}")
     if len(files) > 1:

@@ -18,6 +18,9 @@ from pydantic import BaseModel
 sys.path.insert(0, str(Path(__file__).parent))
 from gen_layers import cell, field_text, write_or_check
 
+from dltui import bounded
+from dltui.data import limits
+from dltui.names import MAX_NAME_LENGTH
 from dltui.spec import data as data_spec
 from dltui.spec.early_stopping import EarlyStoppingSpec
 from dltui.spec.experiment import Experiment
@@ -114,7 +117,43 @@ def render() -> str:
         "",
     ]
     out += table(EarlyStoppingSpec)
+    out += ["", *limits_section()]
     return "\n".join(out) + "\n"
+
+
+def _size(n: int) -> str:
+    return f"{n // 2**30} GiB" if n >= 2**30 else f"{n // 2**20} MiB"
+
+
+def limits_section() -> list[str]:
+    """What dltui refuses to read, from the constants that enforce it."""
+    return [
+        "## Limits",
+        "",
+        "Files are read within limits, so a mistaken path or a hostile file is "
+        "reported (with the file, and the line where there is one) instead of "
+        "hanging or exhausting the machine:",
+        "",
+        "| what | limit |",
+        "| --- | --- |",
+        f"| the experiment file | {_size(bounded.SETTINGS_FILE_LIMIT)}, UTF-8, arrays and "
+        f"tables nested at most {bounded.MAX_NESTING} deep |",
+        "| data paths, `init_from.path` | a regular file or a folder as the source needs "
+        "(never a FIFO, device or socket: refused by `dltui check` too) |",
+        f"| CSV file | {_size(limits.CSV_FILE_LIMIT)} (larger tables: `.npy`/`.npz`) |",
+        f'| text file (`source = "text"`) | {_size(limits.TEXT_FILE_LIMIT)} |',
+        f"| NumPy array | {_size(limits.NUMPY_ARRAY_LIMIT)}, as its header declares, and "
+        "no more than the file holds |",
+        f"| one image | {_size(limits.IMAGE_FILE_LIMIT)} and {limits.IMAGE_PIXEL_LIMIT:,} pixels |",
+        f"| `name`, `init_from.experiment` | one folder name: at most {MAX_NAME_LENGTH} "
+        "characters, no `/`, `\\`, control characters (newline, NUL, escape) or "
+        "leading `.` or space |",
+        "",
+        "An error about a data file names the file, the line and the column, and "
+        "quotes at most one short field of it (shortened, control characters shown "
+        "as symbols): a path that points at the wrong file must not copy that "
+        "file's lines into run files or onto the screen.",
+    ]
 
 
 def main(argv: list[str]) -> int:

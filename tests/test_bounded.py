@@ -52,6 +52,18 @@ def test_deep_toml_is_refused_with_its_line() -> None:
     assert loads_toml(inside, source="e.toml")
 
 
+def test_dotted_keys_nesting_tables_without_brackets_are_refused_too() -> None:
+    # `[a.a.a...]` nests tables with no bracket to count; code that walks the
+    # result recursively (the keymap's flattening) overflowed the stack.
+    header = "a = 1\n[" + ".".join(["t"] * 5000) + "]\nb = 1\n"
+    with pytest.raises(FileLimitError, match=r"k\.toml: line 2: nested more than 64"):
+        loads_toml(header, source="k.toml")
+    with pytest.raises(FileLimitError, match="line 1: nested more than 64"):
+        loads_toml(".".join(["t"] * 100) + " = 1\n", source="k.toml")
+    inside = ".".join(["t"] * MAX_NESTING) + " = 1\n"
+    assert loads_toml(inside, source="k.toml")
+
+
 def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

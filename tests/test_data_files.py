@@ -139,8 +139,8 @@ def test_csv_val_and_test_files_override_the_fractions(tmp_path: Path) -> None:
         ("a,b,y\n", "data.path", "no data rows"),
         ("1,2,3\n4,5,6\n", "data.path", "header"),
         ("a,b,y\n1,2,0\n3,4\n5,6,1\n", "data.path", "line 3 has 2 cells"),
-        ("a,b,y\n1,2,0\n3,oops,1\n", "data.path", "line 3, column 'b': 'oops' is not a number"),
-        ("a,b,y\n1,,0\n", "data.path", "line 2, column 'b': an empty cell"),
+        ("a,b,y\n1,2,0\n3,oops,1\n", "data.path", "line 3, column 2: 'oops' is not a number"),
+        ("a,b,y\n1,,0\n", "data.path", "line 2, column 2: an empty cell"),
         ("a,a,y\n1,2,0\n", "data.path", "'a' twice"),
         ("a,b,y\n1,2,\n", "data.path", "the target is empty"),
     ],
@@ -281,7 +281,7 @@ def test_image_folder_errors(tmp_path: Path) -> None:
     broken = write(root / "dog" / "broken.png", "this is no png")
     with pytest.raises(DataError) as err:
         load_data(spec(source="image_folder", path=root), seed=0)
-    assert err.value.file == str(broken) and "cannot read the image" in str(err.value)
+    assert err.value.file == str(broken) and "not an image Pillow can read" in str(err.value)
 
 
 def test_image_folder_val_folder_with_an_unknown_class(tmp_path: Path) -> None:
@@ -338,7 +338,7 @@ def test_text_val_file_shares_the_vocabulary(tmp_path: Path) -> None:
 
 def test_non_finite_values_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path / "nan.csv", "a,y\n1,0\nnan,1\n")
-    with pytest.raises(DataError, match="line 3, column 'a': 'nan' is not a finite number"):
+    with pytest.raises(DataError, match="line 3, column 1: 'nan' is not a finite number"):
         describe(spec(source="csv", path=path, target="y"))
     x = np.ones((5, 2))
     x[3, 1] = np.inf

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fifo import make_fifo, returns_within
 from textual.widgets import Static
 from tui_runs import make_app, make_run, run_async, settle, write_experiment
 
@@ -102,6 +103,49 @@ def test_missing_or_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path) -> 
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"\xff\xfe\x00")
     assert "UTF-8" in str(load_keymap(binary)[1][0])
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ('"run.zoom" = ' + "[" * 600 + "\n", 1, "nested more than 64 levels deep"),
+        ('"run.zoom" = "Z"\n"app.help" = ["f1",\n', 2, "the file ends inside the array begun"),
+        ('"run.zoom" = "Z"\n"app.help" = ', 2, "(at the end of the file)"),
+        ('"run.zoom" = 1' + "0" * 5000 + "\n", 1, "a number too long to read"),
+        ("[" + ".".join(["t"] * 5000) + ']\nb = "x"\n', 1, "nested more than 64 levels deep"),
+    ],
+    ids=["deep", "unclosed-array", "value-missing", "huge-integer", "dotted-tables"],
+)
+def test_hostile_toml_is_a_problem_with_a_line(
+    tmp_path: Path, text: str, line: int, words: str
+) -> None:
+    path = write(tmp_path, text)
+    mapping, problems = load_keymap(path, KNOWN)
+    assert mapping == {} and len(problems) == 1
+    assert problems[0].line == line and words in str(problems[0])
+    assert str(path) in str(problems[0])
+
+
+def test_a_fifo_or_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
+    fifo = make_fifo(tmp_path / "keymap.toml")  # opening it would block until a writer came
+    _, problems = returns_within(lambda: load_keymap(fifo), fifo)
+    assert "not a regular file" in str(problems[0]) and str(fifo) in str(problems[0])
+    huge = tmp_path / "huge.toml"
+    huge.write_text('"run.zoom" = "Z"\n' + "# padding\n" * 100_000)
+    _, problems = load_keymap(huge)
+    assert "larger than" in str(problems[0])
+
+
+def test_hostile_text_in_a_keymap_is_shown_not_obeyed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '"\\u001b]2;pwned\\u0007" = "ctrl+r"\n"run.zoom" = "\\u001b[2J"\n'
+        '"run.help" = "' + "x" * 5000 + '"\n',
+    )
+    _, problems = load_keymap(path, KNOWN)
+    report = problems_report(problems)
+    assert "\x1b" not in report and "\x07" not in report
+    assert all(len(str(p)) < 400 for p in problems)  # a long value is cut, not echoed
 
 
 def test_keys_textual_knows_are_accepted() -> None:
@@ -228,6 +272,20 @@ async def test_broken_keymap_is_reported_and_defaults_stay(workspace: Path) -> N
         assert isinstance(screen, BrowserScreen)
         await pilot.press("o")
         assert screen.sort_mode == "name"
+
+
+@run_async
+async def test_markup_in_a_keymap_is_shown_as_text(workspace: Path) -> None:
+    # Ids and keys come from the file: "[/]" or "[bold]" in them is text, and a
+    # closing tag with nothing to close must not crash the dashboard.
+    keymap = write(workspace, '"[/]" = "x"\n"[bold]loud" = "[/b]"\n"run.zoom" = "Z"\n')
+    app = make_app(workspace, keymap=keymap)
+    async with app.run_test(size=(140, 30), notifications=True) as pilot:
+        await settle(pilot, lambda: any(n.title == "Keymap problems" for n in app._notifications))
+        await pilot.pause(0.3)  # the toast is drawn
+        (note,) = [n for n in app._notifications if n.title == "Keymap problems"]
+        assert "'[/]'" in note.message and "[bold]loud" in note.message
+        assert app.is_running and isinstance(app.screen, BrowserScreen)
 
 
 @run_async

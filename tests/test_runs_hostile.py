@@ -37,13 +37,17 @@ DEEP = b"[" * 200_000
 
 
 def finished_run(root: Path, experiment: str = "exp", run_id: str = "r") -> Path:
-    w = RunWriter.create(root, experiment, run_id=run_id, flush_interval=60.0)
+    """A finished run in ``root/experiment/run_id``. dltui never names a folder with
+    control characters, so a hostile ``run_id`` is a folder renamed by someone else."""
+    w = RunWriter.create(root, experiment, run_id="plain", flush_interval=60.0)
     w.status("running")
     for step in range(1, 11):
         w.scalars({"train/loss": 1.0 / step}, step)
     w.event("epoch", epoch=1, step=10)
     w.close()
-    return w.run_dir
+    if run_id == "plain":
+        return w.run_dir
+    return w.run_dir.rename(w.run_dir.with_name(run_id))
 
 
 # -- 10.3: a run that cannot be read is listed, broken, with the reason ---------------------

@@ -172,3 +172,21 @@ def test_experiment_file_reference_is_up_to_date() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_flood_of_problems_is_cut_and_counted() -> None:
+    # 5,000 unknown keys: the first 50 are reported, the rest counted.
+    text = "".join(f"k{i} = {i}\n" for i in range(5000)) + '[data]\nsource = "xor"\n'
+    with pytest.raises(SpecError) as error:
+        parse_experiment(text, file="flood.toml", check_files=False)
+    problems = error.value.problems
+    assert len(problems) <= 51 and problems[-1].file == "flood.toml"
+    assert "more problems" in problems[-1].message and "4,9" in problems[-1].message
+
+
+def test_huge_values_and_keys_are_cut_in_messages() -> None:
+    text = 'seed = "' + "s" * 100_000 + '"\n' + "k" * 100_000 + ' = 1\n[data]\nsource = "xor"\n'
+    with pytest.raises(SpecError) as error:
+        parse_experiment(text, file="huge.toml", check_files=False)
+    assert all(len(str(p)) < 300 for p in error.value.problems)
+    assert any("seed" in str(p) and "…" in str(p) for p in error.value.problems)

@@ -4,21 +4,24 @@ Images are read with Pillow, converted to RGB (or grayscale), resized to
 ``image_size`` = (height, width) and given as ``(C, H, W)`` float32 in 0..1.
 Class names are the subfolder names, sorted; ``val_path``/``test_path`` folders
 use the same names (a subset is fine). Hidden files and files that are not
-images by their extension are skipped.
+images by their extension are skipped. Each image is read within
+`IMAGE_FILE_LIMIT` bytes and `IMAGE_PIXEL_LIMIT` pixels, and only if it is a
+regular file.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 
 from dltui.data.arrays import ArraySet, ArraySplits, split_rng
-from dltui.data.errors import DataError
+from dltui.data.errors import DataError, near_miss, quoted
 from dltui.data.info import DataInfo
+from dltui.data.limits import IMAGE_FILE_LIMIT, IMAGE_PIXEL_LIMIT, read_data_bytes
 from dltui.data.splitting import split_samples
 from dltui.spec.data import ImageFolderData
-from dltui.spec.errors import did_you_mean
 
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
@@ -50,7 +53,8 @@ def _images_in(folder: Path, field: str) -> list[Path]:
     if not images:
         raise DataError(
             field,
-            f"class folder {folder.name!r} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})",
+            f"class folder {quoted(folder.name)} holds no images "
+            f"({', '.join(sorted(IMAGE_SUFFIXES))})",
             folder,
         )
     return images
@@ -69,11 +73,11 @@ def _listing(spec: ImageFolderData) -> tuple[list[str], dict[str, list[tuple[Pat
         files: list[tuple[Path, int]] = []
         for folder in _class_folders(root, field):
             if folder.name not in classes:
-                hint = did_you_mean(folder.name, classes)
                 raise DataError(
                     field,
-                    f"class folder {folder.name!r} is not a class of data.path "
-                    f"({', '.join(classes)})" + (f"; {hint}" if hint else ""),
+                    f"class folder {quoted(folder.name)} is not one of the {len(classes)} "
+                    "class folders of data.path (a subset of them is fine)"
+                    + near_miss(folder.name, classes),
                     folder,
                 )
             index = classes.index(folder.name)
@@ -82,7 +86,7 @@ def _listing(spec: ImageFolderData) -> tuple[list[str], dict[str, list[tuple[Pat
     if len(classes) < 2:
         raise DataError(
             "data.path",
-            f"has one class folder ({classes[0]!r}); a classifier needs two or more",
+            f"has one class folder ({quoted(classes[0])}); a classifier needs two or more",
             spec.path,
         )
     return classes, listing
@@ -111,12 +115,33 @@ def _read_images(files: list[tuple[Path, int]], spec: ImageFolderData, field: st
     mode = "L" if spec.grayscale else "RGB"
     pixels = np.empty((len(files), height, width, 1 if spec.grayscale else 3), dtype=np.uint8)
     for i, (path, _) in enumerate(files):
+        data = read_data_bytes(path, field, IMAGE_FILE_LIMIT)
         try:
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > IMAGE_PIXEL_LIMIT:
+                    raise DataError(
+                        field,
+                        f"the image is {image.width}x{image.height} pixels; the limit is "
+                        f"{IMAGE_PIXEL_LIMIT:,} pixels",
+                        path,
+                    )
                 resized = image.convert(mode).resize((width, height), Image.Resampling.BILINEAR)
                 pixels[i] = np.asarray(resized).reshape(height, width, -1)
-        except (UnidentifiedImageError, OSError, ValueError) as err:
-            raise DataError(field, f"cannot read the image: {err}", path) from err
+        except DataError:
+            raise
+        except UnidentifiedImageError:
+            raise DataError(
+                field, "not an image Pillow can read (expected PNG, JPEG, BMP, GIF, ...)", path
+            ) from None
+        except Image.DecompressionBombError:
+            raise DataError(
+                field, f"the image has more than {IMAGE_PIXEL_LIMIT:,} pixels", path
+            ) from None
+        except (OSError, ValueError, SyntaxError, EOFError) as err:
+            # Pillow's decoders may quote bytes of the file in their messages.
+            raise DataError(
+                field, f"the image is damaged or truncated ({type(err).__name__})", path
+            ) from None
     x = pixels.transpose(0, 3, 1, 2).astype(np.float32) / 255.0
     y = np.array([label for _, label in files], dtype=np.int64)
     return ArraySet(x, y)

@@ -3,90 +3,184 @@ inputs with a ``targets`` ``.npy`` beside it.
 
 ``describe`` reads only the array headers of the inputs (their shapes), and the
 targets (needed to count classes). Inputs of any numeric dtype become float32.
+A header may declare at most `NUMPY_ARRAY_LIMIT` bytes, and no more than the
+file holds, so a crafted or truncated file is refused before anything is
+allocated. NumPy's own messages quote the bytes they found; errors here use
+their own words instead.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import zipfile
 from pathlib import Path
-from typing import Literal
+from typing import IO, Any, BinaryIO, Literal
 
 import numpy as np
 
+from dltui.bounded import FileLimitError, check_regular_file
 from dltui.data.arrays import ArraySet, ArraySplits
-from dltui.data.errors import DataError
+from dltui.data.errors import DataError, near_miss, quoted
 from dltui.data.info import DataInfo
 from dltui.data.labels import ClassIndex, resolve_task
+from dltui.data.limits import NUMPY_ARRAY_LIMIT
 from dltui.data.splitting import split_file_sets
 from dltui.spec.data import NumpyData
-from dltui.spec.errors import did_you_mean
 
 
 def _kind(path: Path, field: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".npz", ".npy"):
-        raise DataError(field, f"expected a .npz or .npy file, got {path.name!r}", path)
+        raise DataError(field, f"expected a .npz or .npy file, got {quoted(path.name)}", path)
     return suffix
 
 
-def _bad_file(field: str, path: Path, err: Exception) -> DataError:
-    return DataError(field, f"not a readable NumPy file ({err})", path)
+def _open(path: Path, field: str) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file; never blocks (a FIFO is refused)."""
+    try:
+        check_regular_file(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC)
+    except FileLimitError as err:
+        raise DataError(field, str(err).removeprefix(f"{path}: "), path) from None
+    except OSError as err:
+        raise DataError(field, f"cannot read the file: {err.strerror or err}", path) from None
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
+        handle.close()
+        raise DataError(field, "not a regular file", path)
+    return handle
 
 
-def _check_key(path: Path, keys: list[str], key: str, field: str) -> None:
-    if key not in keys:
-        hint = did_you_mean(key, keys)
+def _header(stream: IO[bytes], where: str, path: Path, field: str) -> tuple[tuple[int, ...], Any]:
+    """Shape and dtype from the ``.npy`` header at the start of ``stream``.
+
+    NumPy's own messages quote the bytes it found (a file that is not NumPy at
+    all, or a crafted header); these words quote nothing of the file.
+    """
+    try:
+        version = np.lib.format.read_magic(stream)
+    except ValueError:
+        raise DataError(
+            field, f"{where} is not a NumPy array (no NumPy .npy header)", path
+        ) from None
+    try:
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise DataError(
+                field,
+                f"{where}: NumPy format version {version[0]}.{version[1]} is not supported",
+                path,
+            )
+    except DataError:
+        raise
+    except (ValueError, SyntaxError, OSError, EOFError):
+        raise DataError(field, f"{where} has a damaged .npy header", path) from None
+    if dtype.hasobject:
+        raise DataError(field, f"{where} holds Python objects; expected numbers or text", path)
+    return tuple(int(d) for d in shape), dtype
+
+
+def _declared_bytes(shape: tuple[int, ...], dtype: Any) -> int:
+    count = 1
+    for d in shape:
+        count *= d
+    return count * int(dtype.itemsize)
+
+
+def _check_size(declared: int, available: int, where: str, path: Path, field: str) -> None:
+    """A header must not declare more than the limit, nor more than the file holds."""
+    if declared > NUMPY_ARRAY_LIMIT:
         raise DataError(
             field,
-            f"no array {key!r} in the file; it holds {', '.join(map(repr, keys)) or 'nothing'}"
-            + (f" ({hint})" if hint else ""),
+            f"{where} declares {declared / 2**30:.1f} GiB; the limit is "
+            f"{NUMPY_ARRAY_LIMIT // 2**30} GiB per array",
+            path,
+        )
+    if declared > available:
+        raise DataError(
+            field,
+            f"{where} declares {declared:,} bytes of data but holds {max(0, available):,}: "
+            "the file is truncated",
             path,
         )
 
 
-def _npz_shape(path: Path, key: str, field: str) -> tuple[tuple[int, ...], np.dtype]:
+def _check_key(path: Path, keys: list[str], key: str, field: str) -> None:
+    if key not in keys:
+        held = f"{len(keys)} arrays, the first {quoted(keys[0])}" if keys else "no arrays"
+        hint = near_miss(key, keys)
+        raise DataError(field, f"no array {quoted(key)} in the file (it holds {held}){hint}", path)
+
+
+def _npz_member(archive: zipfile.ZipFile, path: Path, key: str, field: str) -> zipfile.ZipInfo:
+    keys = [n.removesuffix(".npy") for n in archive.namelist() if n.endswith(".npy")]
+    _check_key(path, keys, key, field)
+    return archive.getinfo(f"{key}.npy")
+
+
+def _npz_shape(path: Path, key: str, field: str) -> tuple[tuple[int, ...], Any]:
     """Shape and dtype of one array of an ``.npz``, from its header alone."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            keys = [n.removesuffix(".npy") for n in archive.namelist()]
-            _check_key(path, keys, key, field)
-            with archive.open(f"{key}.npy") as member:
-                version = np.lib.format.read_magic(member)
-                header = (
-                    np.lib.format.read_array_header_1_0(member)
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0(member)
-                )
-    except DataError:
-        raise  # a DataError is a ValueError too; it must not be re-labelled below
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise _bad_file("data.path", path, err) from err
-    shape, _, dtype = header
-    return tuple(shape), dtype
+    with _open(path, "data.path") as handle:
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                info = _npz_member(archive, path, key, field)
+                with archive.open(info) as member:
+                    shape, dtype = _header(member, f"array {quoted(key)}", path, field)
+                    available = info.file_size - member.tell()
+        except DataError:
+            raise  # a DataError is a ValueError too; it must not be re-labelled below
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            raise _bad_file("data.path", path, err) from None
+    _check_size(_declared_bytes(shape, dtype), available, f"array {quoted(key)}", path, field)
+    return shape, dtype
+
+
+def _bad_file(field: str, path: Path, err: Exception) -> DataError:
+    # zipfile's and NumPy's data errors are their own words, but may carry a
+    # member name or a few bytes of the file: name the kind of failure only.
+    kind = "not a zip archive" if isinstance(err, zipfile.BadZipFile) else type(err).__name__
+    return DataError(field, f"not a readable NumPy file ({kind})", path)
 
 
 def _load_npz(spec: NumpyData, path: Path, field: str, *, inputs: bool = True) -> list[np.ndarray]:
-    """``[x, y]`` from an ``.npz`` (just ``[y]`` without ``inputs``); members load lazily."""
+    """``[x, y]`` from an ``.npz`` (just ``[y]`` without ``inputs``), each checked first."""
     wanted = [(spec.x_key, "data.x_key"), (spec.y_key, "data.y_key")]
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = list(archive.files)
-            for key, key_field in wanted:
-                _check_key(path, names, key, key_field)
-            return [archive[key] for key, _ in wanted[0 if inputs else 1 :]]
-    except DataError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise _bad_file(field, path, err) from err
+    for key, key_field in wanted[0 if inputs else 1 :]:
+        _npz_shape(path, key, key_field)
+    with _open(path, field) as handle:
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                arrays = []
+                for key, key_field in wanted[0 if inputs else 1 :]:
+                    with archive.open(_npz_member(archive, path, key, key_field)) as member:
+                        arrays.append(np.lib.format.read_array(member, allow_pickle=False))
+                return arrays
+        except DataError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            raise _bad_file(field, path, err) from None
 
 
-def _load_npy(path: Path, field: str, mmap: bool = False) -> np.ndarray:
-    try:
-        array = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
-    except (OSError, ValueError) as err:
-        raise _bad_file(field, path, err) from err
-    if not isinstance(array, np.ndarray):
-        raise DataError(field, "holds several arrays; use a .npz path with x_key/y_key", path)
+def _npy_shape(path: Path, field: str) -> tuple[tuple[int, ...], Any]:
+    """Shape and dtype of a ``.npy``, from its header alone (checked against the file's size)."""
+    with _open(path, field) as handle:
+        shape, dtype = _header(handle, "the file", path, field)
+        available = os.fstat(handle.fileno()).st_size - handle.tell()
+    _check_size(_declared_bytes(shape, dtype), available, "the file", path, field)
+    return shape, dtype
+
+
+def _load_npy(path: Path, field: str) -> np.ndarray:
+    _npy_shape(path, field)
+    with _open(path, field) as handle:
+        try:
+            array = np.lib.format.read_array(handle, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            raise _bad_file(field, path, err) from None
     return array
 
 
@@ -115,6 +209,7 @@ def _files(spec: NumpyData) -> dict[str, tuple[Path, str]]:
 
 
 def _read_targets(spec: NumpyData, path: Path, field: str) -> np.ndarray:
+    """The targets of the set whose inputs are ``path``."""
     if path.suffix.lower() == ".npz":
         return _load_npz(spec, path, field, inputs=False)[0]
     assert spec.targets is not None
@@ -125,8 +220,7 @@ def _input_shape(spec: NumpyData, path: Path, field: str) -> tuple[int, ...]:
     if path.suffix.lower() == ".npz":
         shape, dtype = _npz_shape(path, spec.x_key, "data.x_key")
     else:
-        array = _load_npy(path, field, mmap=True)
-        shape, dtype = array.shape, array.dtype
+        shape, dtype = _npy_shape(path, field)
     if dtype.kind not in "biuf":
         raise DataError(field, f"inputs must be numbers, got dtype {dtype}", path)
     if len(shape) == 0:

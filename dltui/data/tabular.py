@@ -2,24 +2,28 @@
 
 The stdlib ``csv`` reader is used, row by row, so an error can name the line and
 the column of the bad cell. Each call reads the whole file (``describe`` needs
-the target column to count classes and samples).
+the target column to count classes and samples), within `CSV_FILE_LIMIT`.
+Errors quote at most one cell or column name, shortened (`quoted`): the path may
+point at a file that is not a table at all, and its lines must not end up in
+run files or on the screen.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dltui.data.arrays import ArraySet, ArraySplits
-from dltui.data.errors import DataError
+from dltui.data.errors import DataError, near_miss, quoted
 from dltui.data.info import DataInfo
 from dltui.data.labels import ClassIndex, resolve_task
+from dltui.data.limits import CSV_FILE_LIMIT, decode_text, read_data_bytes
 from dltui.data.splitting import split_file_sets
 from dltui.spec.data import CsvData
-from dltui.spec.errors import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    header_line: int = 1
 
     def column(self, name: str) -> list[str]:
         """The cells of column ``name``, one per data row."""
@@ -44,28 +49,32 @@ class Table:
         NaN loss many steps into training.
         """
         cells = self.column(name)
+        where = f"column {self.header.index(name) + 1}"
         try:
             values = np.array(cells, dtype=np.float64)
         except ValueError:
-            raise self._first_non_number(name, cells) from None
+            raise self._first_non_number(where, cells) from None
         finite = np.isfinite(values)
         if not finite.all():
             row = int(np.argmin(finite))
             raise DataError(
                 self.field,
-                f"line {self.lines[row]}, column {name!r}: {cells[row]!r} is not a finite number",
+                f"line {self.lines[row]}, {where}: {quoted(cells[row])} is not a finite number "
+                "(expected a number; missing values must be filled in)",
                 self.path,
             )
         return values
 
-    def _first_non_number(self, name: str, cells: list[str]) -> DataError:
+    def _first_non_number(self, where: str, cells: list[str]) -> DataError:
         for line, cell in zip(self.lines, cells, strict=True):
             if not _is_number(cell):
-                shown = f"{cell!r}" if cell else "an empty cell"
+                shown = quoted(cell) if cell else "an empty cell"
                 return DataError(
-                    self.field, f"line {line}, column {name!r}: {shown} is not a number", self.path
+                    self.field,
+                    f"line {line}, {where}: {shown} is not a number (expected a number)",
+                    self.path,
                 )
-        return DataError(self.field, f"column {name!r} holds something that is not a number")
+        return DataError(self.field, f"{where} holds something that is not a number", self.path)
 
 
 def _is_number(cell: str) -> bool:
@@ -80,77 +89,88 @@ def read_table(path: Path, delimiter: str, field: str) -> Table:
     """Parse ``path``: a header row, then rows of as many cells; blank lines are skipped."""
     if len(delimiter) != 1:
         raise DataError("data.delimiter", f"must be one character, got {delimiter!r}")
+    data = read_data_bytes(path, field, CSV_FILE_LIMIT).removeprefix(b"\xef\xbb\xbf")  # BOM
+    text = decode_text(data, path, field)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    header_line = 1
+    rows: list[list[str]] = []
+    lines: list[int] = []
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
-            header: list[str] | None = None
-            rows: list[list[str]] = []
-            lines: list[int] = []
-            for raw in reader:
-                if not raw or all(not cell.strip() for cell in raw):
-                    continue
-                cells = [cell.strip() for cell in raw]
-                if header is None:
-                    header = cells
-                    continue
-                if len(cells) != len(header):
-                    raise DataError(
-                        field,
-                        f"line {reader.line_num} has {len(cells)} cells but the header has "
-                        f"{len(header)}",
-                        path,
-                    )
-                rows.append(cells)
-                lines.append(reader.line_num)
-    except UnicodeDecodeError as err:
-        raise DataError(
-            field, f"not UTF-8 text (byte {err.start}); save it as UTF-8", path
-        ) from err
+        for raw in reader:
+            if not raw or all(not cell.strip() for cell in raw):
+                continue
+            cells = [cell.strip() for cell in raw]
+            if header is None:
+                header, header_line = cells, reader.line_num
+                continue
+            if len(cells) != len(header):
+                raise DataError(
+                    field,
+                    f"line {reader.line_num} has {len(cells)} cells but the header "
+                    f"(line {header_line}) has {len(header)}",
+                    path,
+                )
+            rows.append(cells)
+            lines.append(reader.line_num)
     except csv.Error as err:
-        raise DataError(field, f"not valid CSV: {err}", path) from err
-    except OSError as err:
-        raise DataError(field, f"cannot read the file: {err.strerror or err}", path) from err
+        # The csv module's messages are its own words (no cell text): safe to pass on.
+        raise DataError(field, f"line {reader.line_num + 1}: not valid CSV: {err}", path) from None
     if header is None:
         raise DataError(field, "the file is empty; expected a header line and data rows", path)
     if all(_is_number(cell) for cell in header):
         raise DataError(
             field,
-            "the first line holds numbers, not column names; add a header line naming the columns",
+            f"line {header_line} holds numbers, not column names; add a header line "
+            "naming the columns",
+            path,
+        )
+    if len(header) == 1:
+        raise DataError(
+            field,
+            f"line {header_line} has no {delimiter!r} in it: this does not look like a CSV "
+            f"table with delimiter {delimiter!r} (expected a header line naming the columns)",
             path,
         )
     seen: set[str] = set()
-    for name in header:
+    for number, name in enumerate(header, start=1):
         if not name:
-            raise DataError(field, "the header has an empty column name", path)
+            raise DataError(
+                field, f"line {header_line}: the header's column {number} has no name", path
+            )
         if name in seen:
-            raise DataError(field, f"the header names column {name!r} twice", path)
+            raise DataError(
+                field, f"line {header_line}: the header names column {quoted(name)} twice", path
+            )
         seen.add(name)
     if not rows:
         raise DataError(field, "the file has a header but no data rows", path)
-    return Table(path, field, header, rows, lines)
+    return Table(path, field, header, rows, lines, header_line)
+
+
+def _unknown_column(table: Table, field: str, name: str) -> DataError:
+    """No column ``name``: say so without listing the header (it is the file's first line)."""
+    count = len(table.header)
+    return DataError(
+        field,
+        f"no column {quoted(name)} in the header (line {table.header_line}: {count} columns, "
+        f"the first {quoted(table.header[0])}){near_miss(name, table.header)}",
+        table.path,
+    )
 
 
 def _columns(spec: CsvData, table: Table) -> list[str]:
     """The feature columns, checked against the header of the main file."""
 
-    def unknown(field: str, name: str) -> DataError:
-        hint = did_you_mean(name, table.header)
-        return DataError(
-            field,
-            f"no column {name!r}; the file has {', '.join(table.header)}"
-            + (f" ({hint})" if hint else ""),
-            table.path,
-        )
-
     if spec.target not in table.header:
-        raise unknown("data.target", spec.target)
+        raise _unknown_column(table, "data.target", spec.target)
     if spec.features is None:
         features = [name for name in table.header if name != spec.target]
     else:
         features = list(spec.features)
         for i, name in enumerate(features):
             if name not in table.header:
-                raise unknown(f"data.features[{i}]", name)
+                raise _unknown_column(table, f"data.features[{i}]", name)
             if name == spec.target:
                 raise DataError(
                     f"data.features[{i}]", f"{name!r} is the target; it cannot be a feature too"
@@ -160,7 +180,7 @@ def _columns(spec: CsvData, table: Table) -> list[str]:
     if not features:
         raise DataError(
             "data.features",
-            f"no feature columns: the file has only the target {spec.target!r}",
+            f"no feature columns: the file has only the target {quoted(spec.target)}",
             table.path,
         )
     return features
@@ -169,10 +189,11 @@ def _columns(spec: CsvData, table: Table) -> list[str]:
 def _check_same_columns(table: Table, needed: list[str]) -> None:
     missing = [name for name in needed if name not in table.header]
     if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
         raise DataError(
             table.field,
-            f"lacks column(s) {', '.join(map(repr, missing))} of the main file; it has "
-            f"{', '.join(table.header)}",
+            f"lacks column {quoted(missing[0])}{more} of data.path's header "
+            "(every file needs the same columns)",
             table.path,
         )
 
@@ -208,7 +229,8 @@ def _read(spec: CsvData) -> tuple[dict[str, ArraySet], DataInfo]:
             if not cell:
                 raise DataError(
                     table.field,
-                    f"line {line}, column {spec.target!r}: the target is empty",
+                    f"line {line}, column {table.header.index(spec.target) + 1}: the target is "
+                    "empty (expected a label or a number)",
                     table.path,
                 )
     task = resolve_task(spec.task, np.concatenate(list(labels.values())))

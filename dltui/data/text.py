@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from dltui.data.arrays import ArraySet, ArraySplits, source_rng
-from dltui.data.errors import DataError
+from dltui.data.errors import DataError, quoted
 from dltui.data.info import DataInfo
+from dltui.data.limits import TEXT_FILE_LIMIT, decode_text, read_data_bytes
 from dltui.data.splitting import split_counts
 from dltui.spec.data import CharsData, TextData
 from dltui.spec.errors import did_you_mean
@@ -37,29 +38,21 @@ def shipped_corpora() -> list[str]:
 def corpus_path(name: str) -> Path:
     """The file of the shipped corpus ``name``; a DataError lists those that exist."""
     path = CORPORA_DIR / f"{name}.txt"
-    if "/" in name or "\\" in name or not path.is_file():
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
         shipped = shipped_corpora()
         hint = did_you_mean(name, shipped)
         raise DataError(
             "data.corpus",
-            f"no corpus {name!r}; shipped: {', '.join(shipped) or 'none'}"
+            f"no corpus {quoted(name)}; shipped: {', '.join(shipped) or 'none'}"
             + (f" ({hint})" if hint else ""),
         )
     return path
 
 
 def read_text(path: Path, field: str) -> str:
-    """The UTF-8 text of ``path``; unreadable, non-UTF-8 or empty files are DataErrors."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise DataError(field, f"cannot read the file: {err.strerror or err}", path) from err
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise DataError(
-            field, f"not UTF-8 text (byte {err.start} cannot be decoded); save it as UTF-8", path
-        ) from err
+    """The UTF-8 text of ``path`` (a regular file of at most `TEXT_FILE_LIMIT` bytes);
+    unreadable, non-UTF-8, oversized or empty files are DataErrors."""
+    text = decode_text(read_data_bytes(path, field, TEXT_FILE_LIMIT), path, field)
     if not text:
         raise DataError(field, "the file is empty; expected text", path)
     return text

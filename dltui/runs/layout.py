@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from dltui.names import name_problem
+
 FORMAT_VERSION = 1
 """The run-directory format this code writes and reads (``meta.json["format"]``)."""
 
@@ -61,14 +63,13 @@ def new_run_id(now: float | None = None) -> str:
 def check_name(value: str, what: str) -> str:
     """Return ``value`` if it is usable as one path component, else raise ValueError.
 
-    ``what`` names the argument in the message (``experiment``, ``run_id``).
+    ``what`` names the argument in the message (``experiment``, ``run_id``). The
+    rule is `dltui.names.name_problem`, the one the experiment schema applies.
     """
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
-    if "/" in value or "\\" in value or value.startswith(".") or "\0" in value:
-        raise ValueError(
-            f"{what} {value!r} cannot be a folder name: no '/', '\\' or NUL, and no leading '.'"
-        )
+    why = name_problem(value)
+    if why is not None:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:59] + "…"
+        raise ValueError(f"{what} {shown} cannot be a folder name: it {why}")
     return value
 
 

@@ -2,17 +2,19 @@
 
 ``source`` picks a variant; each variant has its own fields, so a field that
 does not apply to a source is reported as unknown. Relative paths are resolved
-against the directory of the experiment file.
+against the directory of the experiment file, and each must be the regular file
+or folder its source reads (`dltui.spec.paths`).
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from dltui.spec.paths import Wanted, checks_files, path_problem, resolve_path
 from dltui.spec_model import SpecModel
 
 PLAYGROUND_SOURCES = ("spirals", "circles", "xor", "gaussian", "moons", "plane")
@@ -66,18 +68,11 @@ class DataBase(SpecModel):
     )
 
 
-def _resolve(value: Path | None, info: ValidationInfo) -> Path | None:
-    if value is None:
-        return None
-    base = (info.context or {}).get("base_dir")
-    path = value.expanduser()
-    if not path.is_absolute() and base is not None:
-        path = Path(base) / path
-    return path
-
-
 class FileData(DataBase):
     """A source read from the user's files; ``val_path``/``test_path`` override the split."""
+
+    reads: ClassVar[Wanted] = "file"
+    """What each of the source's paths must be: a regular file, or a folder."""
 
     path: Path = Field(description="The data file or folder (relative to the experiment file).")
     val_path: Path | None = Field(default=None, description="A separate validation file.")
@@ -86,13 +81,11 @@ class FileData(DataBase):
     @field_validator("path", "val_path", "test_path")
     @classmethod
     def _resolve_and_check(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        path = _resolve(value, info)
-        if (
-            path is not None
-            and not (info.context or {}).get("skip_file_checks")
-            and not path.exists()
-        ):
-            raise ValueError(f"no such file or folder: {path}")
+        path = resolve_path(value, info)
+        if path is not None and checks_files(info):
+            why = path_problem(path, cls.reads)
+            if why is not None:
+                raise ValueError(why)
         return path
 
 
@@ -184,11 +177,18 @@ class NumpyData(FileData):
     @field_validator("targets")
     @classmethod
     def _resolve_targets(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        return FileData._resolve_and_check(value, info)
+        path = resolve_path(value, info)
+        if path is not None and checks_files(info):
+            why = path_problem(path, "file")
+            if why is not None:
+                raise ValueError(why)
+        return path
 
 
 class ImageFolderData(FileData):
     """A folder with one subfolder of images per class."""
+
+    reads: ClassVar[Wanted] = "folder"
 
     source: Literal["image_folder"]
     image_size: tuple[int, int] = Field(

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from dltui.names import name_problem
 from dltui.spec.data import DataSpec
 from dltui.spec.early_stopping import EarlyStoppingSpec
 from dltui.spec.model import GanModel, ModelSpec, SequentialModel, with_default_kind
@@ -17,7 +18,11 @@ from dltui.spec_model import SpecModel
 class Experiment(SpecModel):
     """What to train: data, model, training, early stopping and a seed."""
 
-    name: str | None = Field(default=None, description="Default: the file name without .toml.")
+    name: str | None = Field(
+        default=None,
+        description="Names the folder of its runs (no '/', '\\', control characters or "
+        "leading '.'). Default: the file name without .toml.",
+    )
     description: str = Field(default="", description="One line shown in the dashboard.")
     seed: int = Field(default=0, description="Seeds data, initialisation and shuffling.")
     tags: list[str] = Field(default_factory=list, description="Free labels for filtering.")
@@ -36,8 +41,10 @@ class Experiment(SpecModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or "/" in value or value.startswith(".")):
-            raise ValueError("name must be non-empty, without '/' and not start with '.'")
+        why = name_problem(value) if value is not None else None
+        if why is not None:
+            # The runs of this experiment go in runs/<name>/: the writer asks the same.
+            raise ValueError(why)
         return value
 
     @model_validator(mode="after")

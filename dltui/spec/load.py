@@ -1,14 +1,15 @@
 """Read an experiment file into an `Experiment`, or report every problem at once.
 
 Nothing in the file is executed: it is parsed with `tomllib` and validated
-against the pydantic models. The only exception this module raises for bad
-input is `SpecError`.
+against the pydantic models. The file is read within `dltui.bounded`'s limits
+(a regular file of at most 4 MiB, nested at most 64 levels). The only exception
+this module raises for bad input is `SpecError`, and each of its problems names
+the file.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 import types
 import typing
 from pathlib import Path
@@ -16,23 +17,40 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from dltui.spec.errors import Problem, SpecError, did_you_mean, format_path
+from dltui.bounded import FileLimitError, read_text_limited
+from dltui.names import name_problem
+from dltui.spec.errors import Problem, SpecError, did_you_mean, format_path, shown
 from dltui.spec.experiment import Experiment
 from dltui.spec.locate import find_line, line_index
+from dltui.toml_syntax import TomlError, parse_toml
 
 _TAG_FIELDS = ("type", "source", "kind")
+
+MAX_PROBLEMS = 50
+"""Most problems reported for one file; the rest are counted."""
 
 
 def load_experiment(path: str | Path, *, check_files: bool = True) -> Experiment:
     """Load and validate the experiment file at ``path``."""
     path = Path(path)
+    return parse_experiment(read_experiment_text(path), file=path, check_files=check_files)
+
+
+def read_experiment_text(path: str | Path) -> str:
+    """The text of the experiment file ``path``, read within limits.
+
+    A missing file, a folder, a FIFO or device, a file over 4 MiB or one that
+    is not UTF-8 is a `SpecError` naming the file (and the line, for bad UTF-8).
+    """
+    name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError([Problem("", "no such file", file=str(path))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Problem("", f"cannot read: {exc}", file=str(path))]) from None
-    return parse_experiment(text, file=path, check_files=check_files)
+        return read_text_limited(path)
+    except FileLimitError as exc:
+        detail = str(exc).removeprefix(f"{name}: ")
+        match = re.match(r"line (\d+): ", detail)
+        line = int(match.group(1)) if match else None
+        reason = detail[match.end() :] if match else detail
+        raise SpecError([Problem("", reason, file=name, line=line)]) from None
 
 
 def parse_experiment(
@@ -47,11 +65,9 @@ def parse_experiment(
     file_path = Path(file) if file is not None else None
     name = str(file_path) if file_path is not None else None
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        raise SpecError([Problem("", f"not valid TOML: {exc}", file=name, line=line)]) from None
+        raw = parse_toml(text, source=name or "<text>")
+    except TomlError as exc:
+        raise SpecError([Problem("", exc.reason, file=name, line=exc.line)]) from None
     if base_dir is None:
         base_dir = file_path.parent if file_path is not None else Path.cwd()
     context = {
@@ -63,11 +79,28 @@ def parse_experiment(
     except ValidationError as exc:
         index = line_index(text)
         problems = []
-        for error in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        # Every problem at once, but a file of 50,000 unknown keys gets a report a
+        # person can read (and that takes no seconds to make).
+        for error in errors[:MAX_PROBLEMS]:
             loc = _strip_tags(raw, tuple(error["loc"]))
             problem = _problem(error, loc, tuple(error["loc"]))
             problems.append(problem.located(name, find_line(index, loc)))
-        raise SpecError(_dedupe(problems)) from None
+        problems = _dedupe(problems)
+        if len(errors) > MAX_PROBLEMS:
+            more = f"... and {len(errors) - MAX_PROBLEMS:,} more problems"
+            problems.append(Problem("", more, file=name))
+        raise SpecError(problems) from None
+    if experiment.name is None and file_path is not None:
+        # The run folder is then named after the file: `check` must refuse what `run` would.
+        why = name_problem(file_path.stem)
+        if why is not None:
+            problem = Problem(
+                "name",
+                f"the file name {file_path.stem!r} cannot name the run folder: it {why}; "
+                'set name = "..." in the file',
+            )
+            raise SpecError([problem.located(name, None)])
     experiment._file = file_path
     return experiment
 
@@ -117,7 +150,7 @@ def _problem(error: Any, loc: tuple[str | int, ...], raw_loc: tuple[Any, ...]) -
     if kind == "missing":
         return Problem(path, "required, but missing")
     if kind == "extra_forbidden":
-        key = str(loc[-1]) if loc else "?"
+        key = shown(str(loc[-1]), quotes=False) if loc else "?"
         known = _fields_at(raw_loc[:-1])
         hint = did_you_mean(key, known) if known else None
         expected = f"; expected one of: {', '.join(sorted(known))}" if known and not hint else ""
@@ -129,7 +162,7 @@ def _problem(error: Any, loc: tuple[str | int, ...], raw_loc: tuple[Any, ...]) -
         hint = did_you_mean(str(ctx.get("tag")), choices)
         sub = format_path((*loc, tag))
         return Problem(
-            sub, f"unknown {what} {ctx.get('tag')!r}; known: {', '.join(choices)}", hint=hint
+            sub, f"unknown {what} {shown(ctx.get('tag'))}; known: {', '.join(choices)}", hint=hint
         )
     if kind == "union_tag_not_found":
         tag = ctx.get("discriminator", "").strip("'")
@@ -137,13 +170,13 @@ def _problem(error: Any, loc: tuple[str | int, ...], raw_loc: tuple[Any, ...]) -
     if kind == "literal_error":
         choices = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
         hint = did_you_mean(str(given), choices) if isinstance(given, str) else None
-        return Problem(path, f"expected one of {', '.join(choices)}; got {given!r}", hint=hint)
+        return Problem(path, f"expected one of {', '.join(choices)}; got {shown(given)}", hint=hint)
     if kind in ("value_error", "assertion_error"):
         text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
         return Problem(path, text)
     if isinstance(given, (dict, list)) or given is None:
         return Problem(path, _lower_first(msg))
-    return Problem(path, f"{_lower_first(msg)}; got {given!r}")
+    return Problem(path, f"{_lower_first(msg)}; got {shown(given)}")
 
 
 def _lower_first(text: str) -> str:

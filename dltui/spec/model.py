@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from dltui.layers.registry import any_layer_annotation
+from dltui.names import name_problem
+from dltui.spec.paths import checks_files, path_problem, resolve_path
 from dltui.spec_model import SpecModel
 
 AnyLayer = any_layer_annotation()
@@ -37,15 +39,35 @@ class InitFrom(SpecModel):
     @field_validator("path")
     @classmethod
     def _resolve(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        base = (info.context or {}).get("base_dir")
-        if value is not None and not value.is_absolute() and base is not None:
-            return Path(base) / value
+        path = resolve_path(value, info)
+        if path is not None and checks_files(info):
+            why = path_problem(path, "file or folder")
+            if why is not None:
+                raise ValueError(f"{why} (expected a checkpoint file or a run folder)")
+        return path
+
+    @field_validator("experiment")
+    @classmethod
+    def _experiment_name(cls, value: str | None) -> str | None:
+        why = name_problem(value) if value is not None else None
+        if why is not None:
+            # It names the folder runs/<experiment>/ to search.
+            raise ValueError(why)
         return value
 
     @model_validator(mode="after")
-    def _one_of(self) -> InitFrom:
+    def _one_of(self, info: ValidationInfo) -> InitFrom:
         if (self.path is None) == (self.experiment is None):
             raise ValueError("give exactly one of `path` and `experiment`")
+        if self.path is not None and self.path.is_dir() and checks_files(info):
+            # The trainer takes checkpoints/<checkpoint>.pt of a run folder.
+            checkpoint = self.path / "checkpoints" / f"{self.checkpoint}.pt"
+            why = path_problem(checkpoint, "file")
+            if why is not None:
+                raise ValueError(
+                    f"path: {self.path} is a folder without a checkpoints/{self.checkpoint}.pt "
+                    f"(is it a run folder? {why})"
+                )
         return self
 
 

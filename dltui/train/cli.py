@@ -9,18 +9,29 @@ from __future__ import annotations
 import argparse
 import sys
 
-# Exit codes, shared with the dashboard (docs/architecture.md).
+# Exit codes, shared with the dashboard (docs/architecture.md). Every run that
+# finished exits 0, early stopping included: it is the normal end of training,
+# and schedulers (Slurm, Kubernetes Jobs) and `dltui run a && dltui run b` read
+# anything else as failure.
 EXIT_FINISHED = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
-EXIT_EARLY_STOPPED = 3
 EXIT_BUSY = 4
 """Refused: another process is writing that run (it holds the run's lock)."""
 EXIT_INTERRUPTED = 130
 
 
+EXIT_CODES_HELP = (
+    f"exit codes: {EXIT_FINISHED} finished (early stopping included), {EXIT_FAILED} failed, "
+    f"{EXIT_INVALID} invalid experiment or arguments, {EXIT_BUSY} refused: another process "
+    f"is writing that run, {EXIT_INTERRUPTED} interrupted (Ctrl-C, SIGTERM or the dashboard's "
+    "stop)"
+)
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of `dltui run` to ``parser`` (a sub-command parser)."""
+    parser.epilog = EXIT_CODES_HELP
     parser.add_argument(
         "file",
         metavar="FILE",

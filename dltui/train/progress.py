@@ -1,5 +1,15 @@
 """What `dltui run` prints: a live bar per epoch on a terminal, plain lines otherwise.
 
+The bar line shows the epoch (its bar, step, time and throughput) and the whole
+run (how far it is and the time left), e.g.::
+
+    epoch 3/10 |██████······| 45/100 · run 24% ETA 00:31 · [00:02<00:03, 1,234 samples/s] loss 0.12
+
+The run's ETA divides what is left by the pace of this process so far (in
+epochs, so validation and checkpoints count), which makes it an upper bound
+when early stopping ends the run sooner. On a narrow terminal the epoch's
+timing goes first, then the metrics; the bar is never shorter than 10 cells.
+
 Lines also go to the run's ``output.log`` when stdout is not already that file
 (the dashboard redirects the trainer's stdout there itself; a shell does not).
 The bar redraws at most ten times a second, so `tick` costs one clock read per
@@ -14,6 +24,10 @@ import sys
 import time
 from pathlib import Path
 from typing import IO, TextIO
+
+_SPARE = 3
+"""Columns the bar line leaves free: the last one (a write there may wrap) and two
+for the ``^C`` a terminal echoes after it, which would otherwise wrap a lone ``C``."""
 
 
 def same_file(stream: IO[str], path: Path) -> bool:
@@ -63,6 +77,11 @@ class Progress:
         self.samples = 0
         self.status = ""
         self.bar_shown = False
+        self._epoch_base: int | None = None
+        """The step of this epoch before its first tick here (>0 after a mid-epoch resume)."""
+        self._run_started: float | None = None
+        self._run_base: float | None = None
+        """Where the run stood, in epochs, when this process began training."""
 
     def message(self, text: str) -> None:
         """A line for the person: on stdout (unless quiet) and in output.log."""
@@ -84,6 +103,9 @@ class Progress:
         self.epoch, self.steps = epoch, steps
         self.started = self.last_draw = time.perf_counter()
         self.samples = 0
+        self._epoch_base = None
+        if self._run_started is None:
+            self._run_started = self.started
 
     def set_status(self, text: str) -> None:
         """The metrics shown after the bar (the latest logged loss, say)."""
@@ -94,24 +116,56 @@ class Progress:
         if not self.tty or self.quiet:
             return
         now = time.perf_counter()
+        if self._epoch_base is None:
+            self._epoch_base = step - 1
+            if self._run_base is None:
+                self._run_base = self.epoch - 1 + self._epoch_base / max(1, self.steps)
         if now - self.last_draw < self.REFRESH and step < self.steps:
             return
         self.last_draw = now
         self.samples = samples
-        elapsed = now - self.started
-        rate = samples / elapsed if elapsed > 0 else 0.0
-        eta = elapsed / step * (self.steps - step) if step else 0.0
-        head = f"epoch {self.epoch}/{self.epochs} "
-        timing = f"[{_duration(elapsed)}<{_duration(eta)}, {rate:,.0f} samples/s]"
-        tail = f" {step}/{self.steps} {timing} {self.status}"
         width = shutil.get_terminal_size((80, 24)).columns
-        room = max(10, min(40, width - len(head) - len(tail) - 3))
-        filled = int(room * step / max(1, self.steps))
-        bar = "█" * filled + "·" * (room - filled)
-        line = f"{head}|{bar}|{tail}"[: width - 1]
-        self.stream.write("\r" + line + "\x1b[K")
+        self.stream.write("\r" + self.line(step, now, width) + "\x1b[K")
         self.stream.flush()
         self.bar_shown = True
+
+    def line(self, step: int, now: float, width: int) -> str:
+        """The bar line after step ``step`` of the epoch at time ``now``, fitted to ``width``."""
+        steps = max(1, self.steps)
+        elapsed = now - self.started
+        done_here = step - (self._epoch_base or 0)
+        rate = self.samples / elapsed if elapsed > 0 else 0.0
+        eta = elapsed / done_here * (steps - step) if done_here > 0 else 0.0
+        head = f"epoch {self.epoch}/{self.epochs} "
+        required = f" {step}/{steps} · run {self._run_text(step, now)}"
+        optional = [
+            f" · [{_duration(elapsed)}<{_duration(eta)}, {rate:,.0f} samples/s]",
+            f" {self.status}" if self.status else "",
+        ]
+        while True:
+            rest = len(head) + len(required) + sum(len(p) for p in optional) + 2
+            room = width - _SPARE - rest
+            if room >= 10 or not any(optional):
+                break
+            # Too narrow: drop the epoch's timing first, then the metrics.
+            optional[optional.index(next(p for p in optional if p))] = ""
+        room = max(10, min(40, room))
+        filled = int(room * step / steps)
+        bar = "█" * filled + "·" * (room - filled)
+        return f"{head}|{bar}|{required}{''.join(optional)}"[: max(1, width - _SPARE)]
+
+    def _run_text(self, step: int, now: float) -> str:
+        """``24% ETA 01:05``: how far the whole run is, and the time left at this pace."""
+        total = max(1, self.epochs)
+        done = self.epoch - 1 + step / max(1, self.steps)
+        percent = f"{100 * done / total:.0f}%"
+        base = self._run_base if self._run_base is not None else done
+        started = self._run_started if self._run_started is not None else now
+        progressed = done - base
+        if progressed <= 0 or now <= started:
+            return f"{percent} ETA --:--"
+        left = (now - started) / progressed * (total - done)
+        return f"{percent} ETA {_duration(left)}"
 
     def _clear_bar(self) -> None:
         if self.bar_shown:

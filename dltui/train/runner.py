@@ -1,8 +1,8 @@
 """The process around the loop: arguments, run directory, signals, status and exit code.
 
-Exit codes: 0 finished, 1 failed, 2 invalid experiment or arguments, 3 stopped
-by early stopping, 4 refused because another process is writing the run,
-130 interrupted (signal or stop request).
+Exit codes: 0 finished (early stopping included), 1 failed, 2 invalid experiment
+or arguments, 4 refused because another process is writing the run, 130
+interrupted (signal or stop request).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from dltui.train import distributed
 from dltui.train.checkpoint import checkpoint_step
 from dltui.train.cli import (
     EXIT_BUSY,
-    EXIT_EARLY_STOPPED,
     EXIT_FAILED,
     EXIT_FINISHED,
     EXIT_INTERRUPTED,
@@ -231,7 +230,7 @@ def _run(
     except KeyboardInterrupt as error:
         # A second Ctrl+C: leave now, without a checkpoint.
         reason = f"interrupted ({error})" if str(error) else "interrupted"
-        return _end(writer, progress, Outcome("stopped", reason), trainer)
+        return _end(writer, progress, Outcome("stopped", reason), trainer, checkpointed=False)
     except torch.cuda.OutOfMemoryError as error:
         batch = experiment.data.batch_size
         reason = (
@@ -315,19 +314,28 @@ def _end(
     trainer: Trainer | None,
     *,
     code: int | None = None,
+    checkpointed: bool = True,
 ) -> int:
-    """Record the final status, print the reason, and pick the exit code."""
+    """Record the final status, print the reason, and pick the exit code.
+
+    ``checkpointed`` is false when the run stopped without writing last.pt (a
+    second Ctrl+C): the message must not say it did.
+    """
     where: dict[str, Any] = {}
     if trainer is not None:
         where = {"step": trainer.step, "epoch": float(trainer.epoch)}
     if outcome.state == "finished":
-        exit_code = EXIT_EARLY_STOPPED if outcome.early_stopped else EXIT_FINISHED
+        exit_code = EXIT_FINISHED
         message = f"finished: {outcome.reason}" if outcome.reason else "finished"
     elif outcome.state == "stopped":
         exit_code = EXIT_INTERRUPTED
-        message = f"stopped: {outcome.reason}" + (
-            " (last checkpoint written)" if trainer is not None and trainer.step else ""
+        wrote = (
+            checkpointed
+            and trainer is not None
+            and trainer.step > 0
+            and trainer.train_spec.checkpoint
         )
+        message = f"stopped: {outcome.reason}" + (" (last checkpoint written)" if wrote else "")
     else:
         exit_code = EXIT_FAILED
         message = f"failed: {outcome.reason}"

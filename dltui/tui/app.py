@@ -366,9 +366,10 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
             *keymap.keymap_clashes(self._keymap, scopes, app_bindings, path),
         ]
         if problems:
+            # markup=False: ids and keys in the report come from the user's file.
             self.call_from_thread(
                 self.notify, keymap.problems_report(problems), title="Keymap problems",
-                severity="error", timeout=12,
+                severity="error", timeout=12, markup=False,
             )  # fmt: skip
 
     # -- messages from watchers, screens and workers --------------------------------------
@@ -447,7 +448,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
     def _run_exited(self, message: RunExited) -> None:
         self.launched.pop(message.run_dir.resolve(), None)
         severity: Literal["information", "error"] = (
-            "information" if message.returncode in (0, 3, 130, -15) else "error"
+            "information" if message.returncode in (0, 130, -15) else "error"
         )
         text = f"{message.experiment_name} run {message.run_dir.name}: {message.outcome}."
         if message.reason and severity == "error":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -26,6 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 from textual.keys import KEY_NAME_REPLACEMENTS, REPLACED_KEYS, Keys, key_to_character
+
+from dltui.bounded import FileLimitError, read_text_limited
+from dltui.safe_text import printable
+from dltui.toml_syntax import TomlError, parse_toml
 
 KEYMAP_FILE = "keymap.toml"
 """The keymap's file name inside the user's dltui config folder."""
@@ -40,7 +43,10 @@ _NAMED_KEYS = frozenset(
 if TYPE_CHECKING:
     import ast
 
-_LINE = re.compile(r"at line (\d+)(?:, column (\d+))?")
+_LINE_PREFIX = re.compile(r"^line (\d+): ")
+
+KEYMAP_FILE_LIMIT = 256 * 1024
+"""Largest keymap file read (a full remap of every command is a few KiB)."""
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,19 @@ class KeymapProblem:
     """The line of the file, when known (TOML syntax errors)."""
 
     def __str__(self) -> str:
+        """One line naming file, line and id; what came from the file is shown, not obeyed."""
         where = str(self.file)
         if self.line is not None:
             where += f", line {self.line}"
         if self.command_id:
-            where += f": {self.command_id!r}"
-        return f"{where}: {self.message}"
+            where += f": {shown(self.command_id)}"
+        return printable(f"{where}: {self.message}", keep_newlines=False)
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a value from the file, quoted in a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def default_keymap_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -87,22 +100,20 @@ def load_keymap(
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}, [KeymapProblem(file, "", "no such file")]
-    except IsADirectoryError:
-        return {}, [KeymapProblem(file, "", "is a folder, not a keymap file")]
-    except UnicodeDecodeError:
-        return {}, [KeymapProblem(file, "", "not UTF-8 text")]
-    except OSError as error:
-        return {}, [KeymapProblem(file, "", f"cannot read it: {error.strerror or error}")]
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        match = _LINE.search(str(error))
-        detail = _LINE.sub("", str(error)).strip().rstrip("()").strip()
+        # Within limits: a FIFO or device is refused unopened, a huge file unread.
+        text = read_text_limited(file, KEYMAP_FILE_LIMIT)
+    except FileLimitError as error:
+        detail = str(error).removeprefix(f"{file}: ")
+        match = _LINE_PREFIX.match(detail)
         line = int(match.group(1)) if match else None
-        return {}, [KeymapProblem(file, "", f"not valid TOML: {detail}", line=line)]
+        detail = detail[match.end() :] if match else detail
+        if detail == "is a folder, not a file":
+            detail = "is a folder, not a keymap file"
+        return {}, [KeymapProblem(file, "", detail, line=line)]
+    try:
+        raw = parse_toml(text, source=str(file))
+    except TomlError as error:
+        return {}, [KeymapProblem(file, "", error.reason, line=error.line)]
 
     mapping: dict[str, str] = {}
     problems: list[KeymapProblem] = []
@@ -345,7 +356,7 @@ def _check_keys(value: Any) -> tuple[str, str | None]:
     example = 'e.g. "ctrl+r" or "f1,question_mark"'
     if not isinstance(value, str):
         kind = "an array" if isinstance(value, list) else type(value).__name__
-        return "", f"must be a string of keys ({example}), got {kind} {value!r}"
+        return "", f"must be a string of keys ({example}), got {kind} {shown(value)}"
     if not value.strip():
         return "", f"must be a non-empty string of keys ({example})"
     keys = [part.strip() for part in value.split(",")]
@@ -365,18 +376,18 @@ def key_problem(key: str) -> str | None:
     if key == "+":
         return None
     if any(space.isspace() for space in key):
-        return f"{key!r} is not a key: no spaces (join modifiers with +: ctrl+r)"
+        return f"{shown(key)} is not a key: no spaces (join modifiers with +: ctrl+r)"
     *modifiers, name = key.split("+")
     for modifier in modifiers:
         if modifier not in MODIFIERS:
             hint = difflib.get_close_matches(modifier, sorted(MODIFIERS), n=1)
             maybe = f"; did you mean {hint[0]!r}?" if hint else ""
             known = ", ".join(sorted(MODIFIERS))
-            return f"{key!r}: {modifier!r} is not a modifier ({known}){maybe}"
+            return f"{shown(key)}: {shown(modifier)} is not a modifier ({known}){maybe}"
     if len(name) == 1 or name in _NAMED_KEYS:
         return None
     if key_to_character(REPLACED_KEYS.get(name, name)) is not None:
         return None  # a character by name: question_mark, slash, left_square_bracket
     hint = difflib.get_close_matches(name.lower(), sorted(_NAMED_KEYS), n=1)
     maybe = f"; did you mean {hint[0]!r}?" if hint else ""
-    return f"{key!r}: {name!r} is not a key name Textual knows{maybe}"
+    return f"{shown(key)}: {shown(name)} is not a key name Textual knows{maybe}"

@@ -106,7 +106,6 @@ EXIT_OUTCOMES: dict[int, str] = {
     0: "finished",
     1: "failed",
     2: "invalid experiment",
-    3: "stopped early",
     4: "already running (another process is writing it)",
     130: "interrupted",
     -2: "interrupted",
