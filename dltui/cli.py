@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="train an experiment (headless; what the dashboard launches)")
     add_run_arguments(run)
+
+    from dltui.sweep.cli import add_sweep_arguments
+
+    sweep = sub.add_parser(
+        "sweep", help="search hyper-parameters: the experiment's [sweep], with Optuna"
+    )
+    add_sweep_arguments(sweep)
     return parser
 
 
@@ -80,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dltui.train.cli import run_command
 
         return run_command(args)
+    if args.command == "sweep":
+        from dltui.sweep.cli import sweep_command
+
+        return sweep_command(args)
     keymap = _keymap_path(parser, args.keymap)
     if args.command == "keys":
         from dltui.tui.keymap import keys_table, load_keymap, problems_report
