@@ -26,6 +26,17 @@ from typing import Any, Protocol
 from dltui.runs.control import request_stop
 
 _POLL = 0.25
+# What every trial would import before its first step, imported once in the fork
+# server: torchmetrics takes ~2 s here, and torch's first optimizer imports
+# torch._dynamo (1.7 s).
+_PRELOAD = [
+    "dltui.cli",
+    "dltui.train.runner",
+    "dltui.train.metrics",
+    "dltui.data",
+    "torchmetrics",
+    "torch._dynamo",
+]
 
 
 def _trial_main(argv: list[str], output: str) -> None:
@@ -54,7 +65,7 @@ class TrialLauncher:
         """``warm``: fork from a server with torch imported (else a plain new process)."""
         context: Any = multiprocessing.get_context("forkserver" if warm else "spawn")
         if warm:
-            context.set_forkserver_preload(["dltui.train.runner", "dltui.cli"])
+            context.set_forkserver_preload(_PRELOAD)
         self._context = context
 
     def start(self, argv: list[str], run_dir: Path) -> TrialProcess:
