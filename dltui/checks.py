@@ -63,12 +63,25 @@ def check_text(text: str, path: str | Path, *, shapes: bool = True) -> CheckResu
     except SpecError as exc:
         result.problems = exc.problems
         return result
+    if result.experiment.sweep is not None:
+        result.problems.extend(_sweep_problems(result.experiment, text, Path(path)))
     if shapes:
         index = line_index(text)
         for problem in _shape_problems(result):
             parts = _path_parts(problem.path)
             result.problems.append(problem.located(str(path), find_line(index, parts)))
     return result
+
+
+def _sweep_problems(experiment: Experiment, text: str, path: Path) -> list[Problem]:
+    import tomllib
+
+    from dltui.sweep.check import sweep_problems
+
+    assert experiment.sweep is not None
+    return sweep_problems(
+        tomllib.loads(text), experiment.sweep, text=text, file=str(path), base_dir=path.parent
+    )
 
 
 def _shape_problems(result: CheckResult) -> list[Problem]:

@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     from dltui.report.commands import add_report_parsers
 
     add_report_parsers(sub)
+
+    from dltui.sweep.cli import add_sweep_arguments
+
+    sweep = sub.add_parser(
+        "sweep", help="search hyper-parameters: the experiment's [sweep], with Optuna"
+    )
+    add_sweep_arguments(sweep)
     return parser
 
 
@@ -88,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dltui.report.commands import report_command
 
         return report_command(args)
+    if args.command == "sweep":
+        from dltui.sweep.cli import sweep_command
+
+        return sweep_command(args)
     keymap = _keymap_path(parser, args.keymap)
     if args.command == "keys":
         from dltui.tui.keymap import keys_table, load_keymap, problems_report

@@ -38,6 +38,18 @@ def stop_requested(run_dir: str | os.PathLike[str]) -> bool:
     return os.path.exists(os.path.join(run_dir, STOP))
 
 
+def stop_reason(run_dir: str | os.PathLike[str]) -> str | None:
+    """Why the run was asked to stop, as its stop file says (None if it says nothing)."""
+    from dltui.bounded import loads_json, read_bytes_limited
+
+    try:
+        raw = loads_json(read_bytes_limited(os.path.join(run_dir, STOP), 1 << 16), source=STOP)
+    except (OSError, ValueError):
+        return None
+    reason = raw.get("reason") if isinstance(raw, dict) else None
+    return reason[:500] if isinstance(reason, str) and reason.strip() else None
+
+
 def clear_stop(run_dir: str | os.PathLike[str]) -> bool:
     """Remove a stop request (e.g. before resuming); True if there was one."""
     try:

@@ -11,6 +11,7 @@ from dltui.names import name_problem
 from dltui.spec.data import DataSpec
 from dltui.spec.early_stopping import EarlyStoppingSpec
 from dltui.spec.model import GanModel, ModelSpec, SequentialModel, with_default_kind
+from dltui.spec.sweep import SweepSpec
 from dltui.spec.training import TrainingSpec
 from dltui.spec_model import SpecModel
 
@@ -30,6 +31,9 @@ class Experiment(SpecModel):
     model: ModelSpec
     training: TrainingSpec = TrainingSpec()
     early_stopping: EarlyStoppingSpec | None = None
+    sweep: SweepSpec | None = Field(
+        default=None, description="A hyper-parameter search over this experiment (dltui sweep)."
+    )
 
     _file: Path | None = PrivateAttr(default=None)
 

@@ -60,6 +60,20 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        dest="overrides",
+        help="set a field of the experiment, e.g. --set training.optimizer.lr=0.003 "
+        "(a TOML value; repeatable); the run's frozen copy has it set",
+    )
+    parser.add_argument(
+        "--meta",
+        metavar="JSON",
+        help="a JSON object merged into meta.json's config (a sweep names its trial here)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="no progress output (the run is still recorded)"
     )
     parser.add_argument(

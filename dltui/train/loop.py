@@ -25,7 +25,7 @@ from torch import nn
 
 from dltui.data import Splits, augment_batch, load_data
 from dltui.model_summary import summarize_experiment
-from dltui.runs.control import stop_requested
+from dltui.runs.control import stop_reason, stop_requested
 from dltui.runs.writer import RunWriter
 from dltui.spec import Experiment
 from dltui.spec.early_stopping import auto_mode
@@ -800,8 +800,9 @@ class Trainer:
         if self.run_dir is not None and not self.stop.requested and now >= self._stop_checked + 0.2:
             self._stop_checked = now
             if stop_requested(self.run_dir):
-                self.stop.request("stop requested")
-                self.say("stop requested: stopping after this step")
+                reason = stop_reason(self.run_dir) or "stop requested"
+                self.stop.request(reason)
+                self.say(f"{reason}: stopping after this step")
         # Ranks only stop together, at a log step, or the others would hang.
         if self.dist.enabled and any_true(self.stop.requested, self.dist, self.device):
             self.stop.request(self.stop.reason or "stop requested on another rank")

@@ -8,6 +8,7 @@ interrupted (signal or stop request).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -122,10 +123,41 @@ def run_from_args(args: argparse.Namespace) -> int:
         distributed.shutdown()
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--set PATH=VALUE`` as path -> value (SpecError naming the bad one)."""
+    from dltui.spec.overrides import PathError, parse_assignment
+
+    values: dict[str, Any] = {}
+    for text in getattr(args, "overrides", None) or []:
+        try:
+            path, value = parse_assignment(text)
+        except PathError as error:
+            raise SpecError([Problem("", f"--set: {error}")]) from None
+        values[path] = value
+    return values
+
+
+def _experiment_text(args: argparse.Namespace) -> str:
+    """The experiment file's text, with ``--set`` applied (what the run freezes)."""
+    text = read_text_limited(args.file)
+    values = _overrides(args)
+    if not values:
+        return text
+    from dltui.spec.overrides import apply_to_text
+
+    return apply_to_text(text, values)
+
+
 def _load(args: argparse.Namespace) -> Experiment:
-    """The experiment of ``args.file``. A run's frozen copy keeps its relative paths
-    (data files) meaning what they meant beside the original file."""
+    """The experiment of ``args.file`` with ``--set`` applied. A run's frozen copy keeps
+    its relative paths (data files) meaning what they meant beside the original file."""
     path = Path(args.file)
+    if _overrides(args):
+        try:
+            text = _experiment_text(args)
+        except (OSError, ValueError) as error:
+            raise SpecError([Problem("", f"--set: {error}", file=str(path))]) from None
+        return parse_experiment(text, file=path)
     if not (args.resume and path.name == EXPERIMENT and path.parent == Path(args.resume)):
         return load_experiment(path)
     try:
@@ -155,14 +187,20 @@ def _open_writer(
         except BaseException:
             lock.release()
             raise
-    text = Path(args.file).read_text(encoding="utf-8")
+    text = _experiment_text(args)
+    config = experiment.model_dump(mode="json")
+    if getattr(args, "meta", None):
+        extra = json.loads(args.meta)
+        if not isinstance(extra, dict):
+            raise ValueError("--meta: expected a JSON object")
+        config.update(extra)
     return RunWriter.create(
         args.runs,
         experiment.display_name,
         run_id=args.name,
         experiment_text=text,
         source=args.file,
-        config=experiment.model_dump(mode="json"),
+        config=config,
         device=str(device),
         run_dir=args.run_dir,
     )
@@ -212,7 +250,7 @@ def _run(
             stop=stop,
             dist_info=info,
             resume_from=run_dir / "checkpoints" / "last.pt" if resume_dir is not None else None,
-            experiment_text=Path(args.file).read_text(encoding="utf-8"),
+            experiment_text=_experiment_text(args),
         )
         trainer.setup()
         if writer is not None:
