@@ -17,25 +17,20 @@ from typing import Any
 import numpy as np
 
 from dltui.names import name_problem
-
-FORMAT_VERSION = 1
-"""The run-directory format this code writes and reads (``meta.json["format"]``)."""
-
-META = "meta.json"
-EXPERIMENT = "experiment.toml"
-EVENTS = "events.jsonl"
-SCALARS = "scalars.bin"
-STATUS = "status.json"
-OUTPUT = "output.log"
-CHECKPOINTS = "checkpoints"
-STOP = "stop"
-LOCK = "lock"
-
-STATUSES = ("starting", "running", "finished", "stopped", "failed")
-"""The states a writer may record in status.json."""
-
-ACTIVE_STATUSES = frozenset({"starting", "running"})
-"""States in which the writer is expected to be alive and heartbeating."""
+from dltui.run_format import (  # noqa: F401 - the file names, for the writer and the reader
+    ACTIVE_STATUSES,
+    CHECKPOINTS,
+    EVENTS,
+    EXPERIMENT,
+    FORMAT_VERSION,
+    LOCK,
+    META,
+    OUTPUT,
+    SCALARS,
+    STATUS,
+    STATUSES,
+    STOP,
+)
 
 RECORD_STRUCT = struct.Struct("<Ifqdd")
 """One scalar record: tag u4, epoch f4, step i8, time f8, value f8 (little-endian)."""

@@ -13,13 +13,13 @@ import sys
 # finished exits 0, early stopping included: it is the normal end of training,
 # and schedulers (Slurm, Kubernetes Jobs) and `dltui run a && dltui run b` read
 # anything else as failure.
-EXIT_FINISHED = 0
-EXIT_FAILED = 1
-EXIT_INVALID = 2
-EXIT_BUSY = 4
-"""Refused: another process is writing that run (it holds the run's lock)."""
-EXIT_INTERRUPTED = 130
-
+from dltui.run_format import (
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_FINISHED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+)
 
 EXIT_CODES_HELP = (
     f"exit codes: {EXIT_FINISHED} finished (early stopping included), {EXIT_FAILED} failed, "

@@ -21,6 +21,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
 
+from dltui.run_format import EXIT_FINISHED, EXIT_INTERRUPTED
 from dltui.safe_text import printable
 from dltui.tui.commands import APP_COMMANDS, DashboardCommands, bindings
 from dltui.tui.messages import (
@@ -448,7 +449,9 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
     def _run_exited(self, message: RunExited) -> None:
         self.launched.pop(message.run_dir.resolve(), None)
         severity: Literal["information", "error"] = (
-            "information" if message.returncode in (0, 130, -15) else "error"
+            "information"
+            if message.returncode in (EXIT_FINISHED, EXIT_INTERRUPTED, -15)
+            else "error"
         )
         text = f"{message.experiment_name} run {message.run_dir.name}: {message.outcome}."
         if message.reason and severity == "error":

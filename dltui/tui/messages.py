@@ -13,6 +13,8 @@ from typing import Any
 
 from textual.message import Message
 
+from dltui.run_format import EXIT_OUTCOMES
+
 
 class LaunchRequest(Message):
     """Start a run of the experiment file at ``experiment_path`` (posted by the builder too)."""
@@ -100,19 +102,6 @@ class RunExited(Message):
     def outcome(self) -> str:
         """The exit code in words (the trainer's documented codes)."""
         return EXIT_OUTCOMES.get(self.returncode, f"exited with code {self.returncode}")
-
-
-EXIT_OUTCOMES: dict[int, str] = {
-    0: "finished",
-    1: "failed",
-    2: "invalid experiment",
-    4: "already running (another process is writing it)",
-    130: "interrupted",
-    -2: "interrupted",
-    -15: "terminated",
-    -9: "killed",
-}
-"""What each exit code of ``dltui run`` means (negative: killed by that signal)."""
 
 
 class RunUpdated(Message):
