@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import tempfile
 from collections import Counter
@@ -242,6 +243,10 @@ def test_hostile_text(folder: Path, name: str, text: str, where: str) -> None:
         both(folder, line.encode() + b"\n" + source, "hostile", name)
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("PYTEST_XDIST_WORKER")),
+    reason="the tally needs the whole module in one process (xdist spreads it)",
+)
 def test_the_tier_tried_every_kind() -> None:
     # Runs last in this module (pytest keeps file order): each kind reached every reader.
     kinds = {kind for kind, _ in TRIED}
