@@ -383,3 +383,21 @@ def test_two_workers_share_one_study(tmp_path: Path) -> None:
     assert all("trial" in out for out in outputs)  # both did work
     numbers = [r["trial"] for r in _trial_runs(tmp_path)]
     assert sorted(numbers) == list(range(8))
+
+
+@pytest.mark.slow
+def test_the_sweep_report_lists_every_trial_and_the_best(tmp_path: Path) -> None:
+    from dltui.sweep.report import find_sweeps, read_sweep
+
+    file = _file(tmp_path, 'method = "grid"\n[sweep.params]\n'
+                 '"training.optimizer.lr" = { choices = [0.01, 0.3] }')  # fmt: skip
+    assert _sweep(tmp_path, file, "--name", "r").returncode == 0
+    (folder,), problems = find_sweeps(tmp_path / "runs")
+    assert not problems and folder.name == "r" and folder.state == "finished"
+    report = read_sweep(folder)
+    assert report.counts() == {"finished": 2} and report.metric == "val/loss"
+    assert not report.maximize
+    best = report.best
+    assert best is not None and best.value == min(t.value for t in report.trials)
+    assert all(t.run_dir is not None and (t.run_dir / "meta.json").exists() for t in report.trials)
+    assert [n for n, _ in report.best_so_far()] == sorted(t.number for t in report.trials)
