@@ -45,11 +45,11 @@ class BuilderApp(App[None]):
 
 
 async def settle(pilot: Pilot[Any], screen: BuilderScreen, timeout: float = 30.0) -> None:
-    """Wait until the shapes shown belong to the current document."""
+    """Wait until the shapes and dltui check's verdict shown belong to the current document."""
     deadline = time.monotonic() + timeout
     await pilot.pause()
-    while screen.shapes_pending or screen.workers:
-        assert time.monotonic() < deadline, "shapes never arrived"
+    while screen.shapes_pending or screen.workers or screen.verdict_problems is None:
+        assert time.monotonic() < deadline, "shapes or verdict never arrived"
         await pilot.pause(0.05)
     await pilot.pause()
 

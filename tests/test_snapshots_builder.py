@@ -16,8 +16,9 @@ async def _settled(pilot: Pilot[Any]) -> None:
     screen = pilot.app.builder  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60
     await pilot.pause()
-    while screen.shapes_pending or screen.workers:
-        assert time.monotonic() < deadline, "shapes never arrived"
+    # The shapes, and dltui check's verdict, which a worker posts back after them.
+    while screen.shapes_pending or screen.workers or screen.verdict_problems is None:
+        assert time.monotonic() < deadline, "shapes or verdict never arrived"
         await pilot.pause(0.05)
     await pilot.pause()
 

@@ -350,6 +350,36 @@ def test_a_killed_sweep_resumes_without_repeating_trials(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
+def test_a_trial_queued_again_does_not_spend_the_budget(tmp_path: Path) -> None:
+    """A sweep killed between starting a trial's run and its first checkpoint leaves a
+    trial that is failed and its values queued again: the budget still buys N results."""
+    file = _file(
+        tmp_path,
+        'method = "random"\ntrials = 2\n[sweep.params]\n'
+        '"training.optimizer.lr" = { low = 0.01, high = 0.3, log = true }',
+    )
+    first = _sweep(tmp_path, file, "--name", "q")
+    assert first.returncode == 0, first.stdout + first.stderr
+    # What a sweep killed just after its trial's run began leaves behind.
+    study = _study(tmp_path, "q")
+    ghost = study.ask(
+        {"training.optimizer.lr": optuna.distributions.FloatDistribution(0.01, 0.3, log=True)}
+    )
+    run_dir = tmp_path / "runs" / "tiny" / "20990101-000000-ghost"
+    run_dir.mkdir(parents=True)
+    (run_dir / "meta.json").write_text("{}")
+    ghost.set_user_attr("worker", "gone-host-1")
+    ghost.set_user_attr("run_dir", str(run_dir))
+    result = _sweep(tmp_path, file, "--resume", "q", "--trials", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "queued again" in result.stdout
+    trials = _study(tmp_path, "q").trials
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) == 3
+    assert complete[-1].params == ghost.params
+
+
+@pytest.mark.slow
 def test_two_workers_share_one_study(tmp_path: Path) -> None:
     file = _file(
         tmp_path,

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import optuna
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+REQUEUED = "requeued"  # user attribute of a trial failed only so its values run again
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,13 @@ class SweepRunner:
             optuna.trial.TrialState.FAIL,
             optuna.trial.TrialState.RUNNING,
         )
-        started = len(self.study.get_trials(deepcopy=False, states=states))
+        # A trial failed only to be queued again (see `_requeue`) does not spend the
+        # budget: its values run again as the trial that replaces it.
+        started = sum(
+            1
+            for t in self.study.get_trials(deepcopy=False, states=states)
+            if not t.user_attrs.get(REQUEUED)
+        )
         return started < plan.budget
 
     def _work(self, slot: int) -> None:
@@ -421,42 +428,69 @@ class SweepRunner:
         for frozen in stale:
             trial = optuna.trial.Trial(self.study, frozen._trial_id)
             trial.set_user_attr("worker", self.me)
+            # Decided here, before any worker asks for a trial: a trial queued again
+            # must be off the budget by then (see `_budget_left`).
+            action = self._adoption(frozen)
+            if action is None:
+                continue
             thread = threading.Thread(
-                target=self._continue, args=(trial, frozen), name=f"adopt-{frozen.number}"
+                target=self._continue,
+                args=(trial, frozen, action),
+                name=f"adopt-{frozen.number}",
             )
             thread.start()
             self._adopted.append(thread)
 
-    def _continue(self, trial: optuna.Trial, frozen: optuna.trial.FrozenTrial) -> None:
+    def _adoption(self, frozen: optuna.trial.FrozenTrial) -> str | None:
+        """How a stale trial goes on: ``follow`` or ``resume`` its run, or None once it
+        has been queued again because its run never got far enough to continue."""
         from dltui.runs.reader import RunReader
 
         run_text = frozen.user_attrs.get("run_dir")
         run_dir = Path(run_text) if isinstance(run_text, str) else None
         if run_dir is None or not (run_dir / "meta.json").exists():
             self._requeue(frozen, "its sweep stopped before the run began")
-            return
+            return None
         status = RunReader(run_dir).status
+        if status.state == "finished" or status.alive:
+            return "follow"
+        if (run_dir / "checkpoints" / "last.pt").exists():
+            return "resume"
+        self._requeue(frozen, "its run ended before its first checkpoint")
+        return None
+
+    def _continue(
+        self, trial: optuna.Trial, frozen: optuna.trial.FrozenTrial, action: str
+    ) -> None:
+        run_dir = Path(str(frozen.user_attrs["run_dir"]))
         try:
-            if status.state == "finished":
-                self.say(f"trial {frozen.number}: its run finished while the sweep was away")
+            if action == "follow":
+                self.say(f"trial {frozen.number}: following its run")
                 self._follow(trial, RunWatch(run_dir))
-            elif status.alive:
-                self.say(f"trial {frozen.number}: following its run, still training")
-                self._follow(trial, RunWatch(run_dir))
-            elif (run_dir / "checkpoints" / "last.pt").exists():
+            else:
                 self.say(f"trial {frozen.number}: resuming its run from its checkpoint")
                 process = self.launcher.start(["run", "--resume", str(run_dir), "--quiet"], run_dir)
                 self._follow(trial, process)
-            else:
-                self._requeue(frozen, "its run ended before its first checkpoint")
         except Exception as error:
             self._tell_failed(frozen.number, f"{type(error).__name__}: {error}")
 
     def _requeue(self, frozen: optuna.trial.FrozenTrial, reason: str) -> None:
+        """Fail a trial that cannot continue and queue its values again; it does not
+        spend the budget, and the sweep's outcome does not count it as a failure."""
+        import optuna
+
         assert self.study is not None
-        self._tell_failed(frozen.number, reason + "; its values are queued again")
+        with self._lock:
+            storage = self.study._storage
+            trial_id = storage.get_trial_id_from_study_id_trial_number(
+                self.study._study_id, frozen.number
+            )
+            storage.set_trial_user_attr(trial_id, REQUEUED, True)
+            storage.set_trial_user_attr(trial_id, "reason", reason)
+        self._tell_study(frozen.number, state=optuna.trial.TrialState.FAIL)
         with self._lock:
             self.study.enqueue_trial(frozen.params, skip_if_exists=False)
+        self.say(f"trial {frozen.number}: {reason}; its values are queued again")
 
     # ------------------------------------------------------------------ the end
 
