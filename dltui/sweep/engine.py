@@ -459,9 +459,7 @@ class SweepRunner:
         self._requeue(frozen, "its run ended before its first checkpoint")
         return None
 
-    def _continue(
-        self, trial: optuna.Trial, frozen: optuna.trial.FrozenTrial, action: str
-    ) -> None:
+    def _continue(self, trial: optuna.Trial, frozen: optuna.trial.FrozenTrial, action: str) -> None:
         run_dir = Path(str(frozen.user_attrs["run_dir"]))
         try:
             if action == "follow":
