@@ -141,7 +141,7 @@ class Run:
         ``log()`` will use, without advancing it. One device-to-host transfer.
         Returns the recorded norms.
         """
-        from dltui.train.loop import LayerGroups, grad_norms, layer_norms
+        from dltui.train.grad_norms import LayerGroups, grad_norms, layer_norms
 
         children = list(module.named_children()) or [("", module)]
         groups = LayerGroups(

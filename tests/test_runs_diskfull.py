@@ -25,7 +25,6 @@ from test_train import SPIRALS, write
 import dltui.runs.files
 import dltui.runs.writer
 import dltui.train.checkpoint
-import dltui.train.loop
 from dltui.cli import main
 from dltui.runs import RunReader, RunWriteError, RunWriter, discover_runs
 from dltui.runs.files import write_json_atomic
@@ -167,8 +166,8 @@ def assert_failed_cleanly(run: Path, err: str, code: int) -> None:
 
 @pytest.mark.slow
 def test_dltui_run_on_a_disk_that_fills_up_fails_in_one_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(dltui.train.loop, "CHECKPOINT_INTERVAL", 0.0)
-    monkeypatch.setattr(dltui.train.loop, "CHECKPOINT_COST_RATIO", 0.0)
+    monkeypatch.setattr(dltui.train.checkpoint, "CHECKPOINT_INTERVAL", 0.0)
+    monkeypatch.setattr(dltui.train.checkpoint, "CHECKPOINT_COST_RATIO", 0.0)
     fill_checkpoints_after(monkeypatch, good=2)
     exp = full_disk_experiment(tmp_path)
     root = tmp_path / "runs"
@@ -181,9 +180,9 @@ def test_dltui_run_on_a_disk_that_fills_up_fails_in_one_line(tmp_path, monkeypat
 TRAIN = textwrap.dedent(
     """
     import sys
-    import dltui.train.loop as loop
-    loop.CHECKPOINT_INTERVAL = 0.0  # last.pt every epoch: the next write is the one that fails
-    loop.CHECKPOINT_COST_RATIO = 0.0
+    import dltui.train.checkpoint as policy
+    policy.CHECKPOINT_INTERVAL = 0.0  # last.pt every epoch: the next write is the one that fails
+    policy.CHECKPOINT_COST_RATIO = 0.0
     from dltui.cli import main
     sys.exit(main(sys.argv[1:]))
     """

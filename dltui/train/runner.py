@@ -42,8 +42,10 @@ from dltui.train.cli import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
 )
-from dltui.train.loop import ConfigError, Outcome, Trainer, resolve_device
+from dltui.train.errors import ConfigError
+from dltui.train.loop import Outcome, Trainer
 from dltui.train.progress import Progress
+from dltui.train.setup import resolve_device
 from dltui.train.signals import StopSignal
 from dltui.train.system import SystemSampler
 from dltui.train.transfer import TransferError
