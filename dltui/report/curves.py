@@ -26,10 +26,8 @@ from dltui.report.select import LoadedRun, full_name, match_tags
 from dltui.runs.layout import EXPERIMENT
 from dltui.runs.series import Series
 from dltui.safe_text import printable
-
-# Pure numpy: importing these loads no Textual (tests/test_report_shell.py checks it).
-from dltui.tui.plotting.decimate import minmax_decimate
-from dltui.tui.plotting.smoothing import ema_debiased
+from dltui.series.decimate import minmax_decimate
+from dltui.series.smoothing import ema_debiased
 
 LOSS_TAGS = ("train/loss", "val/loss")
 GAN_LOSS_TAGS = ("train/g_loss", "train/d_loss")
