@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from dltui.bounded import FileLimitError, loads_json, read_bytes_limited
-from dltui.runs.layout import EVENTS, META, OUTPUT, RECORD_DTYPE, RECORD_SIZE, SCALARS, STATUS
+from dltui.run_format import EVENTS, META, OUTPUT, SCALARS, STATUS
+from dltui.runs.layout import RECORD_DTYPE, RECORD_SIZE
 from dltui.runs.lines import MAX_LINE, READ_CHUNK, TOO_LONG, LineSplitter
 from dltui.runs.series import Series
 from dltui.runs.status import RunStatus, run_status

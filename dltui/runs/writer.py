@@ -31,6 +31,22 @@ from typing import Any
 import numpy as np
 
 from dltui.bounded import loads_json
+from dltui.run_format import (
+    ACTIVE_STATUSES,
+    CHECKPOINTS,
+    EVENTS,
+    EXPERIMENT,
+    FAILED,
+    FINISHED,
+    FORMAT_VERSION,
+    META,
+    OUTPUT,
+    SCALARS,
+    STARTING,
+    STATUS,
+    STATUSES,
+    STOPPED,
+)
 from dltui.runs.control import clear_stop, is_pid_alive, this_host
 from dltui.runs.files import (
     CLOEXEC,
@@ -46,19 +62,9 @@ from dltui.runs.files import (
     write_json_atomic,
 )
 from dltui.runs.layout import (
-    ACTIVE_STATUSES,
-    CHECKPOINTS,
-    EVENTS,
-    EXPERIMENT,
-    FORMAT_VERSION,
-    META,
-    OUTPUT,
     RECORD_DTYPE,
     RECORD_SIZE,
     RECORD_STRUCT,
-    SCALARS,
-    STATUS,
-    STATUSES,
     check_name,
     dumps,
     new_run_id,
@@ -112,7 +118,7 @@ class RunWriter:
         self._step: int | None = None
         self._epoch: float | None = None
         self._state: dict[str, Any] = {
-            "status": "starting",
+            "status": STARTING,
             "pid": self._pid,
             "host": this_host(),
             "heartbeat": time.time(),
@@ -221,7 +227,7 @@ class RunWriter:
             lock.release()
             raise
         try:
-            writer.status("starting")
+            writer.status(STARTING)
             # meta.json last: its presence is what makes the folder a run for discovery.
             write_json_atomic(folder / META, meta)
         except BaseException:
@@ -300,7 +306,7 @@ class RunWriter:
             fields["records"] = records
             writer.resumed_from = step
             writer.event("resume", **fields)
-            writer.status("starting")
+            writer.status(STARTING)
         except BaseException:
             writer._abandon()
             raise
@@ -498,7 +504,7 @@ class RunWriter:
             if status is not None:
                 self.status(status, reason=reason, traceback=traceback)
             elif self._state["status"] in ACTIVE_STATUSES:
-                self.status("finished", reason=reason)
+                self.status(FINISHED, reason=reason)
         except RunWriteError as error:
             failure = error
         self._wake.set()
@@ -750,5 +756,5 @@ def block_outcome(
 
     text = "".join(traceback_module.format_exception(exc_type, exc, tb))
     if isinstance(exc, KeyboardInterrupt):
-        return "stopped", "interrupted", text
-    return "failed", f"{type(exc).__name__}: {exc}", text
+        return STOPPED, "interrupted", text
+    return FAILED, f"{type(exc).__name__}: {exc}", text

@@ -132,7 +132,7 @@ class Trainer:
             self.early_stopping = EarlyStopping(es_spec)
             self.monitor, self.monitor_mode = es_spec.monitor, es_spec.resolved_mode
         else:
-            self.monitor = rf.tag("val", rf.LOSS) if has_val else None
+            self.monitor = rf.VAL_LOSS if has_val else None
             self.monitor_mode = auto_mode(self.monitor or rf.LOSS)
         monitors = []
         if self.early_stopping is not None:
@@ -240,7 +240,7 @@ class Trainer:
                 for k, v in values.items()
                 if k not in twins
             }
-            per_epoch["epoch_time"] = elapsed
+            per_epoch[rf.EPOCH_TIME] = elapsed
             if self.step % spec.log_every:
                 # Not when the epoch ended on a log step: that step recorded lr already.
                 per_epoch[rf.LR] = lr

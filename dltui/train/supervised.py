@@ -33,7 +33,7 @@ from dltui.train.sampling import decode, sample_text
 if TYPE_CHECKING:
     from dltui.train.loop import Trainer
 
-TRAIN_LOSS = rf.tag("train", rf.LOSS)
+TRAIN_LOSS = rf.TRAIN_LOSS
 PERPLEXITY = "perplexity"
 TEXT_TEMPERATURE = 0.8
 
