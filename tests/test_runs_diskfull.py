@@ -23,7 +23,7 @@ import torch
 from test_train import SPIRALS, write
 
 import dltui.runs.files
-import dltui.runs.writer
+import dltui.runs.flusher
 import dltui.train.checkpoint
 from dltui.cli import main
 from dltui.runs import RunReader, RunWriteError, RunWriter, discover_runs
@@ -44,13 +44,13 @@ def test_a_failed_append_is_cut_back_kept_and_raised_from_the_next_record(tmp_pa
     w.flush()
     events = w.run_dir / "events.jsonl"
     size = events.stat().st_size
-    real = dltui.runs.writer.write_all
+    real = dltui.runs.flusher.write_all
 
     def half_then_full(fd: int, data: Any) -> None:
         os.write(fd, bytes(data[: len(data) // 2]))  # part of it lands, then the disk is full
         raise NO_SPACE
 
-    monkeypatch.setattr(dltui.runs.writer, "write_all", half_then_full)
+    monkeypatch.setattr(dltui.runs.flusher, "write_all", half_then_full)
     w.event("log", message="during")
     w.scalars({"a": 2.0}, 2)
     with pytest.raises(RunWriteError, match=r"no space left on device writing events\.jsonl"):
@@ -61,7 +61,7 @@ def test_a_failed_append_is_cut_back_kept_and_raised_from_the_next_record(tmp_pa
         w.scalar("a", 3.0, 3)  # training stops instead of going on unrecorded
     with pytest.raises(RunWriteError):
         w.event("log", message="lost")
-    monkeypatch.setattr(dltui.runs.writer, "write_all", real)  # space again
+    monkeypatch.setattr(dltui.runs.flusher, "write_all", real)  # space again
     w.flush()
     assert w.error is None
     w.close()

@@ -32,7 +32,7 @@ def test_every_exit_code_has_words() -> None:
 
 
 def test_the_names_are_spelled_by_their_rules() -> None:
-    assert fmt.TRAIN_LOSS == fmt.tag("train", fmt.LOSS) and fmt.VAL_LOSS == fmt.tag("val", "loss")
+    assert fmt.tag("train", fmt.LOSS) == fmt.TRAIN_LOSS and fmt.tag("val", "loss") == fmt.VAL_LOSS
     assert fmt.LAST_CHECKPOINT_PATH == "checkpoints/last.pt"
     assert fmt.gpu_tag(1, "util") == "system/gpu1/util" and fmt.is_own(fmt.gpu_tag(0, "temp"))
     assert fmt.is_own(fmt.EPOCH_TIME) and fmt.is_own(fmt.SYSTEM_CPU)

@@ -32,6 +32,9 @@ RECORD_DTYPE = np.dtype(
 
 assert RECORD_SIZE == RECORD_DTYPE.itemsize == 32
 
+MAX_TAGS = 2**32 - 1
+"""Tag ids are u4: a run can declare at most this many tags."""
+
 
 def new_run_id(now: float | None = None) -> str:
     """A sortable run id: UTC time to the second plus 4 random hex digits.
