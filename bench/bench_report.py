@@ -32,7 +32,7 @@ import numpy as np
 
 from dltui.report.charts import Line, canvas_columns, render_chart
 from dltui.runs import RunWriter
-from dltui.tui.plotting.decimate import minmax_decimate
+from dltui.series.decimate import minmax_decimate
 
 WIDTH, HEIGHT = 100, 25
 LENGTHS = (1_000, 10_000, 100_000, 1_000_000)

@@ -47,7 +47,7 @@ import torch
 from dltui.runs import RunReader
 from dltui.spec import load_experiment
 from dltui.train.cli import add_run_arguments
-from dltui.train.loop import grad_norms, layer_groups, layer_norms
+from dltui.train.grad_norms import grad_norms, layer_groups, layer_norms
 from dltui.train.runner import run_from_args
 
 EXPERIMENT = """
@@ -146,7 +146,7 @@ def plain_rate(exp: Path, epochs: int, device: torch.device) -> tuple[float, flo
 
 
 def interleaved_ratio(exp: Path, root: Path, device: torch.device, repeats: int) -> float:
-    """dltui's epoch loop (`Trainer.train_epoch`) over the plain loop's, epoch by epoch.
+    """dltui's epoch loop (the run's `train_epoch`) over the plain loop's, epoch by epoch.
 
     Both loops live in this one process and take turns, one epoch each, so a
     change of load hits both alike: the least noisy view of the loop's own
@@ -167,7 +167,7 @@ def interleaved_ratio(exp: Path, root: Path, device: torch.device, repeats: int)
         plain, _ = plain_epoch(exp, device)
 
         def ours() -> None:
-            trainer.train_epoch()
+            trainer.env.part.train_epoch(trainer)
             trainer.epoch += 1
             trainer.step_in_epoch = 0
             if device.type == "cuda":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dltui.layers.registry import format_shape
+from dltui.run_format import EXIT_INVALID
 from dltui.safe_text import printable
 from dltui.spec import Experiment, Problem, SpecError, parse_experiment
 from dltui.spec.load import read_experiment_text
@@ -137,7 +138,7 @@ def check_command(files: Sequence[str], *, shapes: bool = True) -> int:
                 print(f"  {problem}")
     if len(files) > 1:
         print(f"{len(files) - failed} valid, {failed} invalid")
-    return 2 if failed else 0
+    return EXIT_INVALID if failed else 0
 
 
 def summary_command(file: str) -> int:
@@ -148,7 +149,7 @@ def summary_command(file: str) -> int:
     if result.experiment is None:
         for problem in result.problems:
             print(problem, file=sys.stderr)
-        return 2
+        return EXIT_INVALID
     for name, stack in result.stacks.items():
         title = f"{result.experiment.display_name}: {name}"
         print(format_summary(stack, title=title))
@@ -161,4 +162,4 @@ def summary_command(file: str) -> int:
         )
     for problem in result.problems:
         print(problem, file=sys.stderr)
-    return 0 if result.ok else 2
+    return 0 if result.ok else EXIT_INVALID

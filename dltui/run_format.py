@@ -34,6 +34,10 @@ LOCK = "lock"
 RUN_FILES = (META, EXPERIMENT, EVENTS, SCALARS, STATUS, OUTPUT, STOP, LOCK)
 """The files of a run folder (besides ``checkpoints/``)."""
 
+LAST_CHECKPOINT_PATH = f"{CHECKPOINTS}/{LAST_CHECKPOINT}"
+"""``checkpoints/last.pt``, relative to the run folder: what ``--resume`` continues from."""
+BEST_CHECKPOINT_PATH = f"{CHECKPOINTS}/{BEST_CHECKPOINT}"
+
 # ----------------------------------------------------------------------------- states
 
 STARTING, RUNNING, FINISHED, STOPPED, FAILED = (
@@ -87,18 +91,30 @@ EXIT_OUTCOMES = {
 
 SPLITS = ("train", "val", "test")
 LOSS = "loss"
+TRAIN_LOSS = "train/loss"
+VAL_LOSS = "val/loss"
+"""What the trainer watches for the best weights when nothing else is named."""
 LR = "lr"
 THROUGHPUT = "throughput"
+EPOCH_TIME = "epoch_time"
+"""Seconds from one epoch's results to the next's (what the dashboard's ETA multiplies)."""
 MEMORY_ALLOCATED = "memory/allocated"
 MEMORY_RESERVED = "memory/reserved"
 GRAD_NORM_PREFIX = "grad_norm/"
 GRAD_NORM_TOTAL = "grad_norm/total"
 SYSTEM_PREFIX = "system/"
+SYSTEM_CPU = "system/cpu_percent"
+SYSTEM_RAM = "system/ram_used"
+SYSTEM_RSS = "system/process_rss"
+GPU_QUANTITIES = ("util", "mem_used", "temp", "power")
+"""What is sampled of each GPU: ``system/gpu<i>/<quantity>`` (`gpu_tag`)."""
 EPOCH_SUFFIX = "_epoch"
 
-GAN_LOSSES = ("d_loss", "g_loss")
+D_LOSS, G_LOSS = "d_loss", "g_loss"
+GAN_LOSSES = (D_LOSS, G_LOSS)
 """A GAN's two losses, recorded instead of ``loss``."""
-GAN_SCORES = ("d_real", "d_fake")
+D_REAL, D_FAKE = "d_real", "d_fake"
+GAN_SCORES = (D_REAL, D_FAKE)
 """A GAN discriminator's mean output on real and generated samples."""
 LOSS_NAMES = frozenset({LOSS, *GAN_LOSSES})
 
@@ -145,8 +161,8 @@ def is_loss(tag_name: str) -> bool:
 
 def is_own(tag_name: str) -> bool:
     """Whether the tag is about the run rather than the model's quality: gradient norms,
-    system and device memory, throughput, learning rate."""
-    return tag_name in (LR, THROUGHPUT) or tag_name.startswith(_OWN_PREFIXES)
+    system and device memory, throughput, epoch time, learning rate."""
+    return tag_name in (LR, THROUGHPUT, EPOCH_TIME) or tag_name.startswith(_OWN_PREFIXES)
 
 
 def is_metric(tag_name: str) -> bool:
@@ -161,3 +177,8 @@ def is_metric(tag_name: str) -> bool:
 def grad_norm_tag(layer: str) -> str:
     """The tag of a layer's gradient norm."""
     return GRAD_NORM_PREFIX + layer
+
+
+def gpu_tag(index: int, quantity: str) -> str:
+    """``system/gpu0/util``: one of `GPU_QUANTITIES` of GPU ``index``."""
+    return f"{SYSTEM_PREFIX}gpu{index}/{quantity}"

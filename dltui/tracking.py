@@ -34,6 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from dltui import run_format as rf
 from dltui.runs.control import stop_requested
 from dltui.runs.writer import RunWriter, block_outcome
 
@@ -98,7 +99,7 @@ class Run:
         self._pid = os.getpid()
         self._finished = False
         self._finish_lock = threading.Lock()
-        writer.status("running")
+        writer.status(rf.RUNNING)
         atexit.register(self._at_exit)
 
     @property
@@ -131,7 +132,7 @@ class Run:
         self.writer.scalars(values, step, epoch)
 
     def log_grad_norms(
-        self, module: Any, step: int | None = None, prefix: str = "grad_norm/"
+        self, module: Any, step: int | None = None, prefix: str = rf.GRAD_NORM_PREFIX
     ) -> dict[str, float]:
         """Record the L2 norm of the gradients of each child of ``module``, and the total.
 
@@ -141,7 +142,7 @@ class Run:
         ``log()`` will use, without advancing it. One device-to-host transfer.
         Returns the recorded norms.
         """
-        from dltui.train.loop import LayerGroups, grad_norms, layer_norms
+        from dltui.train.grad_norms import LayerGroups, grad_norms, layer_norms
 
         children = list(module.named_children()) or [("", module)]
         groups = LayerGroups(
@@ -170,7 +171,7 @@ class Run:
         return stop_requested(self.writer.run_dir)
 
     def finish(
-        self, status: str = "finished", reason: str | None = None, traceback: str | None = None
+        self, status: str = rf.FINISHED, reason: str | None = None, traceback: str | None = None
     ) -> None:
         """Record the final ``status`` (finished, stopped or failed) and close the run."""
         with self._finish_lock:
@@ -192,7 +193,7 @@ class Run:
     ) -> None:
         """``finished``; ``stopped`` on Ctrl-C; ``failed`` with the traceback on an error."""
         status, reason, text = block_outcome(exc_type, exc, tb)
-        self.finish(status or "finished", reason=reason, traceback=text)
+        self.finish(status or rf.FINISHED, reason=reason, traceback=text)
 
     def _at_exit(self) -> None:
         if self._finished or os.getpid() != self._pid:
@@ -202,7 +203,7 @@ class Run:
         if exc is None:
             self.finish()
         elif isinstance(exc, KeyboardInterrupt):
-            self.finish("stopped", reason="interrupted")
+            self.finish(rf.STOPPED, reason="interrupted")
         else:
             text = "".join(traceback_module.format_exception(exc))
-            self.finish("failed", reason=f"{type(exc).__name__}: {exc}", traceback=text)
+            self.finish(rf.FAILED, reason=f"{type(exc).__name__}: {exc}", traceback=text)

@@ -49,11 +49,11 @@ EPOCHS = 60
 TRAIN = textwrap.dedent(
     """
     import sys
-    import dltui.train.loop as loop
+    import dltui.train.checkpoint as policy
     # last.pt at every epoch's end (not at most every 10 s): each resume has moved on,
     # and kills land in checkpoint writes too.
-    loop.CHECKPOINT_INTERVAL = 0.0
-    loop.CHECKPOINT_COST_RATIO = 0.0
+    policy.CHECKPOINT_INTERVAL = 0.0
+    policy.CHECKPOINT_COST_RATIO = 0.0
     from dltui.cli import main
     sys.exit(main(sys.argv[1:]))
     """

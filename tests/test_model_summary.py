@@ -16,7 +16,8 @@ import torch
 from dltui.checks import check_file
 from dltui.model_summary import summarize_experiment
 from dltui.spec import load_experiment
-from dltui.train.loop import ConfigError, Trainer
+from dltui.train.errors import ConfigError
+from dltui.train.loop import Trainer
 from dltui.train.signals import StopSignal
 
 EXAMPLES = Path(__file__).parent.parent / "experiments"

@@ -547,3 +547,21 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
 def _braille(text: str) -> int:
     return sum(0x2801 <= ord(char) <= 0x28FF for char in text)
+
+
+def test_plot_charts_a_gans_losses_and_no_per_epoch_twin_as_a_metric(tmp_path: Path) -> None:
+    # A GAN records d_loss, g_loss, d_real, d_fake per step and their _epoch twins: the
+    # same values once per epoch (dltui.run_format), none of them a metric of its own.
+    from dltui.report.curves import default_charts
+    from dltui.report.select import load_runs, resolve_runs
+
+    writer = RunWriter.create(tmp_path / "runs", "gan", run_id="r", device="cpu")
+    for step in range(1, 7):
+        for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+            writer.scalar(f"train/{name}", 1.0 / step, step)
+            if step % 3 == 0:
+                writer.scalar(f"train/{name}_epoch", 1.0 / step, step, step / 3)
+    writer.close()
+    runs = load_runs(resolve_runs(["gan/r"], tmp_path / "runs"))
+    charts = default_charts(runs)
+    assert [chart.title for chart in charts] == ["GAN losses"]

@@ -23,9 +23,8 @@ import torch
 from test_train import SPIRALS, write
 
 import dltui.runs.files
-import dltui.runs.writer
+import dltui.runs.flusher
 import dltui.train.checkpoint
-import dltui.train.loop
 from dltui.cli import main
 from dltui.runs import RunReader, RunWriteError, RunWriter, discover_runs
 from dltui.runs.files import write_json_atomic
@@ -45,13 +44,13 @@ def test_a_failed_append_is_cut_back_kept_and_raised_from_the_next_record(tmp_pa
     w.flush()
     events = w.run_dir / "events.jsonl"
     size = events.stat().st_size
-    real = dltui.runs.writer.write_all
+    real = dltui.runs.flusher.write_all
 
     def half_then_full(fd: int, data: Any) -> None:
         os.write(fd, bytes(data[: len(data) // 2]))  # part of it lands, then the disk is full
         raise NO_SPACE
 
-    monkeypatch.setattr(dltui.runs.writer, "write_all", half_then_full)
+    monkeypatch.setattr(dltui.runs.flusher, "write_all", half_then_full)
     w.event("log", message="during")
     w.scalars({"a": 2.0}, 2)
     with pytest.raises(RunWriteError, match=r"no space left on device writing events\.jsonl"):
@@ -62,7 +61,7 @@ def test_a_failed_append_is_cut_back_kept_and_raised_from_the_next_record(tmp_pa
         w.scalar("a", 3.0, 3)  # training stops instead of going on unrecorded
     with pytest.raises(RunWriteError):
         w.event("log", message="lost")
-    monkeypatch.setattr(dltui.runs.writer, "write_all", real)  # space again
+    monkeypatch.setattr(dltui.runs.flusher, "write_all", real)  # space again
     w.flush()
     assert w.error is None
     w.close()
@@ -167,8 +166,8 @@ def assert_failed_cleanly(run: Path, err: str, code: int) -> None:
 
 @pytest.mark.slow
 def test_dltui_run_on_a_disk_that_fills_up_fails_in_one_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(dltui.train.loop, "CHECKPOINT_INTERVAL", 0.0)
-    monkeypatch.setattr(dltui.train.loop, "CHECKPOINT_COST_RATIO", 0.0)
+    monkeypatch.setattr(dltui.train.checkpoint, "CHECKPOINT_INTERVAL", 0.0)
+    monkeypatch.setattr(dltui.train.checkpoint, "CHECKPOINT_COST_RATIO", 0.0)
     fill_checkpoints_after(monkeypatch, good=2)
     exp = full_disk_experiment(tmp_path)
     root = tmp_path / "runs"
@@ -181,9 +180,9 @@ def test_dltui_run_on_a_disk_that_fills_up_fails_in_one_line(tmp_path, monkeypat
 TRAIN = textwrap.dedent(
     """
     import sys
-    import dltui.train.loop as loop
-    loop.CHECKPOINT_INTERVAL = 0.0  # last.pt every epoch: the next write is the one that fails
-    loop.CHECKPOINT_COST_RATIO = 0.0
+    import dltui.train.checkpoint as policy
+    policy.CHECKPOINT_INTERVAL = 0.0  # last.pt every epoch: the next write is the one that fails
+    policy.CHECKPOINT_COST_RATIO = 0.0
     from dltui.cli import main
     sys.exit(main(sys.argv[1:]))
     """

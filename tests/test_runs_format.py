@@ -29,3 +29,19 @@ def test_epoch_values_are_the_same_metric() -> None:
 def test_every_exit_code_has_words() -> None:
     codes = {v for k, v in vars(fmt).items() if k.startswith("EXIT_") and isinstance(v, int)}
     assert codes <= set(fmt.EXIT_OUTCOMES)
+
+
+def test_the_names_are_spelled_by_their_rules() -> None:
+    assert fmt.tag("train", fmt.LOSS) == fmt.TRAIN_LOSS and fmt.tag("val", "loss") == fmt.VAL_LOSS
+    assert fmt.LAST_CHECKPOINT_PATH == "checkpoints/last.pt"
+    assert fmt.gpu_tag(1, "util") == "system/gpu1/util" and fmt.is_own(fmt.gpu_tag(0, "temp"))
+    assert fmt.is_own(fmt.EPOCH_TIME) and fmt.is_own(fmt.SYSTEM_CPU)
+    assert {fmt.D_LOSS, fmt.G_LOSS} <= fmt.LOSS_NAMES and fmt.D_REAL in fmt.GAN_SCORES
+
+
+def test_the_trainer_records_by_these_names() -> None:
+    # What the system sampler and a GAN step record is named here, not spelled again.
+    from dltui.train.system import SystemSampler
+
+    sample = SystemSampler(lambda values: None).sample()
+    assert {fmt.SYSTEM_CPU, fmt.SYSTEM_RAM, fmt.SYSTEM_RSS} <= set(sample)

@@ -333,11 +333,11 @@ def test_record_layout_is_the_documented_one():
     ],
 )
 def test_resume_cuts_torn_lines_of_any_length(tmp_path, content, kept):
-    from dltui.runs.writer import _cut_torn_tail
+    from dltui.runs.run_folder import cut_torn_tail
 
     (tmp_path / "events.jsonl").write_bytes(content)
     (tmp_path / "scalars.bin").write_bytes(b"\x01" * 70)
-    _cut_torn_tail(tmp_path / "events.jsonl", tmp_path / "scalars.bin")
+    cut_torn_tail(tmp_path / "events.jsonl", tmp_path / "scalars.bin")
     assert (tmp_path / "events.jsonl").read_bytes() == kept
     assert (tmp_path / "scalars.bin").stat().st_size == 64
 

@@ -111,3 +111,22 @@ def test_log_grad_norms_per_child_and_total(tmp_path):
     assert reader.series("grad_norm/total").step.tolist() == [6]  # the next log() step
     assert reader.series("g/total").step.tolist() == [9]
     assert "grad_norm/1" not in reader.tags()  # ReLU has no parameters
+
+
+def test_log_grad_norms_does_not_load_the_trainer(tmp_path):
+    # A script recording its own gradient norms needs torch and the norms, not the
+    # trainer's loop, data loaders and model summary.
+    pytest.importorskip("torch")
+    code = f"""
+import sys, torch, dltui.tracking
+model = torch.nn.Sequential(torch.nn.Linear(3, 2))
+model(torch.randn(4, 3)).sum().backward()
+with dltui.tracking.init("grads", root={str(tmp_path)!r}) as run:
+    run.log_grad_norms(model)
+print(" ".join(m for m in sys.modules if m.startswith("dltui.")))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    trainer = {m for m in result.stdout.split() if m.startswith(("dltui.train.", "dltui.data"))}
+    assert trainer == {"dltui.train.grad_norms"}

@@ -13,11 +13,11 @@ from torch import nn
 
 from dltui.cli import main
 from dltui.runs import RunReader
-from dltui.train import loop as loop_module
+from dltui.train import checkpoint as checkpoint_module
 from dltui.train import runner
 from dltui.train.checkpoint import link_checkpoint, save_checkpoint
 from dltui.train.cli import add_run_arguments
-from dltui.train.loop import LayerGroups, grad_norms, layer_norms
+from dltui.train.grad_norms import LayerGroups, grad_norms, layer_norms
 
 EXPERIMENT = """
 name = "pace"
@@ -109,8 +109,8 @@ def test_short_epochs_write_last_pt_on_the_first_epoch_and_at_the_end(tmp_path: 
 def test_every_epoch_writes_last_pt_when_the_interval_has_passed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loop_module, "CHECKPOINT_INTERVAL", 0.0)
-    monkeypatch.setattr(loop_module, "CHECKPOINT_COST_RATIO", 0.0)
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_INTERVAL", 0.0)
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_COST_RATIO", 0.0)
     reader = run(tmp_path, 3)
     assert [e["epoch"] for e in reader.events_of("checkpoint")] == [1, 2, 3]
 
@@ -118,8 +118,8 @@ def test_every_epoch_writes_last_pt_when_the_interval_has_passed(
 def test_slow_writes_are_spaced_by_their_cost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loop_module, "CHECKPOINT_INTERVAL", 0.0)
-    monkeypatch.setattr(loop_module, "CHECKPOINT_COST_RATIO", 1e6)
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_INTERVAL", 0.0)
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_COST_RATIO", 1e6)
     reader = run(tmp_path, 4)
     assert [e["epoch"] for e in reader.events_of("checkpoint")] == [1, 4]
 
@@ -127,15 +127,15 @@ def test_slow_writes_are_spaced_by_their_cost(
 def test_epoch_time_counts_the_previous_epochs_checkpoint_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loop_module, "CHECKPOINT_INTERVAL", 0.0)
-    monkeypatch.setattr(loop_module, "CHECKPOINT_COST_RATIO", 0.0)
-    real_save = loop_module.save_checkpoint
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_INTERVAL", 0.0)
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_COST_RATIO", 0.0)
+    real_save = checkpoint_module.save_checkpoint
 
     def slow_save(path: Path, state: dict[str, object]) -> None:
         time.sleep(0.3)
         real_save(path, state)
 
-    monkeypatch.setattr(loop_module, "save_checkpoint", slow_save)
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", slow_save)
     reader = run(tmp_path, 3)
     times = list(reader.series("epoch_time").value)
     assert len(times) == 3

@@ -71,12 +71,12 @@ def test_lr_is_recorded_once_at_a_step_where_an_epoch_ends_on_a_log_step(tmp_pat
 @pytest.mark.slow
 def test_records_reach_the_files_before_each_checkpoint(tmp_path: Path, monkeypatch) -> None:
     """A kill right after a checkpoint must not lose what a resume from it will not redo."""
-    import dltui.train.loop as loop
+    import dltui.train.checkpoint as policy
     from dltui.runs import RunReader
 
-    monkeypatch.setattr(loop, "CHECKPOINT_INTERVAL", 0.0)
-    monkeypatch.setattr(loop, "CHECKPOINT_COST_RATIO", 0.0)
-    real = loop.save_checkpoint
+    monkeypatch.setattr(policy, "CHECKPOINT_INTERVAL", 0.0)
+    monkeypatch.setattr(policy, "CHECKPOINT_COST_RATIO", 0.0)
+    real = policy.save_checkpoint
     seen: list[tuple[int, int, int]] = []
 
     def spy(path: Path, state: dict) -> None:
@@ -86,7 +86,7 @@ def test_records_reach_the_files_before_each_checkpoint(tmp_path: Path, monkeypa
         seen.append((state["step"], recorded[-1]["step"] if recorded else -1, int(steps[-1])))
         real(path, state)
 
-    monkeypatch.setattr(loop, "save_checkpoint", spy)
+    monkeypatch.setattr(policy, "save_checkpoint", spy)
     exp = experiment(tmp_path, epochs=4)
     assert main(["run", str(exp), "--runs", str(tmp_path / "runs"), "--quiet"]) == 0
     assert len(seen) >= 4

@@ -26,14 +26,14 @@ from tui_runs import make_run, run_async, settle, write_experiment
 from watchdog.events import DirModifiedEvent, FileModifiedEvent, FileMovedEvent
 
 from dltui.runs import RunChanges, RunReader
+from dltui.series.decimate import _first_index_of, _first_index_vectorised, minmax_decimate
+from dltui.series.growing import Followed, GrowingArray
+from dltui.series.smoothing import StreamingEma, ema_debiased
 from dltui.tui.app import DashboardApp
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import OpenRun, RunUpdated
 from dltui.tui.plotting.axis import format_ticks, nice_ticks, parse_number
-from dltui.tui.plotting.decimate import _first_index_of, _first_index_vectorised, minmax_decimate
 from dltui.tui.plotting.figure import _y_range, _y_ticks
-from dltui.tui.plotting.growing import Followed, GrowingArray
-from dltui.tui.plotting.smoothing import StreamingEma, ema_debiased
 from dltui.tui.screens.browser import BrowserScreen
 from dltui.tui.screens.run import RunScreen
 from dltui.tui.watch import DirectoryWatcher, RunFollower, _Handler

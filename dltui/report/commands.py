@@ -1,9 +1,10 @@
 """`dltui ls`, `dltui plot` and `dltui export`: their arguments and what they do.
 
-Importing this module costs only argparse (it is imported by `dltui --help`);
-each command imports the rest when it runs. Exit codes: 0 done, 1 nothing to
-show (a run with no points yet, no confusion matrix), 2 a bad argument (a run
-or tag that matches nothing, a bad value), as everywhere in dltui.
+Importing this module costs only argparse and the run format's names (it is
+imported by `dltui --help`); each command imports the rest when it runs. Exit
+codes: 0 done, 1 nothing to show (a run with no points yet, no confusion
+matrix), 2 a bad argument (a run or tag that matches nothing, a bad value), as
+everywhere in dltui.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from dltui import run_format as rf
+
 REPORT_COMMANDS = ("ls", "plot", "export")
-EXIT_OK, EXIT_NOTHING, EXIT_INVALID = 0, 1, 2
-_STATES = ("starting", "running", "finished", "stopped", "failed", "dead", "unknown")
+EXIT_OK = 0
+EXIT_NOTHING = 1
+"""Nothing to show: a run with no points yet, no confusion matrix."""
+EXIT_INVALID = rf.EXIT_INVALID
+_STATES = (*rf.STATUSES, rf.DEAD, rf.UNKNOWN)
 
 
 def add_report_parsers(sub: Any) -> None:

@@ -19,22 +19,18 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from dltui import run_format as rf
 from dltui.bounded import loads_toml, read_text_limited
 from dltui.report.charts import Line
 from dltui.report.listing import format_value
 from dltui.report.select import LoadedRun, full_name, match_tags
-from dltui.runs.layout import EXPERIMENT
 from dltui.runs.series import Series
 from dltui.safe_text import printable
+from dltui.series.decimate import minmax_decimate
+from dltui.series.smoothing import ema_debiased
 
-# Pure numpy: importing these loads no Textual (tests/test_report_shell.py checks it).
-from dltui.tui.plotting.decimate import minmax_decimate
-from dltui.tui.plotting.smoothing import ema_debiased
-
-LOSS_TAGS = ("train/loss", "val/loss")
-GAN_LOSS_TAGS = ("train/g_loss", "train/d_loss")
-_NOT_METRICS = {"loss", "loss_epoch", "g_loss", "d_loss", "d_real", "d_fake"}
-_SPLITS = ("train", "val", "test")
+LOSS_TAGS = (rf.TRAIN_LOSS, rf.VAL_LOSS)
+GAN_LOSS_TAGS = (rf.tag("train", rf.G_LOSS), rf.tag("train", rf.D_LOSS))
 
 
 @dataclass(frozen=True)
@@ -50,7 +46,7 @@ def monitor_of(run: LoadedRun) -> str | None:
     event = run.reader.latest("early_stopping")
     if event is not None and isinstance(event.get("monitor"), str):
         return _tag(event["monitor"])
-    path = Path(run.info.path) / EXPERIMENT
+    path = Path(run.info.path) / rf.EXPERIMENT
     if not path.is_file():
         return None
     try:
@@ -59,7 +55,7 @@ def monitor_of(run: LoadedRun) -> str | None:
         return None
     stopping = table.get("early_stopping")
     if isinstance(stopping, dict):
-        monitor = stopping.get("monitor", "val/loss")
+        monitor = stopping.get("monitor", rf.VAL_LOSS)
         return _tag(monitor) if isinstance(monitor, str) else None
     return None
 
@@ -88,7 +84,7 @@ def default_charts(runs: Sequence[LoadedRun]) -> list[Chart]:
         title = metric
         if len(monitors) == 1 and metric_name(next(iter(monitors))) == metric:
             title = f"{metric} (monitored: {next(iter(monitors))})"
-        charts.append(Chart(title, (f"train/{metric}", f"val/{metric}")))
+        charts.append(Chart(title, (rf.tag("train", metric), rf.tag("val", metric))))
     if not charts and present:
         charts.append(Chart(present[0], (present[0],)))
     return charts
@@ -96,20 +92,28 @@ def default_charts(runs: Sequence[LoadedRun]) -> list[Chart]:
 
 def metric_name(tag: str) -> str:
     """``val/accuracy`` -> ``accuracy``; a tag without a split is its own name."""
-    split, slash, name = tag.partition("/")
-    return name if slash and split in _SPLITS and name else tag
+    name = tag.partition("/")[2]
+    return name if rf.split_of(tag) is not None and name else tag
 
 
 def _metric_name(monitors: set[str], present: list[str]) -> str | None:
+    """The metric to chart: the monitored one, else the first of train or val.
+
+    Losses (at either resolution) have their own chart; a per-epoch twin
+    (``train/d_loss_epoch``) and a GAN's scores are not metrics.
+    """
+    tags = set(present)
     for monitor in sorted(monitors):
-        if monitor in present:
-            name = metric_name(monitor)
-            if name not in _NOT_METRICS:
-                return name
+        if monitor in tags and rf.is_metric(monitor):
+            return metric_name(monitor)
     for tag in present:
-        split, _, name = tag.partition("/")
-        if split in ("val", "train") and name and name not in _NOT_METRICS:
-            return name
+        if (
+            rf.split_of(tag) in ("train", "val")
+            and metric_name(tag) != tag
+            and rf.is_metric(tag)
+            and not rf.is_epoch_value(tag, tags)
+        ):
+            return metric_name(tag)
     return None
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from dltui.bounded import loads_toml, read_text_limited
 from dltui.report.select import LoadedRun, full_name
-from dltui.runs.layout import EXPERIMENT
+from dltui.run_format import EXPERIMENT
 from dltui.runs.series import Series
 
 COLUMNS = ("run", "tag", "step", "epoch", "time", "value")

@@ -17,18 +17,18 @@ from typing import Any
 
 from dltui.bounded import loads_toml, read_text_limited
 from dltui.report.terminal import paint
+from dltui.run_format import DEAD, EXPERIMENT, FAILED, FINISHED, RUNNING, STARTING, STOPPED
 from dltui.runs.discovery import RunInfo
 from dltui.runs.filters import experiment_words
-from dltui.runs.layout import EXPERIMENT
 from dltui.safe_text import printable
 
 STATE_COLOURS = {
-    "running": 40,
-    "starting": 45,
-    "finished": 33,
-    "stopped": 178,
-    "failed": 196,
-    "dead": 196,
+    RUNNING: 40,
+    STARTING: 45,
+    FINISHED: 33,
+    STOPPED: 178,
+    FAILED: 196,
+    DEAD: 196,
 }
 """256-colour index each state is written in on a terminal."""
 

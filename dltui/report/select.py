@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dltui.run_format import META
 from dltui.runs.discovery import RunInfo, read_run_info, scan_runs
-from dltui.runs.layout import META
 from dltui.runs.reader import RunReader
 from dltui.safe_text import printable
 

@@ -4,6 +4,7 @@ The format is documented in docs/run-format.md (format 1). Nothing here
 imports torch or Textual.
 """
 
+from dltui.run_format import FORMAT_VERSION, STATUSES
 from dltui.runs.control import clear_stop, is_pid_alive, request_stop, stop_requested
 from dltui.runs.discovery import (
     RunInfo,
@@ -15,7 +16,7 @@ from dltui.runs.discovery import (
     scan_runs,
 )
 from dltui.runs.files import RunFileError, RunWriteError
-from dltui.runs.layout import FORMAT_VERSION, STATUSES, new_run_id
+from dltui.runs.layout import new_run_id
 from dltui.runs.lock import LockHolder, RunLock, RunLockedError, lock_holder
 from dltui.runs.reader import ReadOffsets, RunChanges, RunReader
 from dltui.runs.removal import RunRemovalError, removable_run, remove_run, run_disk_usage

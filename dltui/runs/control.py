@@ -11,8 +11,8 @@ import socket
 import time
 from pathlib import Path
 
+from dltui.run_format import STOP
 from dltui.runs.files import write_json_atomic
-from dltui.runs.layout import STOP
 
 
 def request_stop(run_dir: str | os.PathLike[str], reason: str | None = None) -> Path:

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from dltui.bounded import loads_json
+from dltui.run_format import BROKEN, EVENTS, FORMAT_VERSION, META, OUTPUT, STATUS, UNKNOWN
 from dltui.runs.files import read_json
-from dltui.runs.layout import EVENTS, FORMAT_VERSION, META, OUTPUT, STATUS, number_or_none
+from dltui.runs.layout import number_or_none
 from dltui.runs.status import RunStatus, run_status
 from dltui.safe_text import printable
 
@@ -68,7 +69,7 @@ class RunInfo:
     @property
     def broken(self) -> bool:
         """Whether the run's files could not be read (``reason`` says why)."""
-        return self.state == "broken"
+        return self.state == BROKEN
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,8 @@ def broken_run_info(run_dir: str | os.PathLike[str], reason: str) -> RunInfo:
     except OSError:
         created = None
     status = RunStatus(
-        status="unknown",
-        state="broken",
+        status=UNKNOWN,
+        state=BROKEN,
         reason=text,
         heartbeat=None,
         pid=None,
@@ -210,7 +211,7 @@ def broken_run_info(run_dir: str | os.PathLike[str], reason: str) -> RunInfo:
         run_id=_label(folder.name),
         path=folder,
         created=created,
-        state="broken",
+        state=BROKEN,
         reason=text,
         device=None,
         best=None,

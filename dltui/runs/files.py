@@ -21,18 +21,22 @@ from pathlib import Path
 from typing import Any
 
 from dltui.bounded import loads_json, read_bytes_limited
-from dltui.runs.layout import (
+from dltui.run_format import (
+    BEST_CHECKPOINT,
+    BEST_CHECKPOINT_PATH,
     CHECKPOINTS,
     EVENTS,
     EXPERIMENT,
+    LAST_CHECKPOINT,
+    LAST_CHECKPOINT_PATH,
     LOCK,
     META,
     OUTPUT,
     SCALARS,
     STATUS,
     STOP,
-    json_default,
 )
+from dltui.runs.layout import json_default
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -47,8 +51,8 @@ LINKED_FILES_REFUSED = (
     STOP,
     LOCK,
     CHECKPOINTS,
-    f"{CHECKPOINTS}/last.pt",
-    f"{CHECKPOINTS}/best.pt",
+    LAST_CHECKPOINT_PATH,
+    BEST_CHECKPOINT_PATH,
 )
 """The entries of a run folder that a writer refuses to find as symbolic links."""
 
@@ -156,7 +160,7 @@ def temp_path(path: Path) -> Path:
 
 
 _TEMPORARY = re.compile(r"^\.(.+)\.(\d+)\.tmp$")
-_WRITERS_FILES = frozenset({META, STATUS, EXPERIMENT, "last.pt", "best.pt"})
+_WRITERS_FILES = frozenset({META, STATUS, EXPERIMENT, LAST_CHECKPOINT, BEST_CHECKPOINT})
 """Files only a run's writer replaces (a dashboard's stop request is not one of them)."""
 
 

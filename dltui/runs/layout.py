@@ -1,7 +1,9 @@
-"""The run directory's file names, record layout and small shared helpers.
+"""The run directory's record layout and small shared helpers.
 
-Everything that fixes the on-disk format (docs/run-format.md, format 1) lives
-here, so the writer, the reader and discovery cannot disagree about it.
+The binary record of scalars.bin, run ids, the name rule for folders and the
+JSON the files hold live here, so the writer, the reader and discovery cannot
+disagree about them; the names both sides spell alike (files, states, tags)
+are in `dltui.run_format`.
 """
 
 from __future__ import annotations
@@ -17,20 +19,6 @@ from typing import Any
 import numpy as np
 
 from dltui.names import name_problem
-from dltui.run_format import (  # noqa: F401 - the file names, for the writer and the reader
-    ACTIVE_STATUSES,
-    CHECKPOINTS,
-    EVENTS,
-    EXPERIMENT,
-    FORMAT_VERSION,
-    LOCK,
-    META,
-    OUTPUT,
-    SCALARS,
-    STATUS,
-    STATUSES,
-    STOP,
-)
 
 RECORD_STRUCT = struct.Struct("<Ifqdd")
 """One scalar record: tag u4, epoch f4, step i8, time f8, value f8 (little-endian)."""
@@ -43,6 +31,9 @@ RECORD_DTYPE = np.dtype(
 """numpy's view of the same record, for vectorised reading."""
 
 assert RECORD_SIZE == RECORD_DTYPE.itemsize == 32
+
+MAX_TAGS = 2**32 - 1
+"""Tag ids are u4: a run can declare at most this many tags."""
 
 
 def new_run_id(now: float | None = None) -> str:

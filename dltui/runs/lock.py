@@ -22,8 +22,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dltui.run_format import LOCK
 from dltui.runs.files import CLOEXEC, NOFOLLOW, RunFileError, write_error
-from dltui.runs.layout import LOCK, number_or_none
+from dltui.runs.layout import number_or_none
 from dltui.safe_text import printable
 
 _RETRY_S = 0.25

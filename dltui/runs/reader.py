@@ -1,8 +1,12 @@
-"""RunReader: follows a run directory by reading only what was appended."""
+"""RunReader: follows a run directory by reading only what was appended.
+
+Events are parsed and superseded by `dltui.runs.event_lines`, points grouped
+into their tags' `Series` (`dltui.runs.series`), output.log read by
+`dltui.runs.output_log`; this module follows the files and keeps them in step.
+"""
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 from collections import deque
@@ -12,16 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from dltui.bounded import FileLimitError, loads_json, read_bytes_limited
-from dltui.runs.layout import EVENTS, META, OUTPUT, RECORD_DTYPE, RECORD_SIZE, SCALARS, STATUS
+from dltui.bounded import loads_json, read_bytes_limited
+from dltui.run_format import EVENTS, META, OUTPUT, SCALARS, STATUS
+from dltui.runs.event_lines import int_or_none, parse_lines, superseded
+from dltui.runs.layout import RECORD_DTYPE, RECORD_SIZE
 from dltui.runs.lines import MAX_LINE, READ_CHUNK, TOO_LONG, LineSplitter
-from dltui.runs.series import Series
+from dltui.runs.output_log import OutputLog
+from dltui.runs.series import Series, by_tag, distinct_tags
 from dltui.runs.status import RunStatus, run_status
 
 _MAX_PROBLEMS = 100
-
-KEPT_ON_RESUME = frozenset({"tag", "status", "log", "resume", "resumed"})
-"""Event kinds a resume never supersedes: declarations and the run's history."""
 
 
 @dataclass
@@ -107,7 +111,7 @@ class RunReader:
         self._events_path = os.path.join(run_dir, EVENTS)
         self._scalars_path = os.path.join(run_dir, SCALARS)
         self._status_path = os.path.join(run_dir, STATUS)
-        self._output_path = os.path.join(run_dir, OUTPUT)
+        self._output = OutputLog(os.path.join(run_dir, OUTPUT))
         self._chunk = max(1, chunk_records)
         self._max_line = max_line
         self._reset_state()
@@ -125,8 +129,7 @@ class RunReader:
         self._scalars_offset = 0
         self._cuts: deque[tuple[int, int]] = deque()  # (record index, step) still ahead
         self._floors: dict[str, int] = {}  # tag -> the last step a resume kept of it
-        self._output_size = 0
-        self._output_offset = 0
+        self._output.reset()
         self._meta: dict[str, Any] = {}
         self._meta_key: tuple[int, int, int] | None = None
         self._status_raw: dict[str, Any] | None = None
@@ -160,10 +163,7 @@ class RunReader:
         self._poll_events(changes, events_size)
         self._poll_scalars(changes, scalars_size)
         self._poll_status(changes)
-        size = _size(self._output_path)
-        if size != self._output_size:
-            self._output_size = size
-            changes.output = True
+        changes.output = self._output.grew()
         return changes
 
     def _problem(self, message: str) -> None:
@@ -239,7 +239,7 @@ class RunReader:
         self._events_offset = self._events_read - self._lines.tail
         path = self._events_path
         for number, (line, event) in enumerate(
-            zip(lines, _parse_lines(lines), strict=True), start=first_line + 1
+            zip(lines, parse_lines(lines), strict=True), start=first_line + 1
         ):
             if isinstance(event, dict):
                 self._add_event(event, changes)
@@ -272,10 +272,10 @@ class RunReader:
 
     def _resume(self, event: dict[str, Any], changes: RunChanges) -> None:
         """A new writer continues from ``event["step"]``: drop what that supersedes."""
-        step = _int_or_none(event.get("step"))
+        step = int_or_none(event.get("step"))
         if step is None:
             return  # continues after everything recorded: nothing is superseded
-        dropped = [e for e in self._events if _superseded(e, step)]
+        dropped = [e for e in self._events if superseded(e, step)]
         if dropped:
             gone = {id(e) for e in dropped}
             self._events = [e for e in self._events if id(e) not in gone]
@@ -283,7 +283,7 @@ class RunReader:
                 self._by_kind[kind] = [e for e in self._by_kind[kind] if id(e) not in gone]
                 changes.kinds.add(kind)
             self.superseded_events += len(dropped)
-        records = _int_or_none(event.get("records"))
+        records = int_or_none(event.get("records"))
         if records is not None and records > self._scalars_offset // RECORD_SIZE:
             self._cuts.append((records, step))  # applied when the records get there
         else:
@@ -335,7 +335,7 @@ class RunReader:
         if not len(records):
             return 0
         tags = records["tag"]
-        unique = _distinct(tags)
+        unique = distinct_tags(tags)
         unknown = [tag_id for tag_id in unique.tolist() if tag_id not in self._tag_names]
         if unknown:
             # The declaration may have been torn when events were read: read on.
@@ -350,7 +350,7 @@ class RunReader:
             if _size(self._events_path) > self._events_offset:
                 first = int(np.argmax(np.isin(tags, unknown)))
                 records, tags = records[:first], tags[:first]
-                unique = _distinct(tags)
+                unique = distinct_tags(tags)
             else:
                 for tag_id in unknown:
                     self._tag_names[tag_id] = f"tag#{tag_id}"
@@ -359,18 +359,8 @@ class RunReader:
                         f"in {EVENTS}; its points are shown as 'tag#{tag_id}'"
                     )
         columns = [records[name] for name in ("step", "epoch", "time", "value")]
-        if len(unique) == 1:
-            self._extend(self._tag_names[int(unique[0])], columns, changes)
-        elif len(unique) > 1:
-            # Gather each column once in tag order; every tag is then a contiguous slice.
-            order = np.argsort(_sort_keys(tags, int(unique[-1])), kind="stable")
-            sorted_tags = tags[order]
-            columns = [column[order] for column in columns]
-            bounds = [0, *(np.flatnonzero(sorted_tags[1:] != sorted_tags[:-1]) + 1).tolist()]
-            bounds.append(len(order))
-            for start, end in itertools.pairwise(bounds):
-                name = self._tag_names[int(sorted_tags[start])]
-                self._extend(name, [column[start:end] for column in columns], changes)
+        for tag_id, tag_columns in by_tag(tags, unique, columns):
+            self._extend(self._tag_names[tag_id], tag_columns, changes)
         return len(records)
 
     def _extend(self, name: str, columns: list[np.ndarray], changes: RunChanges) -> None:
@@ -399,7 +389,7 @@ class RunReader:
     @property
     def offsets(self) -> ReadOffsets:
         """Bytes consumed so far of events.jsonl, scalars.bin and output.log."""
-        return ReadOffsets(self._events_offset, self._scalars_offset, self._output_offset)
+        return ReadOffsets(self._events_offset, self._scalars_offset, self._output.offset)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -449,25 +439,7 @@ class RunReader:
         (progress bars) keeps only what follows it on that line. The last line
         is included even without its newline.
         """
-        path = self._output_path
-        if max_lines <= 0:
-            return []
-        try:
-            with open(path, "rb") as handle:
-                end = handle.seek(0, os.SEEK_END)
-                start = end
-                data = b""
-                while start > 0 and data.count(b"\n") <= max_lines:
-                    step = min(start, 1 << 16)
-                    start -= step
-                    handle.seek(start)
-                    data = handle.read(step) + data
-        except OSError:
-            return []
-        lines = _terminal_lines(data)
-        if start > 0 and lines:
-            lines = lines[1:]  # the first one is probably cut
-        return lines[-max_lines:]
+        return self._output.tail(max_lines)
 
     def read_output(self, max_bytes: int = 1 << 20) -> list[str]:
         """The complete output lines written since the last call.
@@ -475,106 +447,4 @@ class RunReader:
         The first call (or one after a long pause) returns at most the last
         ``max_bytes`` worth of lines, skipping older output.
         """
-        path = self._output_path
-        size = _size(path)
-        if size < self._output_offset:
-            self._output_offset = 0  # truncated/rewritten
-        if size <= self._output_offset:
-            return []
-        start = max(self._output_offset, size - max_bytes)
-        try:
-            with open(path, "rb") as handle:
-                handle.seek(start)
-                data = handle.read(size - start)
-        except OSError:
-            return []
-        if start > self._output_offset:
-            cut = data.find(b"\n")
-            if cut < 0:
-                return []
-            data, start = data[cut + 1 :], start + cut + 1
-        end = data.rfind(b"\n")
-        if end < 0:
-            return []
-        self._output_offset = start + end + 1
-        return _terminal_lines(data[: end + 1])
-
-
-def _distinct(tags: np.ndarray) -> np.ndarray:
-    """The sorted distinct tag ids (bincount beats np.unique for small ids)."""
-    if not len(tags):
-        return tags
-    top = int(tags.max())
-    if top < 1 << 16:
-        return np.flatnonzero(np.bincount(tags, minlength=top + 1))
-    return np.unique(tags)
-
-
-def _sort_keys(tags: np.ndarray, top: int) -> np.ndarray:
-    """Tag ids in the narrowest dtype: numpy radix-sorts 8/16-bit keys stably in O(n)."""
-    if top < 1 << 8:
-        return tags.astype(np.uint8)
-    if top < 1 << 16:
-        return tags.astype(np.uint16)
-    return tags
-
-
-def _parse_lines(lines: list[bytes]) -> list[dict[str, Any] | str]:
-    """Parse JSON lines: each an event, or why it is not one (a JSON object with a str kind)."""
-    if not lines:
-        return []
-    try:
-        # One parse of the whole batch is ~2x faster than line by line. No depth scan
-        # here (the hot path); the parser's own recursion limit becomes a ValueError.
-        parsed = loads_json(b"[" + b",".join(lines) + b"]", source=EVENTS, max_depth=None)
-        if len(parsed) == len(lines):
-            return [_valid(event) for event in parsed]
-    except ValueError:
-        pass
-    result: list[dict[str, Any] | str] = []
-    for line in lines:
-        if line is TOO_LONG:
-            result.append("too long")
-            continue
-        try:
-            result.append(_valid(loads_json(line, source=EVENTS, max_depth=None)))
-        except FileLimitError:
-            result.append("nested too deeply")
-        except ValueError:
-            result.append(_NOT_AN_EVENT)
-    return result
-
-
-_NOT_AN_EVENT = "not a JSON object with a 'kind'"
-
-
-def _valid(event: Any) -> dict[str, Any] | str:
-    if isinstance(event, dict) and isinstance(event.get("kind"), str):
-        return event
-    return _NOT_AN_EVENT
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _superseded(event: dict[str, Any], step: int) -> bool:
-    """Whether a resume continuing from ``step`` supersedes ``event`` (written before it)."""
-    if event["kind"] in KEPT_ON_RESUME:
-        return False
-    at = _int_or_none(event.get("step"))
-    return at is not None and at > step
-
-
-def _terminal_lines(data: bytes) -> list[str]:
-    text = data.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    result = []
-    for line in lines:
-        if "\r" in line:
-            line = line.rstrip("\r")
-            line = line[line.rfind("\r") + 1 :]
-        result.append(line)
-    return result
+        return self._output.read_new(max_bytes)

@@ -15,8 +15,7 @@ import secrets
 import shutil
 from pathlib import Path
 
-from dltui.runs.discovery import RunInfo, broken_run_info, read_run_info
-from dltui.runs.layout import (
+from dltui.run_format import (
     CHECKPOINTS,
     EVENTS,
     EXPERIMENT,
@@ -27,6 +26,7 @@ from dltui.runs.layout import (
     STATUS,
     STOP,
 )
+from dltui.runs.discovery import RunInfo, broken_run_info, read_run_info
 from dltui.runs.lock import lock_holder
 
 

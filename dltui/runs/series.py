@@ -1,6 +1,9 @@
-"""Series: one scalar tag's points as growing numpy arrays."""
+"""Series: one scalar tag's points as growing numpy arrays; records grouped by tag."""
 
 from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -107,3 +110,42 @@ class Series:
             self._arrays = arrays
             self._n = kept
         return dropped
+
+
+def distinct_tags(tags: np.ndarray) -> np.ndarray:
+    """The sorted distinct tag ids of some records (bincount beats np.unique for small ids)."""
+    if not len(tags):
+        return tags
+    top = int(tags.max())
+    if top < 1 << 16:
+        return np.flatnonzero(np.bincount(tags, minlength=top + 1))
+    return np.unique(tags)
+
+
+def by_tag(
+    tags: np.ndarray, unique: np.ndarray, columns: list[np.ndarray]
+) -> Iterator[tuple[int, list[np.ndarray]]]:
+    """Each tag id of ``unique`` (`distinct_tags` of ``tags``) with its records' ``columns``,
+    in the order they were written."""
+    if len(unique) == 1:
+        yield int(unique[0]), columns
+        return
+    if not len(unique):
+        return
+    # Gather each column once in tag order; every tag is then a contiguous slice.
+    order = np.argsort(_sort_keys(tags, int(unique[-1])), kind="stable")
+    sorted_tags = tags[order]
+    columns = [column[order] for column in columns]
+    bounds = [0, *(np.flatnonzero(sorted_tags[1:] != sorted_tags[:-1]) + 1).tolist()]
+    bounds.append(len(order))
+    for start, end in itertools.pairwise(bounds):
+        yield int(sorted_tags[start]), [column[start:end] for column in columns]
+
+
+def _sort_keys(tags: np.ndarray, top: int) -> np.ndarray:
+    """Tag ids in the narrowest dtype: numpy radix-sorts 8/16-bit keys stably in O(n)."""
+    if top < 1 << 8:
+        return tags.astype(np.uint8)
+    if top < 1 << 16:
+        return tags.astype(np.uint16)
+    return tags

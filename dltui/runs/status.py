@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from dltui.run_format import ACTIVE_STATUSES, DEAD, STARTING, UNKNOWN
 from dltui.runs.control import is_pid_alive, this_host
-from dltui.runs.layout import ACTIVE_STATUSES, number_or_none
+from dltui.runs.layout import number_or_none
 from dltui.safe_text import printable
 
 _MAX_REASON = 2000
@@ -57,7 +58,7 @@ def run_status(
     meta = meta or {}
     if status is None:
         raw: dict[str, Any] = {
-            "status": "starting" if meta else "unknown",
+            "status": STARTING if meta else UNKNOWN,
             "heartbeat": meta.get("created"),
             "pid": meta.get("pid"),
             "host": meta.get("host"),
@@ -65,7 +66,7 @@ def run_status(
     else:
         raw = status
     state_name = raw.get("status")
-    state_name = _text(state_name, 40, one_line=True) or "unknown"
+    state_name = _text(state_name, 40, one_line=True) or UNKNOWN
     heartbeat = number_or_none(raw.get("heartbeat"))
     pid = raw.get("pid")
     pid = pid if isinstance(pid, int) and not isinstance(pid, bool) else None
@@ -77,10 +78,10 @@ def run_status(
     state = state_name
     if state_name in ACTIVE_STATUSES:
         if heartbeat is None or now - heartbeat > HEARTBEAT_TIMEOUT:
-            state = "dead"
+            state = DEAD
             reason = reason or _silence(heartbeat, now)
         elif host == this_host() and pid is not None and not is_pid_alive(pid):
-            state = "dead"
+            state = DEAD
             reason = reason or f"the writer process (pid {pid}) is gone"
     return RunStatus(
         status=state_name,

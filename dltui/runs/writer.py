@@ -1,73 +1,55 @@
 """RunWriter: records one run into its run directory, cheaply and crash-safely.
 
 Calls only append to in-memory buffers; a background thread writes them out
-(events first, then scalars, so every tag is declared before a record uses
-it) and keeps the heartbeat in status.json fresh. A killed process loses at
-most the last flush interval; what reached the files is always readable.
-A writer holds the run's lock (`dltui.runs.lock`) from start to close, opens
-its files without following links, and when a write fails (a full disk) cuts
-what it wrote of it, keeps the data for the next try and makes the next
-recording call raise the `RunWriteError`, so that training stops instead of
-going on unrecorded.
+(`dltui.runs.flusher`: events first, then scalars, so every tag is declared
+before a record uses it) and keeps the heartbeat in status.json fresh. A
+killed process loses at most the last flush interval; what reached the files
+is always readable. A writer holds the run's lock (`dltui.runs.lock`) from
+start to close, opens its files without following links, and when a write
+fails (a full disk) the next recording call raises the `RunWriteError`, so that
+training stops instead of going on unrecorded. Resuming a run
+(`dltui.runs.reopen`) first mends what a killed writer left.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib.metadata
 import math
 import os
-import platform
 import struct
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import numpy as np
-
-from dltui.bounded import loads_json
-from dltui.runs.control import clear_stop, is_pid_alive, this_host
-from dltui.runs.files import (
-    CLOEXEC,
-    NOFOLLOW,
-    RunWriteError,
-    open_for_append,
-    read_json,
-    refuse_linked_files,
-    remove_stale_temporaries,
-    write_all,
-    write_atomic,
-    write_error,
-    write_json_atomic,
-)
-from dltui.runs.layout import (
+from dltui.run_format import (
     ACTIVE_STATUSES,
     CHECKPOINTS,
-    EVENTS,
     EXPERIMENT,
-    FORMAT_VERSION,
+    FAILED,
+    FINISHED,
     META,
     OUTPUT,
-    RECORD_DTYPE,
-    RECORD_SIZE,
-    RECORD_STRUCT,
-    SCALARS,
-    STATUS,
+    STARTING,
     STATUSES,
-    check_name,
-    dumps,
-    new_run_id,
+    STOPPED,
 )
-from dltui.runs.lines import iter_lines
+from dltui.runs.control import clear_stop, this_host
+from dltui.runs.files import (
+    RunWriteError,
+    refuse_linked_files,
+    write_atomic,
+    write_json_atomic,
+)
+from dltui.runs.flusher import Flusher
+from dltui.runs.layout import MAX_TAGS, RECORD_STRUCT, check_name, dumps
 from dltui.runs.lock import RunLock
+from dltui.runs.run_folder import fresh_folder, new_meta, refuse_existing_run, reopen
 
 _NAN = math.nan
-_MAX_TAGS = 2**32 - 1
 
 
 class RunWriter:
@@ -101,18 +83,11 @@ class RunWriter:
         self._meta = meta
         self._tags = tags
         self._next_tag_id = max(tags.values(), default=-1) + 1
-        self._lock = threading.Lock()  # guards the buffers and the tag table
-        self._flush_lock = threading.Lock()  # keeps whole flushes in order
-        self._status_lock = threading.Lock()  # one status.json writer at a time
-        self._events: list[str] = []
-        self._records = bytearray()
         self._pack = RECORD_STRUCT.pack
         self._closed = False
         self._pid = os.getpid()
-        self._step: int | None = None
-        self._epoch: float | None = None
-        self._state: dict[str, Any] = {
-            "status": "starting",
+        state: dict[str, Any] = {
+            "status": STARTING,
             "pid": self._pid,
             "host": this_host(),
             "heartbeat": time.time(),
@@ -120,25 +95,12 @@ class RunWriter:
             "epoch": None,
             "reason": None,
         }
-        self._last_status_write = 0.0
-        self._heartbeat_interval = heartbeat_interval
-        self._flush_interval = flush_interval
-        self.error: BaseException | None = None
-        """The last write error (e.g. a full disk) not yet overcome by a later write."""
+        self._out = Flusher(
+            run_dir, state, flush_interval=flush_interval, heartbeat_interval=heartbeat_interval
+        )
+        self._lock = self._out.lock  # guards the buffers, the status and the tag table
         self.resumed_from: int | None = None
         """The step a resume (`open`) continues from; None for a new run."""
-        self._reported: type[BaseException] | None = None
-        self._events_fd = open_for_append(run_dir / EVENTS)
-        try:
-            self._scalars_fd = open_for_append(run_dir / SCALARS)
-        except BaseException:
-            os.close(self._events_fd)
-            raise
-        self._wake = threading.Event()
-        self._thread = threading.Thread(
-            target=self._flush_loop, name=f"dltui-run-flusher-{run_dir.name}", daemon=True
-        )
-        self._thread.start()
         atexit.register(self._at_exit)
 
     # ------------------------------------------------------------------ making
@@ -182,12 +144,12 @@ class RunWriter:
             folder = Path(root) / experiment / run_id
             folder.mkdir(parents=True, exist_ok=True)
         else:
-            folder = _fresh_folder(Path(root) / experiment)
+            folder = fresh_folder(Path(root) / experiment)
             run_id = folder.name
-        _refuse_existing_run(folder)
+        refuse_existing_run(folder)
         lock = RunLock.acquire(folder)
         try:
-            _refuse_existing_run(folder)  # again: another writer may have made it meanwhile
+            refuse_existing_run(folder)  # again: another writer may have made it meanwhile
             refuse_linked_files(folder)
             (folder / CHECKPOINTS).mkdir(exist_ok=True)
             if experiment_text is not None:
@@ -195,19 +157,7 @@ class RunWriter:
         except BaseException:
             lock.release()
             raise
-        meta = {
-            "format": FORMAT_VERSION,
-            "run_id": run_id,
-            "experiment": experiment,
-            "created": time.time(),
-            "host": this_host(),
-            "pid": os.getpid(),
-            "argv": list(sys.argv),
-            "source": None if source is None else os.fspath(Path(source).resolve()),
-            "device": device,
-            "versions": _versions(),
-            "config": dict(config) if config is not None else {},
-        }
+        meta = new_meta(run_id, experiment, source=source, device=device, config=config)
         try:
             writer = cls(
                 folder,
@@ -221,7 +171,7 @@ class RunWriter:
             lock.release()
             raise
         try:
-            writer.status("starting")
+            writer.status(STARTING)
             # meta.json last: its presence is what makes the folder a run for discovery.
             write_json_atomic(folder / META, meta)
         except BaseException:
@@ -264,25 +214,12 @@ class RunWriter:
             raise FileNotFoundError(f"{folder}: not a run folder (no {META})")
         held = lock if lock is not None else RunLock.acquire(folder)
         try:
-            refuse_linked_files(folder)
-            meta = read_json(meta_path)
-            if not isinstance(meta, dict):
-                raise ValueError(f"{meta_path}: expected a JSON object")
-            version = meta.get("format")
-            if not isinstance(version, int) or version > FORMAT_VERSION:
-                raise ValueError(
-                    f"{meta_path}: format {version!r} is not one this dltui can append to "
-                    f"(it writes format {FORMAT_VERSION})"
-                )
-            _cut_torn_tail(folder / EVENTS, folder / SCALARS)
-            remove_stale_temporaries(folder, is_pid_alive)
-            records = _record_count(folder / SCALARS)
-            if step is None:
-                step = _last_step(folder / SCALARS)
+            found = reopen(folder, step)
+            step = found.step
             writer = cls(
                 folder,
-                meta,
-                _declared_tags(folder / EVENTS),
+                found.meta,
+                found.tags,
                 lock=held,
                 flush_interval=flush_interval,
                 heartbeat_interval=heartbeat_interval,
@@ -297,10 +234,10 @@ class RunWriter:
             fields["argv"] = list(sys.argv)
             if step is not None:
                 fields["step"] = step
-            fields["records"] = records
+            fields["records"] = found.records
             writer.resumed_from = step
             writer.event("resume", **fields)
-            writer.status("starting")
+            writer.status(STARTING)
         except BaseException:
             writer._abandon()
             raise
@@ -338,6 +275,11 @@ class RunWriter:
         """Whether :meth:`close` has run."""
         return self._closed
 
+    @property
+    def error(self) -> BaseException | None:
+        """The last write error (e.g. a full disk) not yet overcome by a later write."""
+        return self._out.error
+
     # ---------------------------------------------------------------- record
 
     def scalar(self, tag: str, value: float, step: int, epoch: float | None = None) -> None:
@@ -350,8 +292,9 @@ class RunWriter:
 
     def scalars(self, values: Mapping[str, float], step: int, epoch: float | None = None) -> None:
         """Record several tags at the same ``step``/``epoch`` (one lock, one timestamp)."""
-        if self.error is not None:
-            raise self.error
+        out = self._out
+        if out.error is not None:
+            raise out.error
         now = time.time()
         ep = _NAN if epoch is None else epoch
         pack = self._pack
@@ -359,7 +302,7 @@ class RunWriter:
             if self._closed:
                 raise RuntimeError(f"{self._dir}: the run writer is closed")
             tags = self._tags
-            records = self._records
+            records = out.records
             for tag, value in values.items():
                 tag_id = tags.get(tag)
                 if tag_id is None:
@@ -371,9 +314,9 @@ class RunWriter:
                         f"scalar {tag!r}: value must be a number, step an integer and epoch a "
                         f"number or None; got value={value!r}, step={step!r}, epoch={epoch!r}"
                     ) from error
-            self._step = step
+            out.step = step
             if epoch is not None:
-                self._epoch = epoch
+                out.epoch = epoch
 
     def event(self, kind: str, **fields: Any) -> None:
         """Append the event ``{"kind": kind, "time": now, **fields}`` to events.jsonl.
@@ -386,8 +329,8 @@ class RunWriter:
             raise ValueError(f"event kind must be a non-empty string, got {kind!r}")
         if kind == "tag":
             raise ValueError("'tag' events are written by the writer itself, on a tag's first use")
-        if self.error is not None:
-            raise self.error
+        if self._out.error is not None:
+            raise self._out.error
         self._append_event(kind, fields)
 
     def _append_event(self, kind: str, fields: dict[str, Any]) -> None:
@@ -395,7 +338,7 @@ class RunWriter:
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"{self._dir}: the run writer is closed")
-            self._events.append(line)
+            self._out.events.append(line)
 
     def status(
         self,
@@ -424,16 +367,17 @@ class RunWriter:
         if epoch is not None:
             fields["epoch"] = epoch
         self._append_event("status", fields)
+        out = self._out
         with self._lock:
             if step is not None:
-                self._step = step
+                out.step = step
             if epoch is not None:
-                self._epoch = epoch
-            self._state["status"] = state
-            self._state["reason"] = reason
+                out.epoch = epoch
+            out.state["status"] = state
+            out.state["reason"] = reason
         if state not in ACTIVE_STATUSES:
             self.flush()
-        self._write_status()
+        out.write_status()
 
     def heartbeat(self, step: int | None = None, epoch: float | None = None) -> None:
         """Say the run is alive (at ``step``/``epoch``); status.json at most once a second.
@@ -441,15 +385,16 @@ class RunWriter:
         The background thread already heartbeats every ~2 s; call this to
         report progress, e.g. when training a long step without scalars.
         """
+        out = self._out
         with self._lock:
             if self._closed:
                 return
             if step is not None:
-                self._step = step
+                out.step = step
             if epoch is not None:
-                self._epoch = epoch
-        if time.time() - self._last_status_write >= 1.0:
-            self._write_status()
+                out.epoch = epoch
+        if time.time() - out.last_status_write >= 1.0:
+            out.write_status()
 
     # ------------------------------------------------------------ write out
 
@@ -460,26 +405,7 @@ class RunWriter:
         it) and its data kept for the next flush; the `RunWriteError` is raised,
         and kept in `error` until a later flush succeeds.
         """
-        with self._flush_lock:
-            with self._lock:
-                if not self._events and not self._records:
-                    return
-                events, self._events = self._events, []
-                records, self._records = self._records, bytearray()
-            try:
-                if events:
-                    _append_whole(self._events_fd, "".join(events).encode("utf-8"), EVENTS, self)
-                    events = []
-                if records:
-                    _append_whole(self._scalars_fd, records, SCALARS, self)
-            except RunWriteError as error:
-                with self._lock:
-                    # Ahead of what was recorded meanwhile: the order on disk stays the same.
-                    self._events[:0] = events
-                    self._records[:0] = records
-                self.error = error
-                raise
-            self.error = None
+        self._out.flush()
 
     def close(
         self, status: str | None = None, reason: str | None = None, traceback: str | None = None
@@ -497,13 +423,11 @@ class RunWriter:
         try:
             if status is not None:
                 self.status(status, reason=reason, traceback=traceback)
-            elif self._state["status"] in ACTIVE_STATUSES:
-                self.status("finished", reason=reason)
+            elif self._out.state["status"] in ACTIVE_STATUSES:
+                self.status(FINISHED, reason=reason)
         except RunWriteError as error:
             failure = error
-        self._wake.set()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=5.0)
+        self._out.stop()
         try:
             self.flush()
         except RunWriteError as error:
@@ -511,7 +435,7 @@ class RunWriter:
         with self._lock:
             self._closed = True
         try:
-            self._write_status()
+            self._out.write_status()
         except RunWriteError as error:
             failure = failure or error
         self._release()
@@ -519,9 +443,7 @@ class RunWriter:
             raise failure
 
     def _release(self) -> None:
-        for fd in (self._events_fd, self._scalars_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self._out.close_files()
         self._run_lock.release()
         atexit.unregister(self._at_exit)
 
@@ -529,9 +451,7 @@ class RunWriter:
         """Give up a writer that could not start: stop its thread, release everything."""
         with self._lock:
             self._closed = True
-        self._wake.set()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=5.0)
+        self._out.stop()
         self._release()
 
     def __enter__(self) -> RunWriter:
@@ -555,183 +475,24 @@ class RunWriter:
         if not isinstance(tag, str) or not tag:
             raise ValueError(f"a scalar tag must be a non-empty string, got {tag!r}")
         tag_id = self._next_tag_id
-        if tag_id >= _MAX_TAGS:
+        if tag_id >= MAX_TAGS:
             raise ValueError("too many distinct scalar tags in one run")
         self._next_tag_id += 1
         self._tags[tag] = tag_id
-        self._events.append(dumps({"kind": "tag", "time": now, "id": tag_id, "name": tag}) + "\n")
+        self._out.events.append(
+            dumps({"kind": "tag", "time": now, "id": tag_id, "name": tag}) + "\n"
+        )
         return tag_id
-
-    def _write_status(self) -> None:
-        with self._status_lock:
-            with self._lock:
-                state = dict(self._state)
-                state["step"] = self._step
-                state["epoch"] = self._epoch
-            now = time.time()
-            state["heartbeat"] = now
-            try:
-                write_json_atomic(self._dir / STATUS, state)
-            except RunWriteError as error:
-                self.error = error
-                raise
-            self._last_status_write = now
-
-    def _flush_loop(self) -> None:
-        while not self._wake.wait(self._flush_interval):
-            try:
-                self.flush()
-                if time.time() - self._last_status_write >= self._heartbeat_interval:
-                    self._write_status()
-            except RunWriteError:
-                # Kept in self.error: the next recording call raises it to its caller,
-                # who says it once (the trainer fails with it as the reason).
-                continue
-            except Exception as error:  # not a write failure: keep recording, say it once
-                if self._reported is not type(error):
-                    print(f"dltui: cannot write run {self._dir}: {error}", file=sys.stderr)
-                    self._reported = type(error)
 
     def _at_exit(self) -> None:
         # A forked child inherits this handler but not the run: leave it alone.
         if self._closed or os.getpid() != self._pid:
             return
-        self._wake.set()
+        self._out.wake()
         with contextlib.suppress(Exception):
             self.flush()
-            self._write_status()
+            self._out.write_status()
         self._run_lock.release()
-
-
-def _append_whole(fd: int, data: bytes | bytearray, name: str, writer: RunWriter) -> None:
-    """Append all of ``data`` to ``fd`` or, failing, none of it (the file is cut back)."""
-    before = os.fstat(fd).st_size
-    try:
-        write_all(fd, data)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, before)
-        raise write_error(error, writer.run_dir / name) from None
-
-
-def _refuse_existing_run(folder: Path) -> None:
-    if os.path.lexists(folder / META):
-        raise FileExistsError(
-            f"{folder} already holds a run (it has {META}); use RunWriter.open() to append to it"
-        )
-
-
-def _fresh_folder(parent: Path) -> Path:
-    parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(100):
-        folder = parent / new_run_id()
-        try:
-            folder.mkdir()
-        except FileExistsError:
-            continue
-        return folder
-    raise FileExistsError(f"{parent}: could not find a free run id")
-
-
-def _versions() -> dict[str, str | None]:
-    from dltui import __version__
-
-    torch_module = sys.modules.get("torch")
-    torch_version: str | None
-    if torch_module is not None:
-        torch_version = str(getattr(torch_module, "__version__", None))
-    else:
-        try:
-            torch_version = importlib.metadata.version("torch")
-        except importlib.metadata.PackageNotFoundError:
-            torch_version = None
-    return {"dltui": __version__, "torch": torch_version, "python": platform.python_version()}
-
-
-def _open_existing(path: Path) -> int | None:
-    """``path`` opened for reading and writing without following a link; None if missing."""
-    try:
-        return os.open(path, os.O_RDWR | CLOEXEC | NOFOLLOW)
-    except FileNotFoundError:
-        return None
-
-
-def _cut_torn_tail(events: Path, scalars: Path) -> None:
-    # A killed writer can leave half a line or half a record; appending after
-    # it would corrupt the next entry, so cut it (readers never consumed it).
-    fd = _open_existing(events)
-    if fd is not None:
-        with os.fdopen(fd, "r+b") as handle:
-            end = size = handle.seek(0, os.SEEK_END)
-            # Walk back block by block to the last newline (lines can be long).
-            while end > 0:
-                start = max(0, end - (1 << 16))
-                handle.seek(start)
-                block = handle.read(end - start)
-                if end == size and block.endswith(b"\n"):
-                    break  # nothing torn
-                cut = block.rfind(b"\n")
-                if cut >= 0:
-                    handle.truncate(start + cut + 1)
-                    break
-                end = start
-            else:
-                handle.truncate(0)  # a single torn line and nothing before it
-    fd = _open_existing(scalars)
-    if fd is not None:
-        try:
-            size = os.fstat(fd).st_size
-            if size % RECORD_SIZE:
-                os.ftruncate(fd, size - size % RECORD_SIZE)
-        finally:
-            os.close(fd)
-
-
-def _record_count(scalars: Path) -> int:
-    try:
-        return os.lstat(scalars).st_size // RECORD_SIZE
-    except FileNotFoundError:
-        return 0
-
-
-def _last_step(scalars: Path, chunk: int = 1 << 18) -> int | None:
-    """The largest step in scalars.bin (None without records), read in bounded chunks."""
-    fd = _open_existing(scalars)
-    if fd is None:
-        return None
-    last: int | None = None
-    with os.fdopen(fd, "rb") as handle:
-        while True:
-            data = handle.read(chunk * RECORD_SIZE)
-            count = len(data) // RECORD_SIZE
-            if not count:
-                return last
-            top = int(np.frombuffer(data, RECORD_DTYPE, count)["step"].max())
-            last = top if last is None else max(last, top)
-
-
-def _declared_tags(events: Path) -> dict[str, int]:
-    tags: dict[str, int] = {}
-    if not os.path.lexists(events):
-        return tags
-    for line in iter_lines(events):
-        if b'"tag"' not in line:
-            continue
-        try:
-            event = loads_json(line, source=str(events), max_depth=None)
-        except ValueError:
-            continue
-        if isinstance(event, dict) and event.get("kind") == "tag":
-            tag_id, name = event.get("id"), event.get("name")
-            if (
-                isinstance(tag_id, int)
-                and not isinstance(tag_id, bool)
-                and isinstance(name, str)
-                and 0 <= tag_id < _MAX_TAGS
-            ):
-                tags[name] = tag_id
-    # New tags get ids after every id in use, even if the log skipped some.
-    return tags
 
 
 def block_outcome(
@@ -750,5 +511,5 @@ def block_outcome(
 
     text = "".join(traceback_module.format_exception(exc_type, exc, tb))
     if isinstance(exc, KeyboardInterrupt):
-        return "stopped", "interrupted", text
-    return "failed", f"{type(exc).__name__}: {exc}", text
+        return STOPPED, "interrupted", text
+    return FAILED, f"{type(exc).__name__}: {exc}", text

@@ -17,7 +17,8 @@ import time
 import tomllib
 from pathlib import Path
 
-from dltui.train.cli import EXIT_INVALID, positive_int
+from dltui.run_format import EXIT_INVALID, VAL_LOSS
+from dltui.train.cli import positive_int
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,7 +124,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     storage = args.storage or str(recorded.get("storage") or journal_url(folder))
     metric = spec.objective.metric
     if metric is None:
-        metric = experiment.early_stopping.monitor if experiment.early_stopping else "val/loss"
+        metric = experiment.early_stopping.monitor if experiment.early_stopping else VAL_LOSS
     from dltui.spec.early_stopping import metric_tag
 
     metric = metric_tag(metric)

@@ -8,17 +8,13 @@ threads do this at once. Several processes (on several machines, with a database
 ``--storage``) may work on one study; each counts the trials already started
 against the budget before asking for another.
 
-A sweep killed outright leaves trials the study still calls running. A worker
-that starts on the sweep later adopts them: a run that finished meanwhile is
-scored, a run still training is followed, a stopped or dead run is resumed from
-its checkpoint (`dltui run --resume`), and a trial whose run never began is
-failed and its values queued again. No finished trial is ever run twice.
+A sweep killed outright leaves trials the study still calls running; a worker
+that starts on the sweep later adopts them (`dltui.sweep.adoption`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import math
 import signal
@@ -29,22 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltui import run_format as rf
 from dltui.spec.sweep import SweepSpec
-from dltui.sweep.records import (
-    STALE_AFTER,
-    WorkerFile,
-    clear_stop,
-    stop_requested,
-    trial_config,
-    worker_states,
-)
+from dltui.sweep.adoption import RunWatch, Takeover, stale_trials, takeover
+from dltui.sweep.records import WorkerFile, clear_stop, stop_requested, trial_config
 from dltui.sweep.space import build_pruner, build_sampler, suggest
 from dltui.sweep.trials import EpochValues, TrialLauncher, TrialProcess, follow
 
 if TYPE_CHECKING:
     import optuna
 
-EXIT_FINISHED, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 REQUEUED = "requeued"  # user attribute of a trial failed only so its values run again
 
 
@@ -89,43 +79,6 @@ def toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(str(value))
-
-
-class RunWatch:
-    """A trial's run that this worker did not start (a trainer left by a killed sweep):
-    followed through its files; the same surface as `TrialProcess`."""
-
-    def __init__(self, run_dir: Path) -> None:
-        """Watch the run in ``run_dir``."""
-        from dltui.runs.reader import RunReader
-
-        self.run_dir = run_dir
-        self._reader = RunReader(run_dir)
-        self._code: int | None = None
-
-    @property
-    def exit_code(self) -> int | None:
-        """What the run's final status means as an exit code, once it has one."""
-        return self._code
-
-    def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s; True once the run is no longer alive."""
-        time.sleep(timeout)
-        self._reader.poll()
-        status = self._reader.status
-        if status.alive:
-            return False
-        self._code = {"finished": 0, "stopped": 130}.get(status.state, 1)
-        return True
-
-    def stop(self, reason: str) -> None:
-        """Ask the run to stop through its stop file."""
-        from dltui.runs.control import request_stop
-
-        request_stop(self.run_dir, reason)
-
-    def kill(self) -> None:
-        """A run this worker did not start is only ever asked to stop."""
 
 
 class SweepRunner:
@@ -285,7 +238,7 @@ class SweepRunner:
         return argv
 
     def _run_trial(self, trial: optuna.Trial, values: dict[str, Any]) -> None:
-        from dltui.runs.writer import new_run_id
+        from dltui.runs.layout import new_run_id
 
         plan = self.plan
         run_dir = plan.runs_root / plan.experiment / new_run_id()
@@ -340,12 +293,12 @@ class SweepRunner:
             self._outcome(number, "pruned", reason)
             return
         state = _run_state(run_dir)
-        if reason is not None and state != "finished":
+        if reason is not None and state != rf.FINISHED:
             # Stopped with the sweep: still running as far as the study knows, so a
             # later `dltui sweep --resume` continues it from its checkpoint.
             self._outcome(number, "stopped", "will continue when the sweep is resumed")
             return
-        if code == 0 or state == "finished":
+        if code == rf.EXIT_FINISHED or state == rf.FINISHED:
             score = values.objective(plan.spec.objective.value, plan.maximize)
             if score is None:
                 self._tell_failed(number, f"the run recorded no finite {plan.metric}")
@@ -406,67 +359,35 @@ class SweepRunner:
     # ------------------------------------------------------------------ adoption
 
     def _adopt_stale(self) -> None:
-        """Take over trials the study calls running whose worker is gone (see module doc)."""
+        """Take over trials the study calls running whose worker is gone."""
         import optuna
 
         assert self.study is not None
-        alive = {f"{w.host}-{w.pid}" for w in worker_states(self.plan.folder) if w.alive}
-        alive.add(self.me)
-        now = datetime.datetime.now()
-        stale = []
-        for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-            owner = t.user_attrs.get("worker")
-            if owner is None:
-                # Asked a moment ago by a worker that has yet to sign it, or left unsigned
-                # by one killed in between: only the latter is old.
-                started = t.datetime_start or now
-                if (now - started).total_seconds() < STALE_AFTER:
-                    continue
-            elif owner in alive:
-                continue
-            stale.append(t)
-        for frozen in stale:
+        for frozen in stale_trials(self.study, self.plan.folder, self.me):
             trial = optuna.trial.Trial(self.study, frozen._trial_id)
             trial.set_user_attr("worker", self.me)
             # Decided here, before any worker asks for a trial: a trial queued again
             # must be off the budget by then (see `_budget_left`).
-            action = self._adoption(frozen)
-            if action is None:
+            plan = takeover(frozen)
+            if plan.action == "requeue" or plan.run_dir is None:
+                self._requeue(frozen, plan.why)
                 continue
             thread = threading.Thread(
-                target=self._continue,
-                args=(trial, frozen, action),
-                name=f"adopt-{frozen.number}",
+                target=self._continue, args=(trial, frozen, plan), name=f"adopt-{frozen.number}"
             )
             thread.start()
             self._adopted.append(thread)
 
-    def _adoption(self, frozen: optuna.trial.FrozenTrial) -> str | None:
-        """How a stale trial goes on: ``follow`` or ``resume`` its run, or None once it
-        has been queued again because its run never got far enough to continue."""
-        from dltui.runs.reader import RunReader
-
-        run_text = frozen.user_attrs.get("run_dir")
-        run_dir = Path(run_text) if isinstance(run_text, str) else None
-        if run_dir is None or not (run_dir / "meta.json").exists():
-            self._requeue(frozen, "its sweep stopped before the run began")
-            return None
-        status = RunReader(run_dir).status
-        if status.state == "finished" or status.alive:
-            return "follow"
-        if (run_dir / "checkpoints" / "last.pt").exists():
-            return "resume"
-        self._requeue(frozen, "its run ended before its first checkpoint")
-        return None
-
-    def _continue(self, trial: optuna.Trial, frozen: optuna.trial.FrozenTrial, action: str) -> None:
-        run_dir = Path(str(frozen.user_attrs["run_dir"]))
+    def _continue(
+        self, trial: optuna.Trial, frozen: optuna.trial.FrozenTrial, plan: Takeover
+    ) -> None:
+        run_dir = plan.run_dir
+        assert run_dir is not None
         try:
-            if action == "follow":
-                self.say(f"trial {frozen.number}: following its run")
+            self.say(f"trial {frozen.number}: {plan.why}")
+            if plan.action == "follow":
                 self._follow(trial, RunWatch(run_dir))
             else:
-                self.say(f"trial {frozen.number}: resuming its run from its checkpoint")
                 process = self.launcher.start(["run", "--resume", str(run_dir), "--quiet"], run_dir)
                 self._follow(trial, process)
         except Exception as error:
@@ -506,12 +427,12 @@ class SweepRunner:
         )
         if stopped:
             self.worker.close("stopped", "stopped by request")
-            return EXIT_INTERRUPTED
+            return rf.EXIT_INTERRUPTED
         if self._outcomes and all(state == "failed" for state in self._outcomes):
             self.worker.close("failed", "every trial failed")
-            return EXIT_FAILED
+            return rf.EXIT_FAILED
         self.worker.close("finished")
-        return EXIT_FINISHED
+        return rf.EXIT_FINISHED
 
 
 def _values_text(values: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from dltui.run_format import META, OUTPUT
 from dltui.runs.control import request_stop
 
 _POLL = 0.25
@@ -71,7 +72,7 @@ class TrialLauncher:
     def start(self, argv: list[str], run_dir: Path) -> TrialProcess:
         """Start ``dltui <argv>`` recording into ``run_dir`` (created here for output.log)."""
         run_dir.mkdir(parents=True, exist_ok=True)
-        output = run_dir / "output.log"
+        output = run_dir / OUTPUT
         process = self._context.Process(
             target=_trial_main, args=(argv, str(output)), name=f"trial {run_dir.name}"
         )
@@ -170,7 +171,7 @@ def follow(
     asked_at = 0.0
     while True:
         ended = trial.wait(_POLL)
-        if reader is None and (trial.run_dir / "meta.json").exists():
+        if reader is None and (trial.run_dir / META).exists():
             reader = RunReader(trial.run_dir)
         if reader is not None:
             reader.poll()

@@ -1,4 +1,6 @@
-"""Checkpoints: ``checkpoints/last.pt`` and ``best.pt``, loadable with ``weights_only=True``.
+"""Checkpoints: ``checkpoints/last.pt`` and ``best.pt``, how and when they are written.
+
+They are loadable with ``weights_only=True``.
 
 A checkpoint holds only tensors and plain Python data (dicts, lists, numbers,
 strings): model and optimizer state, schedule and early-stopping state, the
@@ -9,7 +11,7 @@ in the same folder, created afresh and never through a link, then
 leaves the previous checkpoint intact, and a failed write leaves no temporary
 file behind. A full disk is reported as a `~dltui.runs.files.RunWriteError`
 ("no space left on device writing checkpoints/last.pt"), not as torch's
-``enforce fail`` message.
+``enforce fail`` message. `CheckpointPolicy` decides when the trainer writes which.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ import os
 import random
 import shutil
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from dltui.run_format import BEST_CHECKPOINT, LAST_CHECKPOINT
 from dltui.runs.files import CLOEXEC, NOFOLLOW, discard, open_temp, write_error
+from dltui.runs.writer import RunWriter
 
 CHECKPOINT_FORMAT = 1
 
@@ -216,3 +222,110 @@ def restore_rng(state: dict[str, Any], generators: dict[str, torch.Generator]) -
             generator.set_state(state["generators"][name].cpu())
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+# ----------------------------------------------------------------------------- when to write
+
+# With short epochs, last.pt is rewritten at most every CHECKPOINT_INTERVAL
+# seconds, and at most once per CHECKPOINT_COST_RATIO times the write's own
+# duration (a write costs < 1/30 of the time); long epochs write every epoch.
+CHECKPOINT_INTERVAL = 10.0
+CHECKPOINT_COST_RATIO = 30.0
+
+
+class CheckpointPolicy:
+    """When the trainer writes ``checkpoints/last.pt`` and ``best.pt`` (rank 0).
+
+    best.pt after every epoch that improved on the best (last.pt is then the same
+    file, linked); last.pt at other epochs' ends when due (`last_due`), on a stop
+    (mid-epoch) and at the end of training. Every write is told as a
+    ``checkpoint`` event, after the records up to its step reached the files.
+    Does nothing without a writer or with ``training.checkpoint = false``.
+    """
+
+    def __init__(
+        self,
+        writer: RunWriter | None,
+        *,
+        enabled: bool,
+        state: Callable[[bool], dict[str, Any]],
+    ) -> None:
+        """``state(mid_epoch)`` is the trainer's whole state to write (see `save_checkpoint`)."""
+        self.writer = writer if enabled else None
+        self._state = state
+        self._last_write: float | None = None  # perf_counter() when last.pt was written
+        self._write_cost = 0.0  # seconds the latest checkpoint write took
+        self._stale = False  # whether epochs ended since last.pt was written
+
+    def save(self, name: str, *, mid_epoch: bool = False) -> tuple[int, int] | None:
+        """Write ``checkpoints/<name>`` now; returns the (epoch, step) it holds."""
+        writer = self.writer
+        if writer is None:
+            return None
+        began = time.perf_counter()
+        path = writer.checkpoints_dir / name
+        # What was recorded up to this step reaches the files before the checkpoint
+        # does: a kill just after it must not lose records a resume will not redo.
+        writer.flush()
+        state = self._state(mid_epoch)
+        save_checkpoint(path, state)
+        self._write_cost = time.perf_counter() - began
+        at = (int(state["epoch"]), int(state["step"]))
+        self._written(name, path, at)
+        return at
+
+    def link(self, source: str, name: str, at: tuple[int, int]) -> None:
+        """Make ``checkpoints/<name>`` the same checkpoint as ``<source>`` (written at
+        ``at``), without serialising the state again (a hard link where the
+        filesystem has them).
+
+        Checkpoints are only ever replaced, never rewritten in place, so the
+        link keeps the bytes of this moment when ``source`` is next replaced.
+        """
+        writer = self.writer
+        if writer is None:
+            return
+        folder = writer.checkpoints_dir
+        writer.flush()  # as in `save`
+        link_checkpoint(folder / source, folder / name)
+        self._written(name, folder / name, at)
+
+    def _written(self, name: str, path: Path, at: tuple[int, int]) -> None:
+        assert self.writer is not None
+        which = name.removesuffix(".pt")
+        self.writer.event("checkpoint", which=which, epoch=at[0], step=at[1], path=str(path))
+        if name == LAST_CHECKPOINT:
+            self._last_write, self._stale = time.perf_counter(), False
+
+    def last_due(self) -> bool:
+        """Whether an epoch's end should rewrite last.pt now.
+
+        Every epoch, unless epochs are short: then at most every
+        `CHECKPOINT_INTERVAL` seconds, and never more often than keeps writes
+        under ``1 / CHECKPOINT_COST_RATIO`` of the time. A crash then loses at
+        most that interval; the end of training, a stop and every new best
+        write last.pt regardless.
+        """
+        if self._last_write is None:
+            return True
+        interval = max(CHECKPOINT_INTERVAL, CHECKPOINT_COST_RATIO * self._write_cost)
+        return time.perf_counter() - self._last_write >= interval
+
+    def end_of_epoch(self, improved: bool) -> None:
+        """best.pt when the epoch improved (last.pt then is the same file), else last.pt
+        when due (see `last_due`)."""
+        if improved:
+            # best first: a kill in between leaves last.pt at an earlier epoch,
+            # which resume redoes, never a last.pt naming a best.pt not written.
+            at = self.save(BEST_CHECKPOINT)
+            if at is not None:
+                self.link(BEST_CHECKPOINT, LAST_CHECKPOINT, at)
+        elif self.last_due():
+            self.save(LAST_CHECKPOINT)
+        else:
+            self._stale = True
+
+    def end_of_training(self) -> None:
+        """last.pt, unless the latest epoch's end wrote it."""
+        if self._stale:
+            self.save(LAST_CHECKPOINT)

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from dltui.spec.early_stopping import auto_mode, metric_tag
-from dltui.spec.training import OptimizerSpec, ScheduleSpec
+from dltui.spec.training import OptimizerSpec, ScheduleSpec, TrainingSpec
 
 
 def build_optimizer(
@@ -179,3 +179,23 @@ class LrSchedule:
         self.plateau_scale = float(state["plateau_scale"])
         self.plateau_best = float(state["plateau_best"])
         self.plateau_bad = int(state["plateau_bad"])
+
+
+def build_schedules(
+    spec: TrainingSpec,
+    optimizers: dict[str, torch.optim.Optimizer],
+    *,
+    epochs: int,
+    steps_per_epoch: int,
+) -> dict[str, LrSchedule]:
+    """One `LrSchedule` of ``training.schedule`` per optimizer, under the optimizer's name."""
+    return {
+        name: LrSchedule(
+            spec.schedule,
+            optimizer,
+            base_lr=spec.optimizer.lr,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+        )
+        for name, optimizer in optimizers.items()
+    }

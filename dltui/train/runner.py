@@ -1,8 +1,8 @@
 """The process around the loop: arguments, run directory, signals, status and exit code.
 
-Exit codes: 0 finished (early stopping included), 1 failed, 2 invalid experiment
-or arguments, 4 refused because another process is writing the run, 130
-interrupted (signal or stop request).
+Exit codes (`dltui.run_format`): 0 finished (early stopping included), 1 failed,
+2 invalid experiment or arguments, 4 refused because another process is writing
+the run, 130 interrupted (signal or stop request).
 """
 
 from __future__ import annotations
@@ -21,6 +21,20 @@ import torch
 from dltui.bounded import read_text_limited
 from dltui.data import DataError
 from dltui.layers.stack import StackError
+from dltui.run_format import (
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_FINISHED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXPERIMENT,
+    FAILED,
+    FINISHED,
+    LAST_CHECKPOINT_PATH,
+    META,
+    RUNNING,
+    STOPPED,
+)
 from dltui.runs.files import (
     RunFileError,
     RunWriteError,
@@ -29,21 +43,15 @@ from dltui.runs.files import (
     linked_files,
     read_json,
 )
-from dltui.runs.layout import EXPERIMENT, META
 from dltui.runs.lock import RunLock, RunLockedError
 from dltui.runs.writer import RunWriter
 from dltui.spec import Experiment, Problem, SpecError, load_experiment, parse_experiment
 from dltui.train import distributed
 from dltui.train.checkpoint import checkpoint_step
-from dltui.train.cli import (
-    EXIT_BUSY,
-    EXIT_FAILED,
-    EXIT_FINISHED,
-    EXIT_INTERRUPTED,
-    EXIT_INVALID,
-)
-from dltui.train.loop import ConfigError, Outcome, Trainer, resolve_device
+from dltui.train.errors import ConfigError
+from dltui.train.loop import Outcome, Trainer
 from dltui.train.progress import Progress
+from dltui.train.setup import resolve_device
 from dltui.train.signals import StopSignal
 from dltui.train.system import SystemSampler
 from dltui.train.transfer import TransferError
@@ -103,8 +111,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         _error("--resume RUN_DIR already names the run folder; drop --run-dir")
         return EXIT_INVALID
     resume_dir = Path(args.resume) if args.resume else None
-    if resume_dir is not None and not (resume_dir / "checkpoints" / "last.pt").is_file():
-        _error(f"--resume: {resume_dir} has no checkpoints/last.pt to continue from")
+    if resume_dir is not None and not (resume_dir / LAST_CHECKPOINT_PATH).is_file():
+        _error(f"--resume: {resume_dir} has no {LAST_CHECKPOINT_PATH} to continue from")
         return EXIT_INVALID
     threads = getattr(args, "threads", None) or experiment.training.threads
     if threads is not None:
@@ -182,7 +190,7 @@ def _open_writer(
         # and the resume event names the step the records continue from.
         lock = RunLock.acquire(resume_dir)
         try:
-            step = checkpoint_step(resume_dir / "checkpoints" / "last.pt")
+            step = checkpoint_step(resume_dir / LAST_CHECKPOINT_PATH)
             return RunWriter.open(resume_dir, step=step, lock=lock)
         except BaseException:
             lock.release()
@@ -249,12 +257,12 @@ def _run(
             runs_root=Path(args.runs),
             stop=stop,
             dist_info=info,
-            resume_from=run_dir / "checkpoints" / "last.pt" if resume_dir is not None else None,
+            resume_from=run_dir / LAST_CHECKPOINT_PATH if resume_dir is not None else None,
             experiment_text=_experiment_text(args),
         )
         trainer.setup()
         if writer is not None:
-            writer.status("running", step=trainer.step, epoch=float(trainer.epoch))
+            writer.status(RUNNING, step=trainer.step, epoch=float(trainer.epoch))
             if info.enabled:
                 writer.event("distributed", world_size=info.world_size, backend=_backend())
             sampler = SystemSampler(
@@ -264,11 +272,11 @@ def _run(
             sampler.start()
         outcome = trainer.fit()
     except INVALID_ERRORS as error:
-        return _end(writer, progress, Outcome("failed", str(error)), trainer, code=EXIT_INVALID)
+        return _end(writer, progress, Outcome(FAILED, str(error)), trainer, code=EXIT_INVALID)
     except KeyboardInterrupt as error:
         # A second Ctrl+C: leave now, without a checkpoint.
         reason = f"interrupted ({error})" if str(error) else "interrupted"
-        return _end(writer, progress, Outcome("stopped", reason), trainer, checkpointed=False)
+        return _end(writer, progress, Outcome(STOPPED, reason), trainer, checkpointed=False)
     except torch.cuda.OutOfMemoryError as error:
         batch = experiment.data.batch_size
         reason = (
@@ -276,21 +284,21 @@ def _run(
             f"(e.g. {max(1, batch // 2)}) or a smaller model ({str(error).splitlines()[0]})"
         )
         return _end(
-            writer, progress, Outcome("failed", reason, traceback=traceback.format_exc()), trainer
+            writer, progress, Outcome(FAILED, reason, traceback=traceback.format_exc()), trainer
         )
     except OSError as error:
         if not isinstance(error, RunWriteError) and not is_disk_full(error):
             outcome = Outcome(
-                "failed", f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
+                FAILED, f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
             )
             return _end(writer, progress, outcome, trainer)
         # A full disk (or another failed write of the run's files): the cause in one line,
         # no traceback; the previous checkpoint is intact and no temporary file is left.
         reason = str(error) if isinstance(error, RunWriteError) else "no space left on device"
-        return _end(writer, progress, Outcome("failed", reason), trainer)
+        return _end(writer, progress, Outcome(FAILED, reason), trainer)
     except Exception as error:
         outcome = Outcome(
-            "failed", f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
+            FAILED, f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
         )
         return _end(writer, progress, outcome, trainer)
     finally:
@@ -362,10 +370,10 @@ def _end(
     where: dict[str, Any] = {}
     if trainer is not None:
         where = {"step": trainer.step, "epoch": float(trainer.epoch)}
-    if outcome.state == "finished":
+    if outcome.state == FINISHED:
         exit_code = EXIT_FINISHED
         message = f"finished: {outcome.reason}" if outcome.reason else "finished"
-    elif outcome.state == "stopped":
+    elif outcome.state == STOPPED:
         exit_code = EXIT_INTERRUPTED
         wrote = (
             checkpointed
@@ -379,13 +387,13 @@ def _end(
         message = f"failed: {outcome.reason}"
     if code is not None:
         exit_code = code
-    if outcome.state == "failed":
-        _error(outcome.reason or "failed")
+    if outcome.state == FAILED:
+        _error(outcome.reason or FAILED)
         if outcome.traceback and exit_code == EXIT_FAILED:
             print(outcome.traceback, file=sys.stderr, flush=True)
     if progress is not None:
         try:
-            if outcome.state == "failed":
+            if outcome.state == FAILED:
                 progress.log_only(message)
             else:
                 progress.message(message)
@@ -402,7 +410,7 @@ def _end(
         try:
             writer.close()
         except RunWriteError as error:
-            if outcome.state != "failed" or str(error) != outcome.reason:
+            if outcome.state != FAILED or str(error) != outcome.reason:
                 _error(f"could not write the run's last records ({error})")
             exit_code = exit_code or EXIT_FAILED
     return exit_code

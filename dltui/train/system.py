@@ -13,6 +13,8 @@ from typing import Any
 
 import psutil
 
+from dltui import run_format as rf
+
 
 class SystemSampler(threading.Thread):
     """Records ``system/cpu_percent``, ``system/ram_used``, ``system/process_rss`` and
@@ -51,20 +53,20 @@ class SystemSampler(threading.Thread):
     def sample(self) -> dict[str, float]:
         """One reading of every quantity available."""
         values: dict[str, float] = {
-            "system/cpu_percent": psutil.cpu_percent(interval=None),
-            "system/ram_used": float(psutil.virtual_memory().used),
-            "system/process_rss": float(self._process.memory_info().rss),
+            rf.SYSTEM_CPU: psutil.cpu_percent(interval=None),
+            rf.SYSTEM_RAM: float(psutil.virtual_memory().used),
+            rf.SYSTEM_RSS: float(self._process.memory_info().rss),
         }
         nvml = self._nvml
         for i, handle in enumerate(self._handles):
-            prefix = f"system/gpu{i}"
+            util, used, temp, power = (rf.gpu_tag(i, q) for q in rf.GPU_QUANTITIES)
             try:
-                values[f"{prefix}/util"] = float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu)
-                values[f"{prefix}/mem_used"] = float(nvml.nvmlDeviceGetMemoryInfo(handle).used)
-                values[f"{prefix}/temp"] = float(
+                values[util] = float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu)
+                values[used] = float(nvml.nvmlDeviceGetMemoryInfo(handle).used)
+                values[temp] = float(
                     nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU)
                 )
-                values[f"{prefix}/power"] = nvml.nvmlDeviceGetPowerUsage(handle) / 1000.0
+                values[power] = nvml.nvmlDeviceGetPowerUsage(handle) / 1000.0
             except Exception:
                 continue
         return values

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from dltui.run_format import CHECKPOINTS
 from dltui.spec.model import InitFrom
 from dltui.train.checkpoint import load_checkpoint, model_weights
 
@@ -38,9 +39,9 @@ def resolve_init_from(spec: InitFrom, runs_root: Path) -> Path:
     if spec.path is not None:
         path = Path(spec.path)
         if path.is_dir():
-            candidate = path / "checkpoints" / name
+            candidate = path / CHECKPOINTS / name
             if not candidate.is_file():
-                raise TransferError(f"model.init_from.path: {path} has no checkpoints/{name}")
+                raise TransferError(f"model.init_from.path: {path} has no {CHECKPOINTS}/{name}")
             return candidate
         if not path.is_file():
             raise TransferError(f"model.init_from.path: no such file or run folder: {path}")
@@ -48,13 +49,13 @@ def resolve_init_from(spec: InitFrom, runs_root: Path) -> Path:
     assert spec.experiment is not None
     folder = runs_root / spec.experiment
     runs = sorted(
-        (p for p in folder.glob(f"*/checkpoints/{name}") if p.is_file()),
+        (p for p in folder.glob(f"*/{CHECKPOINTS}/{name}") if p.is_file()),
         key=lambda p: (p.stat().st_mtime, p.parent.parent.name),
     )
     if not runs:
         raise TransferError(
             f"model.init_from.experiment: no run of {spec.experiment!r} under {runs_root} "
-            f"has checkpoints/{name}"
+            f"has {CHECKPOINTS}/{name}"
         )
     return runs[-1]
 
