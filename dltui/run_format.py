@@ -161,3 +161,32 @@ def is_metric(tag_name: str) -> bool:
 def grad_norm_tag(layer: str) -> str:
     """The tag of a layer's gradient norm."""
     return GRAD_NORM_PREFIX + layer
+
+
+# ----------------------------------------------------------------------------- tags views read
+
+EPOCH_TIME = "epoch_time"
+"""Wall seconds of each epoch (the ETA's input), recorded once per epoch."""
+SYSTEM_CPU = "system/cpu_percent"
+"""The host's CPU load, percent of all cores."""
+SYSTEM_RAM = "system/ram_used"
+"""The host's memory in use, bytes."""
+SYSTEM_RSS = "system/process_rss"
+"""The trainer process's resident memory, bytes."""
+GPU_METRICS = ("util", "mem_used", "temp", "power")
+"""What is recorded of each GPU (percent, bytes, °C, W), as ``system/gpu<i>/<metric>``."""
+
+LEARNING_RATE_NAMES = frozenset({LR, "learning_rate", "learning-rate"})
+"""Last parts of tags that hold a learning rate: dltui's ``lr`` and other tools' spellings."""
+
+
+def gpu_tag(index: int, metric: str) -> str:
+    """``system/gpu0/util``: one of `GPU_METRICS` of GPU ``index``."""
+    return f"{SYSTEM_PREFIX}gpu{index}/{metric}"
+
+
+def is_learning_rate(tag_name: str) -> bool:
+    """Whether the tag holds a learning rate (``lr``, ``train/learning_rate``, Lightning's
+    ``lr-Adam``): a setting, drawn as recorded, never smoothed."""
+    name = tag_name.rsplit("/", 1)[-1].lower()
+    return name in LEARNING_RATE_NAMES or name.startswith(("lr_", "lr-"))

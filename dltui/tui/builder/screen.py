@@ -44,8 +44,9 @@ from dltui.tui.builder.kind_picker import KindPicker
 from dltui.tui.builder.messages import FieldEdited, ModelChecked, ShapesComputed, ShapesFailed
 from dltui.tui.builder.stack_table import StackRow, StackTable, format_shape
 from dltui.tui.builder.template_picker import NewExperiment
-from dltui.tui.commands import BUILDER_COMMANDS, bindings
+from dltui.tui.commands import BUILDER
 from dltui.tui.key_footer import KeyFooter
+from dltui.tui.launcher import refusal
 
 _STACK_ACTIONS = frozenset(
     {"add_layer", "insert_layer", "delete_layer", "duplicate_layer", "move_layer"}
@@ -80,9 +81,8 @@ class BuilderScreen(Screen[Path | None]):
     """
 
     CSS_PATH = "builder.tcss"
-    COMMANDS_LIST = BUILDER_COMMANDS
-    BINDINGS: ClassVar[list[BindingType]] = bindings(BUILDER_COMMANDS)
-    HELP_TITLE = "Builder (tab moves between the stack, the layer's fields and the settings)"
+    SCOPE = BUILDER
+    BINDINGS: ClassVar[list[BindingType]] = BUILDER.bindings()
 
     def __init__(
         self,
@@ -638,14 +638,8 @@ class BuilderScreen(Screen[Path | None]):
             self.verdict = (revision, problems)
             self._show_verdict()
         if problems:
-            more = f"\n… and {len(problems) - 5} more" if len(problems) > 5 else ""
-            self.notify(
-                printable("\n".join(problems[:5])) + more,
-                title=f"Not started: {printable(saved.name, keep_newlines=False)} is invalid",
-                severity="error",
-                timeout=12,
-                markup=False,
-            )
+            title, text = refusal(saved.name, problems)
+            self.notify(text, title=title, severity="error", timeout=12, markup=False)
             return
         from dltui.tui.messages import LaunchRequest
 

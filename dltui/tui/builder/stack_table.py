@@ -8,12 +8,13 @@ does not fit is drawn in the theme's error colour.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 from dltui.builder.document import LayerLoc
+from dltui.tui.commands import STACK
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,7 @@ def format_shape(shape: tuple[int, ...] | None) -> str:
 class StackTable(DataTable[Text]):
     """The layers of one stack, one row each, nested layers indented under their parent."""
 
-    BINDINGS = [
-        Binding("home", "first_layer", "First layer", show=False, id="stack.first"),
-        Binding("end", "last_layer", "Last layer", show=False, id="stack.last"),
-    ]
+    BINDINGS: ClassVar = STACK.bindings()
 
     COLUMNS = (
         ("#", "index"),

@@ -12,26 +12,29 @@ facts show a heartbeat's new step.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from dltui.tui.commands import PANE_TITLES, RUN_COMMANDS, bindings
+from dltui.run_format import RESUMABLE_STATES
+from dltui.tui.commands import PANE_TITLES, RUN
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
 from dltui.tui.screens.curve_controls import CurveControls
+from dltui.tui.screens.dashboard_screen import DashboardScreen
+from dltui.tui.widgets.run_pane import RunPane
 from dltui.tui.widgets.tab_line import TabLine
 
 if TYPE_CHECKING:
-    from dltui.runs import RunReader
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
     from dltui.tui.watch import RunFollower
+    from dltui.tui.widgets.line_plot import XAxis
 
 PANES: tuple[tuple[str, str], ...] = tuple(
     zip(
@@ -73,26 +76,23 @@ def _cells(markup: str) -> int:
     return Content.from_markup(markup).cell_length
 
 
-class RunScreen(CurveControls, Screen[None]):
+class RunScreen(CurveControls, DashboardScreen):
     """Everything about one run, live while it trains."""
 
     CSS_PATH = "run.tcss"
-    COMMANDS_LIST = RUN_COMMANDS
-    HELP_TITLE = "Run view"
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
-        RUN_COMMANDS
-    )
+    SCOPE = RUN
+    BINDINGS: ClassVar = RUN.bindings()
 
     active_pane: reactive[str] = reactive("curves")
     zoomed: reactive[bool] = reactive(False)
     smoothing: reactive[float] = reactive(0.6)
     smoothing_on: reactive[bool] = reactive(True)
     log_y: reactive[bool] = reactive(False)
-    x_axis: reactive[str] = reactive("step")
+    x_axis: reactive[XAxis] = reactive("step")
     show_raw: reactive[bool] = reactive(True)
     cursor_on: reactive[bool] = reactive(False)
 
-    def __init__(self, run_dir: Path, reader: RunReader) -> None:
+    def __init__(self, run_dir: Path, reader: RunSource) -> None:
         """``reader`` has read the run's history already (see `DashboardApp`)."""
         super().__init__()
         self.run_dir = Path(run_dir)
@@ -102,7 +102,7 @@ class RunScreen(CurveControls, Screen[None]):
         """How many `RunUpdated` messages were applied (tests and the benchmark read it)."""
         self._shown_actions = (False, False)
         self._shown_title: tuple[str, int] = ("", 0)
-        self._bodies: list[Widget] | None = None
+        self._panes: list[RunPane] = []
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -117,6 +117,8 @@ class RunScreen(CurveControls, Screen[None]):
                 # Each pane is one widget that draws its own border and title.
                 pane = make_pane(pane_id, self.reader)
                 pane.border_title = title
+                if isinstance(pane, RunPane):
+                    self._panes.append(pane)
                 yield pane
         yield KeyFooter()
 
@@ -126,7 +128,7 @@ class RunScreen(CurveControls, Screen[None]):
 
         self._apply_layout()
         self._refresh(None)
-        interval = float(getattr(self.app, "follow_interval", 0.1))
+        interval = self.dashboard.follow_interval
         follower = RunFollower(
             self.reader,
             self._post_update,
@@ -191,7 +193,7 @@ class RunScreen(CurveControls, Screen[None]):
 
         from dltui.safe_text import printable
         from dltui.tui.plotting.axis import format_epoch
-        from dltui.tui.screens.browser import STATE_COLOURS
+        from dltui.tui.screens.run_list import STATE_COLOURS
         from dltui.tui.widgets.changes import meta_value
         from dltui.tui.widgets.overview_pane import latest_progress
 
@@ -241,7 +243,7 @@ class RunScreen(CurveControls, Screen[None]):
 
         # -- reading and following ------------------------------------------------------------
 
-    def _post_update(self, changes: Any) -> None:
+    def _post_update(self, changes: RunChanges) -> None:
         # Runs on the follower's thread.
         self.post_message(RunUpdated(self.run_dir, changes))
 
@@ -256,20 +258,16 @@ class RunScreen(CurveControls, Screen[None]):
         # The follower already sees this run's files; nothing else here depends on the folders.
         pass
 
-    def _refresh(self, changes: Any) -> None:
-        """Hand the reader to every pane (each redraws only if its data changed)."""
-        reader = self.reader
+    def _refresh(self, changes: RunChanges | None) -> None:
+        """Hand the run to every pane (each redraws only if its data changed)."""
+        source = self.reader
         lock = self.follower.lock if self.follower is not None else None
         if lock is not None:
             lock.acquire()
-        if self._bodies is None:
-            # The panes are composed once and never replaced: look them up once.
-            self._bodies = list(self.query(".pane"))
         try:
-            for pane in self._bodies:
-                update = getattr(pane, "update_from", None)
-                if update is not None:
-                    update(reader, changes)
+            # The panes are composed once and never replaced.
+            for pane in self._panes:
+                pane.update_from(source, changes)
         finally:
             if lock is not None:
                 lock.release()
@@ -335,7 +333,7 @@ class RunScreen(CurveControls, Screen[None]):
         status = self.reader.status
         if action == "stop":
             return status.alive
-        return status.state in ("stopped", "failed", "dead")
+        return status.state in RESUMABLE_STATES
 
     @property
     def _curves_shown(self) -> bool:

@@ -14,7 +14,7 @@ import math
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -26,13 +26,19 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from dltui.run_format import is_learning_rate
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.canvas import LineStyle
 from dltui.tui.plotting.figure import Frame, Trace, render_frame
 from dltui.tui.plotting.growing import Followed, GrowingArray
 from dltui.tui.plotting.smoothing import MAX_WEIGHT, StreamingEma
-from dltui.tui.widgets.changes import ChangesLike, SeriesLike, affects
+from dltui.tui.widgets.changes import SeriesLike, affects
+
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+
 
 XAxis = Literal["step", "epoch", "time"]
 X_AXES: tuple[XAxis, ...] = ("step", "epoch", "time")
@@ -107,10 +113,6 @@ class PlotSeries:
         return self.key or self.label
 
 
-LEARNING_RATE_NAMES = frozenset({"lr", "learning_rate", "learning-rate"})
-"""Last path parts of tags that hold a learning rate (drawn as recorded, never smoothed)."""
-
-
 def should_smooth(tag: str, epoch: npt.NDArray[Any] | None) -> bool:
     """Whether a series is noisy per-step data that smoothing helps.
 
@@ -119,8 +121,7 @@ def should_smooth(tag: str, epoch: npt.NDArray[Any] | None) -> bool:
     epochs: ``val/loss``, ``train/accuracy``) is already an average. Series without
     epochs (other tools' logs) are taken to be per step.
     """
-    name = tag.rsplit("/", 1)[-1].lower()
-    if name in LEARNING_RATE_NAMES or name.startswith(("lr_", "lr-")):
+    if is_learning_rate(tag):
         return False
     if epoch is None or not len(epoch):
         return True
@@ -244,14 +245,14 @@ class LinePlot(Widget):
         self._xs = {k: v for k, v in self._xs.items() if k.rsplit("\0", 1)[0] in keys}
         self.refresh()
 
-    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
-        """Reload this plot's ``tags`` from a :class:`dltui.runs.RunReader` if they changed."""
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
+        """Reload this plot's ``tags`` from a run if they changed."""
         if not self.tags or not affects(changes, tags=self.tags, meta=True):
             return
-        origin = _run_start(reader)
+        origin = _run_start(source)
         series = [
             PlotSeries.from_series(
-                label, reader.series(tag), key=label, time_origin=origin, tag=tag
+                label, source.series(tag), key=label, time_origin=origin, tag=tag
             )
             for tag, label in zip(self.tags, self.labels, strict=True)
         ]
@@ -547,7 +548,6 @@ def _clamp_smoothing(value: float) -> float:
     return min(max(float(value), 0.0), min(0.99, MAX_WEIGHT))
 
 
-def _run_start(reader: Any) -> float | None:
-    meta = getattr(reader, "meta", None) or {}
-    created = meta.get("created")
+def _run_start(source: RunSource) -> float | None:
+    created = source.meta.get("created")
     return float(created) if isinstance(created, int | float) else None
