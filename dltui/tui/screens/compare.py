@@ -20,9 +20,10 @@ from dltui.safe_text import printable
 from dltui.tui.commands import COMPARE
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import RunUpdated
+from dltui.tui.plotting.series import PlotSeries, XAxis
 from dltui.tui.screens.curve_controls import CurveControls
 from dltui.tui.screens.dashboard_screen import DashboardScreen
-from dltui.tui.widgets.line_plot import LinePlot, PlotSeries, XAxis
+from dltui.tui.widgets.line_plot import LinePlot
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -180,8 +181,8 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, DashboardScreen):
 
     def _fill_diff(self, frozen: list[dict[str, Any]]) -> None:
         from dltui.tui.experiment_diff import differing_fields
+        from dltui.tui.plotting.series import SERIES_COLORS, assign_colors
         from dltui.tui.widgets.diff_pane import DiffPane
-        from dltui.tui.widgets.line_plot import SERIES_COLORS, assign_colors
 
         # The same colour per run as its line in the plot (keyed by the run's folder).
         colors = assign_colors(str(run_dir) for run_dir in self.run_dirs)

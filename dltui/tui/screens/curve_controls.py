@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dltui.tui.widgets.line_plot import X_AXES, XAxis
+from dltui.tui.plotting.series import X_AXES, XAxis
 
 SMOOTHING_STEPS = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99)
 """The smoothing weights `[` and `]` step through."""

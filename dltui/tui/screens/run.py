@@ -33,8 +33,8 @@ from dltui.tui.widgets.tab_line import TabLine
 if TYPE_CHECKING:
     from dltui.runs.reader import RunChanges
     from dltui.runs.source import RunSource
+    from dltui.tui.plotting.series import XAxis
     from dltui.tui.watch import RunFollower
-    from dltui.tui.widgets.line_plot import XAxis
 
 PANES: tuple[tuple[str, str], ...] = tuple(
     zip(

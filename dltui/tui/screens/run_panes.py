@@ -25,7 +25,8 @@ from dltui.run_format import (
     is_metric,
     tag,
 )
-from dltui.tui.widgets.line_plot import LinePlot, PlotSeries, XAxis
+from dltui.tui.plotting.series import PlotSeries, XAxis
+from dltui.tui.widgets.line_plot import LinePlot
 
 if TYPE_CHECKING:
     from dltui.runs.reader import RunChanges
