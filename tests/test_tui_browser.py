@@ -77,7 +77,9 @@ async def checked(pilot: Any, screen: BrowserScreen) -> None:
     def done() -> bool:
         catalog = screen.catalog
         return catalog is not None and all(
-            (e.path, e.stamp) in screen.reports for e in catalog.experiments.values() if e.valid
+            (e.path, e.stamp) in screen.checks.reports
+            for e in catalog.experiments.values()
+            if e.valid
         )
 
     await settle(pilot, done, timeout=120)

@@ -22,7 +22,6 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from dltui.run_format import BROKEN, META, RESUMABLE_STATES, STARTING
-from dltui.safe_text import printable
 from dltui.tui.commands import BROWSER
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.launcher import refusal
@@ -34,11 +33,11 @@ from dltui.tui.messages import (
     ResumeRequest,
     StopRequest,
 )
-from dltui.tui.screens.browser_details import BrowserDetails
+from dltui.tui.screens.browser_details import BrowserDetails, browser_title
 from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.describe import CheckKey, ModelChecks
 from dltui.tui.screens.run_deletion import delete_shown_runs
-from dltui.tui.screens.run_list import list_rows, starting_runs, visible_groups
+from dltui.tui.screens.run_list import list_rows, newest_first, starting_runs, visible_groups
 from dltui.tui.screens.run_table import RunTable
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
     from dltui.runs.filters import SortMode
     from dltui.tui.catalog import Catalog, ExperimentEntry
     from dltui.tui.screens.describe import ModelReport
-    from dltui.tui.screens.run_list import Group
 
 __all__ = ["BrowserScreen"]
 
@@ -120,19 +118,9 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         return self.query_one(RunTable)
 
     def _title(self) -> Content:
-        marks = self.marked_visible() if self.is_mounted else []
-        hidden = len(self.marked) - len(marks)
-        marked = ""
-        if self.marked:
-            marked = f"   ◆ {len(self.marked)} marked" + (f" ({hidden} hidden)" if hidden else "")
-            marked += " (c compare, D delete)"
-        # The marks first: a long folder path may run past the edge, the count must not.
-        return Content.from_markup(
-            "[b]dltui[/b]  sort: $sort$marked   experiments: $experiments   runs: $runs",
-            experiments=printable(str(self.experiments_dir), keep_newlines=False),
-            runs=printable(str(self.runs_dir), keep_newlines=False),
-            sort=self.sort_mode,
-            marked=marked,
+        hidden = len(self.marked) - len(self.marked_visible() if self.is_mounted else [])
+        return browser_title(
+            self.sort_mode, len(self.marked), hidden, self.experiments_dir, self.runs_dir
         )
 
     def _show_title(self) -> None:
@@ -224,11 +212,6 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         self.checks.done(message.key, message.report)
         self._fill_table()
 
-    @property
-    def reports(self) -> dict[CheckKey, ModelReport]:
-        """What `dltui check` found for each experiment file, as it was when checked."""
-        return self.checks.reports
-
     # -- the list -------------------------------------------------------------------------
 
     def _now(self) -> float:
@@ -238,15 +221,14 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         """Runs this dashboard started that have no records yet, shown as starting."""
         return starting_runs(self.dashboard.launched, self.catalog.runs if self.catalog else [])
 
-    def _visible(self) -> list[Group]:
-        """Experiments, each with its runs, filtered and sorted."""
-        if self.catalog is None:
-            return []
-        return visible_groups(self.catalog, self._launched_runs(), self.filter_text, self.sort_mode)
-
     def _fill_table(self) -> None:
+        groups = (
+            visible_groups(self.catalog, self._launched_runs(), self.filter_text, self.sort_mode)
+            if self.catalog is not None
+            else []
+        )
         rows = list_rows(
-            self._visible(),
+            groups,
             self._now(),
             marked=set(self.marked),
             collapsed=self.collapsed,
@@ -317,27 +299,17 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
 
     def _show_details(self) -> None:
         details = self.query_one(BrowserDetails)
-        run = self.selected_run
+        run, name = self.selected_run, self.selected_experiment
         if run is not None:
             details.show_run(run, self._now())
-            return
-        name = self.selected_experiment
-        if name is None:
-            return
-        entry = self.catalog.entry_named(name) if self.catalog else None
-        runs = [r for r in self.visible_runs() if r.experiment == name]
-        if self.catalog is not None and name in self.collapsed:
-            runs = list(self.catalog.runs_of(name))
-        report = self.checks.report_for(entry)
-        checking = report is None and entry is not None and entry.valid
-        details.show_experiment(
-            name,
-            entry,
-            runs,
-            report,
-            checking=checking and self.dashboard.layer_tables,
-            folder=self.experiments_dir,
-        )
+        elif name is not None and self.catalog is not None:
+            entry = self.catalog.entry_named(name)
+            folded = name in self.collapsed
+            runs = self.catalog.runs_of(name) if folded else self.table.runs_of(name)
+            report = self.checks.report_for(entry)
+            checking = report is None and entry is not None and entry.valid
+            details.show_experiment(name, entry, runs, report, folder=self.experiments_dir,
+                                    checking=checking and self.dashboard.layer_tables)  # fmt: skip
 
     # -- actions --------------------------------------------------------------------------
 
@@ -359,7 +331,7 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             name = self.selected_experiment
             if name is None or self.catalog is None:
                 return
-            runs = sorted(self.catalog.runs_of(name), key=lambda r: -(r.created or 0))
+            runs = newest_first(self.catalog.runs_of(name))
             if not runs:
                 self.notify(f"{name} has no runs yet: press r to start one.", timeout=4,
                             markup=False)  # fmt: skip
@@ -393,10 +365,7 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         """Compare the marked runs in view, or the runs of the selected experiment."""
         paths = self.marked_visible()
         if len(paths) < 2 and self.catalog is not None and self.selected_experiment:
-            runs = sorted(
-                self.catalog.runs_of(self.selected_experiment),
-                key=lambda r: -(r.created or 0),
-            )
+            runs = newest_first(self.catalog.runs_of(self.selected_experiment))
             paths = [r.path for r in runs[:_MAX_COMPARE]]
         if len(paths) < 2:
             self.notify("Mark two or more runs with space, then press c.", severity="warning")

@@ -1,7 +1,7 @@
-"""BrowserDetails: the browser's right-hand pane, about the experiment or run selected.
+"""The browser's words: its title line, and `BrowserDetails`, the pane about the selection.
 
-What it says is written by `describe` (the experiment, `dltui check`'s problems
-and layer tables, or a run); this widget only chooses and shows it.
+What the pane says is written by `describe` (the experiment, `dltui check`'s
+problems and layer tables, or a run); the widget only chooses and shows it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,25 @@ if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
     from dltui.tui.catalog import ExperimentEntry
     from dltui.tui.screens.describe import ModelReport
+
+
+def browser_title(
+    sort_mode: str, marked: int, hidden: int, experiments_dir: Path, runs_dir: Path
+) -> Content:
+    """The browser's title line: the order, the marks (``hidden`` of them by the filter)
+    and the folders."""
+    marks = ""
+    if marked:
+        marks = f"   ◆ {marked} marked" + (f" ({hidden} hidden)" if hidden else "")
+        marks += " (c compare, D delete)"
+    # The marks first: a long folder path may run past the edge, the count must not.
+    return Content.from_markup(
+        "[b]dltui[/b]  sort: $sort$marked   experiments: $experiments   runs: $runs",
+        experiments=printable(str(experiments_dir), keep_newlines=False),
+        runs=printable(str(runs_dir), keep_newlines=False),
+        sort=sort_mode,
+        marked=marks,
+    )
 
 
 class BrowserDetails(VerticalScroll):

@@ -143,10 +143,15 @@ def monitor_of(entry: ExperimentEntry | None, runs: Sequence[RunInfo]) -> str | 
     shown = entry.shown if entry is not None else None
     if shown is not None and shown.early_stopping is not None:
         return metric_tag(shown.early_stopping.monitor)
-    for run in sorted(runs, key=lambda r: -(r.created or 0)):
+    for run in newest_first(runs):
         if run.monitor:
             return str(run.monitor)
     return None
+
+
+def newest_first(runs: Iterable[RunInfo]) -> list[RunInfo]:
+    """``runs``, the most recently started first (runs without a start time last)."""
+    return sorted(runs, key=lambda r: -(r.created or 0))
 
 
 def higher_is_better(monitor: str | None) -> bool:

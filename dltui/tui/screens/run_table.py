@@ -155,6 +155,10 @@ class RunTable(DataTable[Text | str]):
         """The runs listed, in order (those of folded experiments are not)."""
         return [row.item for row in self._rows.values() if not isinstance(row.item, str)]
 
+    def runs_of(self, experiment: str) -> list[RunInfo]:
+        """The runs of ``experiment`` listed, in order."""
+        return [run for run in self.runs() if run.experiment == experiment]
+
     def select(self, key: str, *, scroll: bool = True) -> None:
         """Move the cursor to the row ``key``, if it is listed."""
         if key in self._rows:
