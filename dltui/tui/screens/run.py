@@ -17,16 +17,24 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
 from dltui.run_format import RESUMABLE_STATES
+from dltui.safe_text import printable
 from dltui.tui.commands import PANE_TITLES, RUN
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
+from dltui.tui.plotting.axis import format_epoch
 from dltui.tui.screens.curve_controls import CurveControls
 from dltui.tui.screens.dashboard_screen import DashboardScreen
+from dltui.tui.screens.run_list import STATE_COLOURS
+from dltui.tui.screens.run_panes import PANE_IDS, CurvesPane, make_pane
+from dltui.tui.widgets import SamplePane
+from dltui.tui.widgets.changes import meta_value
+from dltui.tui.widgets.overview_pane import latest_progress
 from dltui.tui.widgets.run_pane import RunPane
 from dltui.tui.widgets.tab_line import TabLine
 
@@ -36,13 +44,7 @@ if TYPE_CHECKING:
     from dltui.tui.plotting.series import XAxis
     from dltui.tui.watch import RunFollower
 
-PANES: tuple[tuple[str, str], ...] = tuple(
-    zip(
-        ("curves", "overview", "stopping", "gradients", "system", "output", "samples"),
-        PANE_TITLES,
-        strict=True,
-    )
-)
+PANES: tuple[tuple[str, str], ...] = tuple(zip(PANE_IDS, PANE_TITLES, strict=True))
 """Pane ids and titles, in tab (and number-key) order."""
 
 
@@ -108,8 +110,6 @@ class RunScreen(CurveControls, DashboardScreen):
 
     def compose(self) -> ComposeResult:
         """Title line, tab bar, the panes, footer."""
-        from dltui.tui.screens.run_panes import make_pane
-
         yield Static(self._title(self.app.size.width - 2), id="run-title")
         yield TabLine([title for _, title in PANES], id="run-tabs")
         with Container(id="panes"):
@@ -189,14 +189,6 @@ class RunScreen(CurveControls, DashboardScreen):
         written more tightly, then the step and the experiment's name are left out
         (both are in the Overview pane); only then does it take a second line.
         """
-        from textual.markup import escape
-
-        from dltui.safe_text import printable
-        from dltui.tui.plotting.axis import format_epoch
-        from dltui.tui.screens.run_list import STATE_COLOURS
-        from dltui.tui.widgets.changes import meta_value
-        from dltui.tui.widgets.overview_pane import latest_progress
-
         experiment = escape(printable(self.run_dir.parent.name, keep_newlines=False))
         run_id = escape(printable(self.run_dir.name, keep_newlines=False))
         status = self.reader.status
@@ -292,8 +284,6 @@ class RunScreen(CurveControls, DashboardScreen):
 
     def _replot(self) -> None:
         """Push the plot settings down to the curve plots."""
-        from dltui.tui.screens.run_panes import CurvesPane
-
         for pane in self.query(CurvesPane):
             pane.set_options(
                 smoothing=self.smoothing if self.smoothing_on else 0.0,
@@ -324,8 +314,6 @@ class RunScreen(CurveControls, DashboardScreen):
         if action == "next_plots":
             return self._curves_pages > 1
         if action in ("older_sample", "newer_sample"):
-            from dltui.tui.widgets import SamplePane
-
             return self.active_pane == "samples" and self.query_one(SamplePane).count > 1
         if action not in ("stop", "resume"):
             return True
@@ -351,8 +339,6 @@ class RunScreen(CurveControls, DashboardScreen):
 
     @property
     def _curves_pages(self) -> int:
-        from dltui.tui.screens.run_panes import CurvesPane
-
         panes = self.query(CurvesPane)
         return panes.first().pages if panes else 1
 
@@ -369,8 +355,6 @@ class RunScreen(CurveControls, DashboardScreen):
 
     def action_cursor(self) -> None:
         """Show the cursor on the newest point, or take it away."""
-        from dltui.tui.screens.run_panes import CurvesPane
-
         self._curves_into_view()
         self.cursor_on = not self.cursor_on
         pane = self.query_one(CurvesPane)
@@ -382,27 +366,19 @@ class RunScreen(CurveControls, DashboardScreen):
 
     def action_move_cursor(self, cells: int) -> None:
         """Move the cursor ``cells`` columns along x in every plot."""
-        from dltui.tui.screens.run_panes import CurvesPane
-
         self.query_one(CurvesPane).move_cursor(cells)
 
     def action_next_plots(self) -> None:
         """The next page of plots."""
-        from dltui.tui.screens.run_panes import CurvesPane
-
         self._curves_into_view()
         self.query_one(CurvesPane).next_page()
 
     def action_older_sample(self) -> None:
         """The sample recorded before the one shown."""
-        from dltui.tui.widgets import SamplePane
-
         self.query_one(SamplePane).browse(-1)
 
     def action_newer_sample(self) -> None:
         """The sample recorded after the one shown."""
-        from dltui.tui.widgets import SamplePane
-
         self.query_one(SamplePane).browse(+1)
 
     def action_smoothing(self) -> None:

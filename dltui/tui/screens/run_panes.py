@@ -371,6 +371,10 @@ def _slug(title: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in title.lower())
 
 
+PANE_IDS = ("curves", "overview", "stopping", "gradients", "system", "output", "samples")
+"""The run view's panes, in tab (and number-key) order."""
+
+
 def make_pane(pane_id: str, source: RunSource | None = None) -> Widget:
     """The body widget of the run view's pane ``pane_id`` (for the run ``source`` reads)."""
     if pane_id == "curves":
