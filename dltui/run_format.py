@@ -165,6 +165,8 @@ def grad_norm_tag(layer: str) -> str:
 
 # ----------------------------------------------------------------------------- tags views read
 
+MEMORY_PREFIX = "memory/"
+"""Device memory tags (`MEMORY_ALLOCATED`, `MEMORY_RESERVED`)."""
 EPOCH_TIME = "epoch_time"
 """Wall seconds of each epoch (the ETA's input), recorded once per epoch."""
 SYSTEM_CPU = "system/cpu_percent"

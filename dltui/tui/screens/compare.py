@@ -15,7 +15,15 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from dltui.run_format import GAN_LOSSES, GRAD_NORM_PREFIX, LOSS, SYSTEM_PREFIX, epoch_tag, tag
+from dltui.run_format import (
+    GAN_LOSSES,
+    GRAD_NORM_PREFIX,
+    LOSS,
+    MEMORY_PREFIX,
+    SYSTEM_PREFIX,
+    epoch_tag,
+    tag,
+)
 from dltui.safe_text import printable
 from dltui.tui.commands import COMPARE
 from dltui.tui.key_footer import KeyFooter
@@ -39,7 +47,7 @@ PREFERRED_TAGS = (
 )
 """Tags offered first, in this order; then every other metric alphabetically."""
 
-_SKIPPED_PREFIXES = (GRAD_NORM_PREFIX, SYSTEM_PREFIX, "memory/")
+_SKIPPED_PREFIXES = (GRAD_NORM_PREFIX, SYSTEM_PREFIX, MEMORY_PREFIX)
 """Families of tags about the run rather than the model: offered last."""
 
 

@@ -21,11 +21,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.content import Content
 
-from dltui.run_format import RESUMABLE_STATES
+from dltui.run_format import BROKEN, RESUMABLE_STATES
 from dltui.safe_text import printable
 
 if TYPE_CHECKING:
     from dltui.layers.stack import LayerRow, StackSummary
+    from dltui.runs.discovery import RunInfo
     from dltui.spec import Experiment
     from dltui.tui.catalog import ExperimentEntry
 
@@ -126,7 +127,7 @@ class ModelChecks:
 
 def describe_experiment(
     entry: ExperimentEntry,
-    runs: Sequence[Any],
+    runs: Sequence[RunInfo],
     report: ModelReport | None = None,
     *,
     checking: bool = False,
@@ -171,7 +172,7 @@ def describe_experiment(
     return Content("\n").join(lines)
 
 
-def _runs_line(runs: Sequence[Any], *, startable: bool = True) -> Content:
+def _runs_line(runs: Sequence[RunInfo], *, startable: bool = True) -> Content:
     if not runs and not startable:
         return Content.from_markup("[b]Runs[/b]  none yet: fix the problems above to start one")
     if not runs:
@@ -302,13 +303,13 @@ def _stack_table(title: str, summary: StackSummary) -> list[RenderableType]:
     return [table, totals]
 
 
-def describe_run(run: Any, now: float | None = None) -> Content:
+def describe_run(run: RunInfo, now: float | None = None) -> Content:
     """A run's state, progress and whereabouts (``run`` is a `dltui.runs.RunInfo`)."""
     from dltui.tui.screens.run_list import STATE_COLOURS, format_age, format_value
 
     now = time.time() if now is None else now
     colour = STATE_COLOURS.get(run.state, "foreground")
-    broken = run.state == "broken"
+    broken = run.state == BROKEN
     lines = [
         _line("[b]$experiment[/b] / $run", experiment=run.experiment, run=run.run_id),
         Content(""),

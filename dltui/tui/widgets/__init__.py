@@ -1,7 +1,8 @@
-"""The dashboard's panes: each widget shows one thing and takes plain data or a run reader.
+"""The dashboard's panes: each widget shows one thing and takes plain data or a run.
 
-Every pane has ``update_from(reader, changes=None)``, which redraws only when the
-poll result ``changes`` concerns it, plus a plain-data method (``set_series``,
+Every pane is a `RunPane` (`run_pane.py`): ``update_from(source, changes=None)``
+reads a `dltui.runs.source.RunSource` and redraws only when the poll result
+``changes`` concerns it; each also has a plain-data method (``set_series``,
 ``show``...) for tests and for views that gather data themselves.
 """
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from dltui.run_format import LOSS, tag
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.widgets.changes import affects, meta_value
@@ -107,7 +108,7 @@ class EarlyStoppingPane(TextPane):
         if state is None:
             if self._config is None:
                 return Text(NOT_CONFIGURED, style=style("early-stopping--muted"))
-            monitor = _shown(self._config.get("monitor", "val/loss"))
+            monitor = _shown(self._config.get("monitor", tag("val", LOSS)))
             return Text(
                 f"early stopping on {monitor}: waiting for its first value",
                 style=style("early-stopping--muted"),

@@ -201,7 +201,7 @@ class LinePlot(Widget):
         """Lay the plot out in ``width`` x ``height`` cells (uncoloured)."""
         axis = self.x_axis
         origin = self._time_origin()
-        no_color = bool(getattr(self.app, "no_color", False)) if self.is_attached else False
+        no_color = self.app.no_color if self.is_attached else False
         traces = []
         cursor = self.cursor_x
         missing = 0

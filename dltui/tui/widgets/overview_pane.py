@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from dltui.run_format import (
+    ACTIVE_STATUSES,
     DEAD,
     EPOCH_TIME,
     FAILED,
@@ -104,12 +105,7 @@ def summarize(source: RunSource) -> RunSummary:
     if not epoch_times:
         epoch_times = _finite_list(source.series(EPOCH_TIME).value)
     eta = None
-    if (
-        epochs is not None
-        and epoch is not None
-        and epoch_times
-        and status.state in ("starting", "running")
-    ):
+    if epochs is not None and epoch is not None and epoch_times and status.state in ACTIVE_STATUSES:
         # Recent epochs predict the next ones better than the first (warm-up, compilation).
         recent = epoch_times[-5:]
         eta = max(0.0, epochs - epoch) * sum(recent) / len(recent)
