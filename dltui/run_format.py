@@ -98,8 +98,9 @@ LR = "lr"
 THROUGHPUT = "throughput"
 EPOCH_TIME = "epoch_time"
 """Seconds from one epoch's results to the next's (what the dashboard's ETA multiplies)."""
-MEMORY_ALLOCATED = "memory/allocated"
-MEMORY_RESERVED = "memory/reserved"
+MEMORY_PREFIX = "memory/"
+MEMORY_ALLOCATED = MEMORY_PREFIX + "allocated"
+MEMORY_RESERVED = MEMORY_PREFIX + "reserved"
 GRAD_NORM_PREFIX = "grad_norm/"
 GRAD_NORM_TOTAL = "grad_norm/total"
 SYSTEM_PREFIX = "system/"
@@ -118,7 +119,7 @@ GAN_SCORES = (D_REAL, D_FAKE)
 """A GAN discriminator's mean output on real and generated samples."""
 LOSS_NAMES = frozenset({LOSS, *GAN_LOSSES})
 
-_OWN_PREFIXES = (GRAD_NORM_PREFIX, SYSTEM_PREFIX, "memory/")
+_OWN_PREFIXES = (GRAD_NORM_PREFIX, SYSTEM_PREFIX, MEMORY_PREFIX)
 
 
 def tag(split: str, metric: str) -> str:
@@ -182,3 +183,14 @@ def grad_norm_tag(layer: str) -> str:
 def gpu_tag(index: int, quantity: str) -> str:
     """``system/gpu0/util``: one of `GPU_QUANTITIES` of GPU ``index``."""
     return f"{SYSTEM_PREFIX}gpu{index}/{quantity}"
+
+
+LEARNING_RATE_NAMES = frozenset({LR, "learning_rate", "learning-rate"})
+"""Last parts of tags that hold a learning rate: dltui's ``lr`` and other tools' spellings."""
+
+
+def is_learning_rate(tag_name: str) -> bool:
+    """Whether the tag holds a learning rate (``lr``, ``train/learning_rate``, Lightning's
+    ``lr-Adam``): a setting, drawn as recorded, never smoothed."""
+    name = tag_name.rsplit("/", 1)[-1].lower()
+    return name in LEARNING_RATE_NAMES or name.startswith(("lr_", "lr-"))

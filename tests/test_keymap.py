@@ -11,7 +11,7 @@ from tui_runs import make_app, make_run, run_async, settle, write_experiment
 
 from dltui.cli import main
 from dltui.tui.app import DashboardApp
-from dltui.tui.commands import APP_COMMANDS, BROWSER_COMMANDS, RUN_COMMANDS
+from dltui.tui.commands import APP, BROWSER, RUN
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.keymap import (
     binding_ids,
@@ -24,7 +24,7 @@ from dltui.tui.keymap import (
 from dltui.tui.screens.browser import BrowserScreen
 from dltui.tui.screens.help import HelpScreen
 
-KNOWN = {command.id for command in (*APP_COMMANDS, *BROWSER_COMMANDS, *RUN_COMMANDS)}
+KNOWN = {command.id for command in (*APP.commands, *BROWSER.commands, *RUN.commands)}
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -168,8 +168,8 @@ def test_every_command_and_builder_binding_is_known() -> None:
     assert {"browser.delete", "builder.save", "confirm.yes"} <= ids
 
 
-def test_sources_are_read_as_textual_reads_the_classes() -> None:
-    """The static reading of BINDINGS finds exactly what importing the classes finds."""
+def test_every_class_takes_its_bindings_from_the_table() -> None:
+    """What the classes bind is exactly the table's: every binding has an id, none is missed."""
     import importlib
     import pkgutil
 
@@ -178,16 +178,18 @@ def test_sources_are_read_as_textual_reads_the_classes() -> None:
 
     import dltui.tui
 
-    imported: set[tuple[str, str, str]] = set()
+    imported: set[tuple[str | None, str, str]] = set()
     for info in pkgutil.walk_packages(dltui.tui.__path__, "dltui.tui."):
         module = importlib.import_module(info.name)
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, DOMNode):
+            mine = isinstance(value, type) and value.__module__.startswith("dltui.")
+            if mine and issubclass(value, DOMNode):
                 for b in value.__dict__.get("BINDINGS", ()):
-                    if isinstance(b, Binding) and b.id:
-                        imported.add((b.id, b.key, b.action))
-    read = {(b.id, b.key, b.action) for s in binding_scopes() for b in s.bindings if b.id}
+                    assert isinstance(b, Binding), (value, b)
+                    imported.add((b.id, b.key, b.action))
+    read = {(b.id, b.key, b.action) for s in binding_scopes() for b in s.bindings}
     assert read == imported
+    assert all(binding_id for binding_id, _, _ in imported)
 
 
 def test_report_is_limited() -> None:

@@ -77,7 +77,9 @@ async def checked(pilot: Any, screen: BrowserScreen) -> None:
     def done() -> bool:
         catalog = screen.catalog
         return catalog is not None and all(
-            (e.path, e.stamp) in screen.reports for e in catalog.experiments.values() if e.valid
+            (e.path, e.stamp) in screen.checks.reports
+            for e in catalog.experiments.values()
+            if e.valid
         )
 
     await settle(pilot, done, timeout=120)
@@ -185,6 +187,49 @@ async def test_the_details_take_the_room_the_list_leaves_and_wrap_errors(tmp_pat
         for number in ("192", "4,160", "65", "4,417"):  # the discriminator, below
             assert number in text, number
         assert pane.max_scroll_x == 0
+
+
+@run_async
+async def test_the_list_is_drawn_at_its_columns_widths_even_when_painted_early(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Rows painted before the table measured them must not keep the header's widths.
+
+    Textual's DataTable measures new rows on its next idle and caches each row's
+    rendering without the columns' widths in the key: a paint in between (the screen's
+    timer, a busy machine) left rows drawn at the header's widths ("20260101-000 finish").
+    Painting after every added row makes that paint certain.
+    """
+    from textual.geometry import Region
+
+    original = DataTable.add_row
+
+    def add_row_then_paint(table: DataTable[Any], *cells: Any, **options: Any) -> Any:
+        key = original(table, *cells, **options)
+        width, height = table.size
+        if width and height:
+            table.refresh()  # every line dirty: all of them are drawn again, now
+            table.render_lines(Region(0, 0, width, height))
+        return key
+
+    monkeypatch.setattr(DataTable, "add_row", add_row_then_paint)
+    experiments = tmp_path / "experiments"
+    write_experiment(experiments, "spirals")
+    runs = tmp_path / "runs"
+    make_run(runs, "spirals", "20260101-000000-aaaa", created=FROZEN_NOW - 7200)
+    make_run(runs, "spirals", "20260101-010000-bbbb", created=FROZEN_NOW - 600, state="stopped")
+    for size in ((200, 60), (120, 40), (80, 24)):
+        app = make_app(tmp_path)
+        async with app.run_test(size=size) as pilot:
+            screen = await browser(pilot, app)
+            await pilot.pause(0.2)
+            table = screen.query_one(DataTable)
+            shown = region_text(app, table)
+            for run_id in ("20260101-000000-aaaa", "20260101-010000-bbbb"):
+                assert run_id in shown, (size, shown)
+            assert "finished" in shown and "stopped" in shown, (size, shown)
+            best = rows(screen)[1][3]
+            assert best.endswith(" val/loss") and best in shown, (size, shown)
 
 
 @run_async
@@ -325,10 +370,10 @@ async def test_text_from_files_is_shown_as_text(tmp_path: Path) -> None:
 def test_help_draws_bracket_keys_as_keys() -> None:
     from textual.content import Content
 
-    from dltui.tui.commands import RUN_COMMANDS
+    from dltui.tui.commands import RUN
     from dltui.tui.screens.help import help_text
 
-    text = help_text("Run", RUN_COMMANDS)
+    text = help_text("Run", RUN.commands)
     plain = text.plain if isinstance(text, Content) else Content.from_markup(text).plain
     lines = plain.splitlines()
     less = next(line for line in lines if "Decrease the smoothing" in line)

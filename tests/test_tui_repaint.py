@@ -318,6 +318,7 @@ class FakeReader:
     def __init__(self, news: bool = True) -> None:
         self.news = news
         self.polls = 0
+        self.run_dir = Path("/nonexistent/run")  # no files to watch: polled on its interval
 
     def poll(self) -> RunChanges:
         self.polls += 1

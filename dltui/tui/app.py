@@ -10,6 +10,7 @@ trainer processes it launched.
 from __future__ import annotations
 
 import gc
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -17,13 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on, work
-from textual.app import App
-from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from dltui.run_format import EXIT_FINISHED, EXIT_INTERRUPTED
 from dltui.safe_text import printable
-from dltui.tui.commands import APP_COMMANDS, DashboardCommands, bindings
+from dltui.tui.commands import APP
 from dltui.tui.messages import (
     CompareRuns,
     DirectoryChanged,
@@ -34,16 +33,11 @@ from dltui.tui.messages import (
     RunLaunched,
     RunRead,
     StopRequest,
-    ThemesChecked,
+    WatchedFolder,
 )
+from dltui.tui.palette import DashboardCommands
 from dltui.tui.screens.browser import BrowserScreen
-from dltui.tui.themes import (
-    BUILTIN_THEMES_DIR,
-    DEFAULT_THEME,
-    DEFAULT_THEME_FILE,
-    load_themes,
-    problems_report,
-)
+from dltui.tui.themed_app import ThemedApp
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -55,17 +49,15 @@ if TYPE_CHECKING:
     from dltui.tui.watch import DirectoryWatcher
 
 
-class DashboardApp(ReportsWorkerErrors, App[int]):
+class DashboardApp(ReportsWorkerErrors, ThemedApp):
     """Browse experiments and runs, launch and stop training, and watch runs live."""
 
     TITLE = "dltui"
     CSS_PATH: ClassVar = ["app.tcss", "screens/browser.tcss"]
     COMMANDS: ClassVar = {DashboardCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
-        APP_COMMANDS
-    )
-    COMMANDS_LIST = APP_COMMANDS
+    SCOPE = APP
+    BINDINGS: ClassVar = APP.bindings()
 
     def __init__(
         self,
@@ -92,10 +84,9 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         the schema's verdict alone. ``keymap`` is the user's key-remap file (see
         `dltui.tui.keymap`); None remaps nothing.
         """
-        super().__init__()
+        super().__init__(Path(themes))
         self.experiments_dir = Path(experiments)
         self.runs_dir = Path(runs)
-        self.themes_dir = Path(themes)
         self.poll = poll
         self.watch_files = watch
         self.clock = clock
@@ -106,18 +97,8 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         """Trainer processes started by this dashboard, by run directory."""
         self._watcher: DirectoryWatcher | None = None
         self._reading_notice: Timer | None = None
-        self._theme_problems_shown: set[str] = set()
-        self._theme_generation = 0
-        self._themes_applied = -1  # checked first after the first paint
-        self.theme_sources: dict[str, Path] = {}
-        """Theme name -> the file it came from (themes from files only)."""
-        self.offered_themes: list[str] = []
-        """The themes ctrl+t and the palette offer: those that passed the check."""
         self.first_paint_time: float | None = None
         """When the first screen was painted (unix seconds)."""
-        # A theme is set before the first style pass, so the first paint (and any colour
-        # a screen reads from the theme's variables) already uses it.
-        self._start_with_default_theme()
         self.keymap_path = Path(keymap) if keymap is not None else None
         self._keymap_problems: list[KeymapProblem] = []
         if self.keymap_path is not None:
@@ -165,7 +146,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         self.call_later(self._load_other_screens_css)
         self.reload_themes()
         if self.keymap_path is not None:
-            self._check_keymap(self.keymap_path)
+            self._report_keymap_problems(self.keymap_path)
         self.call_later(_freeze_startup_objects)
         if self.watch_files:
             # Watchdog (and its observer thread) cost start-up time: begin after the first paint.
@@ -198,7 +179,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
             return
         from dltui.tui.watch import DirectoryWatcher
 
-        roots = {
+        roots: dict[WatchedFolder, Path] = {
             "experiments": self.experiments_dir,
             "runs": self.runs_dir,
             "themes": self.themes_dir,
@@ -222,117 +203,11 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         if watcher is not None:
             watcher.stop()
 
-    def _post_directory_change(self, kind: str, root: Path, paths: frozenset[Path]) -> None:
+    def _post_directory_change(
+        self, kind: WatchedFolder, root: Path, paths: frozenset[Path]
+    ) -> None:
         # Called on the watcher's thread; post_message is thread-safe.
         self.post_message(DirectoryChanged(kind, root, paths))
-
-    # -- themes ---------------------------------------------------------------------------
-
-    def _start_with_default_theme(self) -> None:
-        """Start in the shipped default theme (checked by the test suite, not yet here).
-
-        Every theme file, this one and a user's file of the same name included, is
-        checked after the first paint (`reload_themes`); until then it is the only
-        theme offered.
-        """
-        from dltui.tui.themes import ThemeFileError, theme_from_toml
-
-        try:
-            theme = theme_from_toml(DEFAULT_THEME_FILE)
-        except ThemeFileError:
-            self.theme = "textual-dark"
-            self.offered_themes = ["textual-dark"]
-            return
-        self.register_theme(theme)
-        self.theme = theme.name
-        self.offered_themes = [theme.name]
-
-    @property
-    def themes_checked(self) -> bool:
-        """Whether the latest reading of the theme files has been checked and applied."""
-        return self._themes_applied == self._theme_generation
-
-    def reload_themes(self) -> None:
-        """Read and check the shipped themes and the user's theme folder, on a worker.
-
-        A theme is offered (ctrl+t, the palette) only once it passed the check; a
-        file that fails is reported once, and the theme in use stays as it was.
-        """
-        self._theme_generation += 1
-        self._check_theme_files(self._theme_generation)
-
-    @work(thread=True, exclusive=True, group="themes", exit_on_error=False)
-    def _check_theme_files(self, generation: int) -> None:
-        from textual.theme import BUILTIN_THEMES
-
-        from dltui.tui.theme_check import dashboard_probe
-
-        probe = dashboard_probe()  # imports every screen once: never before the first paint
-        loaded = load_themes(BUILTIN_THEMES_DIR, self.themes_dir, check=probe.problems)
-        textual_ok = [
-            name
-            for name, theme in BUILTIN_THEMES.items()
-            if not probe.problems(theme, Path(f"textual:{name}"))
-        ]
-        self.post_message(ThemesChecked(generation, loaded, textual_ok))
-
-    @on(ThemesChecked)
-    def _themes_checked(self, message: ThemesChecked) -> None:
-        from textual.theme import BUILTIN_THEMES
-
-        if message.generation != self._theme_generation:
-            return  # the files changed again: a newer check is on its way
-        self._themes_applied = message.generation
-        loaded = message.loaded
-        before = self.current_theme
-        bad_files = {problem.file for problem in loaded.problems}
-        # A file that turned bad keeps its last good version, not an older same-named one.
-        sources = {name: path for name, path in self.theme_sources.items() if path in bad_files}
-        for theme in loaded.themes:
-            if theme.name not in sources:
-                self.register_theme(theme)
-                sources[theme.name] = loaded.sources[theme.name]
-        for name in self.theme_sources.keys() - sources.keys():
-            self.unregister_theme(name)  # its file is gone, or now names another theme
-        for name, theme in BUILTIN_THEMES.items():
-            if name in sources:
-                continue
-            if name in message.textual_ok:
-                self.register_theme(theme)
-            else:
-                self.unregister_theme(name)
-        self.theme_sources = sources
-        self.offered_themes = sorted(set(sources) | set(message.textual_ok))
-        if self.theme not in self.offered_themes:
-            fallback = DEFAULT_THEME if DEFAULT_THEME in self.offered_themes else "textual-dark"
-            self.theme = fallback
-        elif self.current_theme != before:
-            # The theme in use was re-read (an edit, or the user's version of the default).
-            self.refresh_css(animate=False)
-            self.call_next(self.theme_changed_signal.publish, self.current_theme)
-        fresh = [p for p in loaded.problems if str(p) not in self._theme_problems_shown]
-        if fresh:
-            self._theme_problems_shown.update(str(p) for p in fresh)
-            self.notify(
-                problems_report(fresh), title="Theme file problems", severity="error",
-                timeout=10, markup=False,
-            )  # fmt: skip
-
-    def action_next_theme(self) -> None:
-        """Cycle through the themes offered (those that passed the check)."""
-        names = list(self.offered_themes)
-        if not self.themes_checked and len(names) < 2:
-            self.notify("The theme files are still being checked.", timeout=2)
-            return
-        index = names.index(self.theme) if self.theme in names else -1
-        self.theme = names[(index + 1) % len(names)]
-        self.notify(f"Theme: {printable(self.theme, keep_newlines=False)}", timeout=2,
-                    markup=False)  # fmt: skip
-
-    def action_set_theme(self, name: str) -> None:
-        """Switch to the theme called ``name``, if it is offered."""
-        if name in self.offered_themes:
-            self.theme = name
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -341,8 +216,8 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
 
         Entries with a bad value are left out and the rest applied at once (before
         the first screen, so no key ever has its default meaning for a moment).
-        Ids and clashes are checked later, on a worker: knowing every binding
-        means importing every screen, which start-up must not wait for.
+        Ids and clashes are checked against the table of commands after the first
+        paint, and reported then.
         """
         from dltui.tui.keymap import load_keymap
 
@@ -354,24 +229,14 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         """The remaps in force, ``{binding id: keys}`` (keys in Textual's long form)."""
         return dict(self._keymap)
 
-    @work(thread=True, group="keymap", exit_on_error=False)
-    def _check_keymap(self, path: Path) -> None:
+    def _report_keymap_problems(self, path: Path) -> None:
         from dltui.tui import keymap
 
-        scopes = keymap.binding_scopes()
-        known = keymap.binding_ids(scopes)
-        app_bindings = tuple(b for b in type(self).BINDINGS if isinstance(b, Binding))
-        problems = [
-            *self._keymap_problems,
-            *keymap.unknown_ids(self._keymap, known, path),
-            *keymap.keymap_clashes(self._keymap, scopes, app_bindings, path),
-        ]
+        problems = [*self._keymap_problems, *keymap.keymap_problems(self._keymap, path)]
         if problems:
             # markup=False: ids and keys in the report come from the user's file.
-            self.call_from_thread(
-                self.notify, keymap.problems_report(problems), title="Keymap problems",
-                severity="error", timeout=12, markup=False,
-            )  # fmt: skip
+            self.notify(keymap.problems_report(problems), title="Keymap problems",
+                        severity="error", timeout=12, markup=False)  # fmt: skip
 
     # -- messages from watchers, screens and workers --------------------------------------
 
@@ -448,11 +313,9 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
     @on(RunExited)
     def _run_exited(self, message: RunExited) -> None:
         self.launched.pop(message.run_dir.resolve(), None)
-        severity: Literal["information", "error"] = (
-            "information"
-            if message.returncode in (EXIT_FINISHED, EXIT_INTERRUPTED, -15)
-            else "error"
-        )
+        # Finished, or stopped on request (the stop file, or SIGTERM from this dashboard).
+        ended_well = message.returncode in (EXIT_FINISHED, EXIT_INTERRUPTED, -signal.SIGTERM)
+        severity: Literal["information", "error"] = "information" if ended_well else "error"
         text = f"{message.experiment_name} run {message.run_dir.name}: {message.outcome}."
         if message.reason and severity == "error":
             text += f"\n{message.reason}"
@@ -485,7 +348,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         from dltui.tui import launcher
 
         if experiment_path is not None:
-            name = _experiment_name(experiment_path)
+            name = launcher.experiment_name(experiment_path)
             launched = launcher.launch(experiment_path, self.runs_dir, name=name)
         else:
             assert run_dir is not None
@@ -507,7 +370,8 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
                 returncode = launched.process.wait(timeout=0.25)
             except subprocess.TimeoutExpired:
                 continue
-            self.post_message(RunExited(launched.run_dir, returncode, _ended_because(launched)))
+            reason = launcher.ended_because(launched.run_dir)
+            self.post_message(RunExited(launched.run_dir, returncode, reason))
             return
 
     def stop_run(self, run_dir: Path) -> None:
@@ -531,7 +395,7 @@ class DashboardApp(ReportsWorkerErrors, App[int]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(self.screen))
+        self.push_screen(HelpScreen(self.screen, self.active_keymap))
 
 
 _OTHER_SCREENS_CSS = [
@@ -556,30 +420,6 @@ def _freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def _ended_because(launched: LaunchedRun) -> str | None:
-    """The reason a finished trainer wrote into its status.json, if any (read within limits)."""
-    from dltui.bounded import loads_json, read_text_limited
-
-    try:
-        status = loads_json(read_text_limited(launched.run_dir / "status.json"), source="status")
-    except (OSError, ValueError):
-        return None
-    reason = status.get("reason") if isinstance(status, dict) else None
-    return reason[:2000] if isinstance(reason, str) and reason.strip() else None
-
-
-def _experiment_name(path: Path) -> str | None:
-    """The experiment's ``name`` field when the file sets one (without full validation)."""
-    from dltui.bounded import loads_toml, read_text_limited
-
-    try:
-        raw = loads_toml(read_text_limited(path), source=str(path))
-    except (OSError, ValueError):  # FileLimitError and TOMLDecodeError are ValueErrors
-        return None
-    name = raw.get("name")
-    return name if isinstance(name, str) and name.strip() and "/" not in name else None
 
 
 def run_app(

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from dltui.runs.discovery import RunInfo
     from dltui.spec import Experiment
 
 
@@ -90,10 +91,10 @@ class Catalog:
     """Experiments and runs, as the browser shows them."""
 
     experiments: dict[Path, ExperimentEntry]
-    runs: list[Any]
+    runs: list[RunInfo]
     """`dltui.runs.RunInfo` of every run, in discovery order."""
 
-    def runs_of(self, name: str) -> list[Any]:
+    def runs_of(self, name: str) -> list[RunInfo]:
         """The runs recorded under the experiment ``name``."""
         return [run for run in self.runs if run.experiment == name]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dltui.bounded import FileLimitError, loads_toml, read_text_limited
+from dltui.run_format import EXPERIMENT
 
 MISSING = "—"
 """Shown for a field one run's file does not set."""
@@ -33,7 +34,7 @@ def read_frozen(run_dir: Path) -> tuple[dict[str, Any], str | None]:
     The file is another program's (or person's): read within `dltui.bounded`'s
     limits, so a huge, deeply nested or non-regular one is a problem, not a hang.
     """
-    path = Path(run_dir) / "experiment.toml"
+    path = Path(run_dir) / EXPERIMENT
     if not path.exists() and not path.is_symlink():
         return {}, f"{path}: no frozen experiment"
     try:

@@ -12,7 +12,7 @@ presses it, as in Textual's footer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from textual import events
 from textual.content import Content
@@ -25,6 +25,15 @@ _KEY_STYLE = "bold $footer-key-foreground on $footer-key-background"
 _DESCRIPTION_STYLE = "$footer-description-foreground on $footer-description-background"
 
 
+@runtime_checkable
+class HidesFooterKeys(Protocol):
+    """A screen that leaves some of its keys out of the footer while they do not apply."""
+
+    def footer_hidden_actions(self) -> frozenset[str]:
+        """The actions whose keys the footer leaves out now."""
+        ...
+
+
 class FooterEntry(NamedTuple):
     """One key as the footer shows it."""
 
@@ -32,7 +41,11 @@ class FooterEntry(NamedTuple):
     display: str
     description: str
     enabled: bool
+    action: str = ""
 
+
+_HELP_ACTIONS = frozenset({"help", "app.help"})
+"""The actions of the help keys (`dltui.tui.commands`: the app's and the builder's)."""
 
 MAX_LINES = 2
 """The footer takes a second line before it leaves keys out."""
@@ -87,13 +100,17 @@ class KeyFooter(Widget):
         actions: set[str] = set()
         palette: FooterEntry | None = None
         # A screen may leave out keys that do not apply to what is in view right now.
-        hidden_now = getattr(self.screen, "footer_hidden_actions", None)
-        hidden: frozenset[str] = hidden_now() if callable(hidden_now) else frozenset()
+        screen = self.screen
+        hidden = screen.footer_hidden_actions() if isinstance(screen, HidesFooterKeys) else None
         for key, (_, binding, enabled, _tooltip) in self.screen.active_bindings.items():
-            if binding.action.partition("(")[0] in hidden:
+            if hidden and binding.action.partition("(")[0] in hidden:
                 continue
             entry = FooterEntry(
-                binding.key, app.get_key_display(binding), binding.description, enabled
+                binding.key,
+                app.get_key_display(binding),
+                binding.description,
+                enabled,
+                binding.action,
             )
             if app.ENABLE_COMMAND_PALETTE and key == app.COMMAND_PALETTE_BINDING:
                 palette = entry
@@ -177,7 +194,7 @@ class KeyFooter(Widget):
 
 def _is_help(entry: FooterEntry) -> bool:
     # The help key is never left out: the help screen lists every key.
-    return entry.description == "Help" or entry.key in ("question_mark", "f1")
+    return entry.action in _HELP_ACTIONS
 
 
 def _entry_width(entry: FooterEntry, compact: bool) -> int:

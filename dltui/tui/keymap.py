@@ -1,6 +1,6 @@
 """The user's key remaps: a TOML file of ``"command.id" = "keys"``, checked before use.
 
-Every key binding of the dashboard carries a stable id (see `dltui.tui.commands`);
+Every key binding of the dashboard carries a stable id (the table: `dltui.tui.commands`);
 the file maps ids to Textual key strings, applied with ``App.set_keymap``::
 
     "browser.launch" = "ctrl+r"
@@ -10,7 +10,7 @@ Dotted keys and tables mean the same (``browser.launch = "ctrl+r"``, or
 ``launch = "ctrl+r"`` under ``[browser]``). `load_keymap` reads and checks a
 file without an app; `unknown_ids` checks ids against the bindings that exist,
 and `keymap_clashes` finds keys a remap took from another command; both use
-`binding_scopes` (which reads the dashboard's sources, so it runs on a worker).
+`binding_scopes`, the table of every binding (`dltui.tui.commands`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.binding import Binding
 from textual.keys import KEY_NAME_REPLACEMENTS, REPLACED_KEYS, Keys, key_to_character
@@ -39,9 +39,6 @@ MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 _NAMED_KEYS = frozenset(
     key.value for key in Keys if "+" not in key.value and not key.value.startswith("<")
 ) | frozenset({"newline", "at"})
-
-if TYPE_CHECKING:
-    import ast
 
 _LINE_PREFIX = re.compile(r"^line (\d+): ")
 
@@ -149,113 +146,46 @@ def unknown_ids(
 
 @dataclass(frozen=True)
 class BindingScope:
-    """The key bindings one class declares, which compete for the same keys."""
+    """The key bindings of one place (a screen, a dialog, a widget): they compete for keys."""
 
     name: str
-    """How the user knows it: the screen's help title, else the class name."""
+    """How the user knows it: the screen's help title, else the class's name."""
     bindings: tuple[Binding, ...]
     includes_app: bool
     """A screen: the app's keys work on it too, unless the screen takes them."""
 
 
-def binding_scopes(package_dir: Path | None = None) -> list[BindingScope]:
-    """The key bindings of every class in the dashboard's sources that declares ``BINDINGS``.
+def binding_scopes() -> list[BindingScope]:
+    """The key bindings of every scope of the dashboard, from the table in `dltui.tui.commands`."""
+    from dltui.tui.commands import SCOPES
 
-    Read from the source files (``package_dir``: dltui/tui) rather than by
-    importing them: importing the builder's modules on a worker, while the
-    browser's worker imports the schema, can deadlock Python's import locks
-    (the schema and the layer registry import each other). ``BINDINGS`` is
-    understood as written here: a list of ``Binding(...)`` with literal
-    arguments, or ``bindings(X_COMMANDS)`` of a list in `dltui.tui.commands`.
-    A file that cannot be read or parsed is skipped.
-    """
-    import ast
-
-    folder = Path(__file__).parent if package_dir is None else package_dir
-    scopes: list[BindingScope] = []
-    for path in sorted(folder.rglob("*.py")):
-        try:
-            text = path.read_text(encoding="utf-8")
-            if "BINDINGS" not in text:
-                continue  # most modules: not worth parsing (this runs beside the UI)
-            tree = ast.parse(text, str(path))
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef):
-                scope = _class_scope(node)
-                if scope is not None:
-                    scopes.append(scope)
-    return scopes
-
-
-def _class_scope(node: ast.ClassDef) -> BindingScope | None:
-    import ast
-
-    declared: list[Binding] = []
-    title = node.name
-    for statement in node.body:
-        target, value = _assignment(statement)
-        if target == "BINDINGS" and value is not None:
-            declared.extend(_bindings_of(value))
-        elif target == "HELP_TITLE" and isinstance(value, ast.Constant):
-            title = str(value.value)
-    if not declared:
-        return None
-    bases = {base.id for base in node.bases if isinstance(base, ast.Name)}
-    bases |= {base.value.id for base in node.bases
-              if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name)}  # fmt: skip
-    if any(name == "App" for name in bases):
-        title = "Everywhere"
-    # A modal screen's keys stop there: the app's keys do not reach through it.
-    modal = "ModalScreen" in bases
-    is_screen = not modal and any(name.endswith("Screen") for name in bases)
-    return BindingScope(title, tuple(declared), is_screen)
-
-
-def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:
-    import ast
-
-    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-        target = statement.targets[0]
-        return (target.id if isinstance(target, ast.Name) else None), statement.value
-    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-        return statement.target.id, statement.value
-    return None, None
-
-
-def _bindings_of(value: ast.expr) -> list[Binding]:
-    """The bindings an expression of ``BINDINGS`` declares (those it can read)."""
-    import ast
-
-    from dltui.tui import commands
-
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-        if value.func.id == "bindings" and value.args and isinstance(value.args[0], ast.Name):
-            listed = getattr(commands, value.args[0].id, ())
-            return [c.binding() for c in listed if isinstance(c, commands.Command)]
-        if value.func.id == "Binding":
-            try:
-                args = [ast.literal_eval(arg) for arg in value.args]
-                options = {kw.arg: ast.literal_eval(kw.value) for kw in value.keywords if kw.arg}
-            except ValueError:
-                return []
-            return [Binding(*args, **options)]
-        return []
-    if isinstance(value, ast.List | ast.Tuple):
-        found: list[Binding] = []
-        for element in value.elts:
-            inner = element.value if isinstance(element, ast.Starred) else element
-            found.extend(_bindings_of(inner))
-        return found
-    return []
+    return [
+        BindingScope(
+            scope.title,
+            tuple(command.binding() for command in scope.commands),
+            scope.includes_app,
+        )
+        for scope in SCOPES
+    ]
 
 
 def binding_ids(scopes: list[BindingScope] | None = None) -> frozenset[str]:
-    """Every binding id of ``scopes`` (default: every class of the dashboard's sources)."""
+    """Every binding id of ``scopes`` (default: every scope of the dashboard)."""
     if scopes is None:
         scopes = binding_scopes()
     return frozenset(binding.id for scope in scopes for binding in scope.bindings if binding.id)
+
+
+def keymap_problems(mapping: Mapping[str, str], file: Path) -> list[KeymapProblem]:
+    """Ids of ``mapping`` that no command has, and keys it takes from other commands."""
+    from dltui.tui.commands import APP
+
+    scopes = binding_scopes()
+    app_bindings = tuple(command.binding() for command in APP.commands)
+    return [
+        *unknown_ids(mapping, binding_ids(scopes), file),
+        *keymap_clashes(mapping, scopes, app_bindings, file),
+    ]
 
 
 def keymap_clashes(

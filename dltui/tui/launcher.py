@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dltui.run_format import META, OUTPUT, STATUS
+
 if TYPE_CHECKING:
     from dltui.runs.lock import LockHolder
 
@@ -67,7 +69,7 @@ def trainer_command(
 def _spawn(command: list[str], run_dir: Path, cwd: Path | None) -> subprocess.Popen[bytes]:
     from dltui.runs.files import RunFileError, open_for_append
 
-    log = run_dir / "output.log"
+    log = run_dir / OUTPUT
     env = dict(os.environ)
     # The trainer's progress output goes to a file, not a terminal: keep it line-buffered
     # and free of colour codes so the dashboard's output pane shows clean text.
@@ -169,5 +171,42 @@ def _live_process(run_dir: Path) -> tuple[int | None, str | None]:
             return data if isinstance(data, dict) else None
         return None
 
-    status = run_status(parsed("status.json"), parsed("meta.json"))
+    status = run_status(parsed(STATUS), parsed(META))
     return (status.pid, status.host) if status.alive else (None, None)
+
+
+def refusal(file_name: str, problems: list[str], shown: int = 5) -> tuple[str, str]:
+    """The title and text saying why the experiment ``file_name`` is not started.
+
+    The first ``shown`` problems are listed (as plain text: they quote files), the
+    rest counted.
+    """
+    from dltui.safe_text import printable
+
+    more = f"\n… and {len(problems) - shown} more" if len(problems) > shown else ""
+    title = f"Not started: {printable(file_name, keep_newlines=False)} is invalid"
+    return title, printable("\n".join(problems[:shown])) + more
+
+
+def ended_because(run_dir: Path) -> str | None:
+    """The reason a trainer that ended wrote into its status.json, if any (read within limits)."""
+    from dltui.bounded import loads_json, read_text_limited
+
+    try:
+        status = loads_json(read_text_limited(run_dir / STATUS), source="status")
+    except (OSError, ValueError):
+        return None
+    reason = status.get("reason") if isinstance(status, dict) else None
+    return reason[:2000] if isinstance(reason, str) and reason.strip() else None
+
+
+def experiment_name(path: Path) -> str | None:
+    """The experiment's ``name`` field when the file sets one (without full validation)."""
+    from dltui.bounded import loads_toml, read_text_limited
+
+    try:
+        raw = loads_toml(read_text_limited(path), source=str(path))
+    except (OSError, ValueError):  # FileLimitError and TOMLDecodeError are ValueErrors
+        return None
+    name = raw.get("name")
+    return name if isinstance(name, str) and name.strip() and "/" not in name else None

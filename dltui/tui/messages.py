@@ -8,74 +8,74 @@ while it waits in the queue.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from textual.message import Message
 
 from dltui.run_format import EXIT_OUTCOMES
 
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+    from dltui.tui.themes import LoadedThemes
 
+WatchedFolder = Literal["experiments", "runs", "themes"]
+"""The folders the app watches (`dltui.tui.watch.DirectoryWatcher`'s roots)."""
+
+
+@dataclass
 class LaunchRequest(Message):
     """Start a run of the experiment file at ``experiment_path`` (posted by the builder too)."""
 
-    def __init__(self, experiment_path: Path) -> None:
-        super().__init__()
-        self.experiment_path = Path(experiment_path)
+    experiment_path: Path
 
 
+@dataclass
 class StopRequest(Message):
     """Ask the run in ``run_dir`` to stop."""
 
-    def __init__(self, run_dir: Path) -> None:
-        super().__init__()
-        self.run_dir = Path(run_dir)
+    run_dir: Path
 
 
+@dataclass
 class ResumeRequest(Message):
     """Resume the run in ``run_dir`` from its last checkpoint."""
 
-    def __init__(self, run_dir: Path) -> None:
-        super().__init__()
-        self.run_dir = Path(run_dir)
+    run_dir: Path
 
 
+@dataclass
 class OpenRun(Message):
     """Show the run in ``run_dir`` in the run view."""
 
-    def __init__(self, run_dir: Path) -> None:
-        super().__init__()
-        self.run_dir = Path(run_dir)
+    run_dir: Path
 
 
+@dataclass
 class RunRead(Message):
     """The history of the run in ``run_dir`` has been read: ``reader`` holds it."""
 
-    def __init__(self, run_dir: Path, reader: Any) -> None:
-        super().__init__()
-        self.run_dir = Path(run_dir)
-        self.reader = reader
+    run_dir: Path
+    reader: RunSource
 
 
+@dataclass
 class CompareRuns(Message):
     """Overlay the curves of ``run_dirs`` in the compare view."""
 
-    def __init__(self, run_dirs: list[Path]) -> None:
-        super().__init__()
-        self.run_dirs = [Path(p) for p in run_dirs]
+    run_dirs: list[Path]
 
 
+@dataclass
 class RunLaunched(Message):
     """A trainer process started: ``pid`` writes into ``run_dir`` (``resumed``: an old run)."""
 
-    def __init__(
-        self, run_dir: Path, pid: int, experiment_path: Path, *, resumed: bool = False
-    ) -> None:
-        super().__init__()
-        self.run_dir = Path(run_dir)
-        self.pid = pid
-        self.experiment_path = Path(experiment_path)
-        self.resumed = resumed
+    run_dir: Path
+    pid: int
+    experiment_path: Path
+    resumed: bool = dataclasses.field(default=False, kw_only=True)
 
     @property
     def experiment(self) -> str:
@@ -83,15 +83,14 @@ class RunLaunched(Message):
         return self.run_dir.parent.name
 
 
+@dataclass
 class RunExited(Message):
     """A trainer process this dashboard launched has exited with ``returncode``."""
 
-    def __init__(self, run_dir: Path, returncode: int, reason: str | None = None) -> None:
-        super().__init__()
-        self.run_dir = Path(run_dir)
-        self.returncode = returncode
-        self.reason = reason
-        """Why it ended, from the run's status.json (None when it says nothing)."""
+    run_dir: Path
+    returncode: int
+    reason: str | None = None
+    """Why it ended, from the run's status.json (None when it says nothing)."""
 
     @property
     def experiment_name(self) -> str:
@@ -104,13 +103,13 @@ class RunExited(Message):
         return EXIT_OUTCOMES.get(self.returncode, f"exited with code {self.returncode}")
 
 
+@dataclass
 class RunUpdated(Message):
     """New records arrived in the followed run; the latest one replaces any queued one."""
 
-    def __init__(self, run_dir: Path, changes: Any = None) -> None:
-        super().__init__()
-        self.run_dir = Path(run_dir)
-        self.changes = changes
+    run_dir: Path
+    changes: RunChanges | None = None
+    """What the poll found (None: unknown, so everything may have changed)."""
 
     def can_replace(self, message: Message) -> bool:
         """This (older) update folds into a newer one for the same run, if one is queued.
@@ -124,18 +123,21 @@ class RunUpdated(Message):
         return False
 
 
-def merge_changes(older: Any, newer: Any) -> Any:
-    """Combine two `RunChanges`-like dataclasses: sets unite, counts add, flags or."""
-    if older is None or not dataclasses.is_dataclass(newer) or isinstance(newer, type):
-        return newer
+def merge_changes(older: RunChanges | None, newer: RunChanges | None) -> RunChanges | None:
+    """What two polls found together: sets unite, counts add, flags or.
+
+    None (unknown) on either side stays unknown: everything may have changed.
+    """
+    if older is None or newer is None:
+        return None
     merged = dataclasses.replace(newer)
     for item in dataclasses.fields(newer):
-        old, new = getattr(older, item.name, None), getattr(newer, item.name)
-        if isinstance(new, set) and isinstance(old, set):
-            value: Any = old | new
-        elif isinstance(new, bool) and isinstance(old, bool):
+        old, new = getattr(older, item.name), getattr(newer, item.name)
+        if isinstance(new, set):
+            value: object = old | new
+        elif isinstance(new, bool):
             value = old or new
-        elif isinstance(new, int) and isinstance(old, int):
+        elif isinstance(new, int):
             value = old + new
         else:
             value = new
@@ -143,6 +145,7 @@ def merge_changes(older: Any, newer: Any) -> Any:
     return merged
 
 
+@dataclass
 class DirectoryChanged(Message, bubble=False):
     """Something changed under a watched folder (``kind``: experiments, runs or themes).
 
@@ -150,11 +153,9 @@ class DirectoryChanged(Message, bubble=False):
     up to the app would be handed out again, round and round.
     """
 
-    def __init__(self, kind: str, root: Path, paths: frozenset[Path] = frozenset()) -> None:
-        super().__init__()
-        self.kind = kind
-        self.root = Path(root)
-        self.paths = paths
+    kind: WatchedFolder
+    root: Path
+    paths: frozenset[Path] = frozenset()
 
     def can_replace(self, message: Message) -> bool:
         """Fold this (older) change into a newer queued one for the same folder."""
@@ -164,15 +165,18 @@ class DirectoryChanged(Message, bubble=False):
         return False
 
 
+@dataclass
 class ThemesChecked(Message):
     """Theme files were read and checked (reading number ``generation``).
 
-    ``loaded`` (`dltui.tui.themes.LoadedThemes`) holds the themes that passed and
-    every problem; ``textual_ok`` names Textual's own themes that passed the check.
+    ``loaded`` holds the themes that passed and every problem; ``textual_ok``
+    names Textual's own themes that passed the check.
     """
 
-    def __init__(self, generation: int, loaded: Any, textual_ok: list[str]) -> None:
-        super().__init__()
-        self.generation = generation
-        self.loaded = loaded
-        self.textual_ok = textual_ok
+    generation: int
+    loaded: LoadedThemes
+    textual_ok: list[str]
+
+    def can_replace(self, message: Message) -> bool:
+        """An older check is pointless once a newer one is queued (only the newest applies)."""
+        return isinstance(message, ThemesChecked) and message.generation > self.generation

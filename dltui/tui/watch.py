@@ -17,24 +17,31 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
+from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
-RUN_DATA_FILES = frozenset({"events.jsonl", "scalars.bin", "output.log", "status.json"})
+from dltui.run_format import EVENTS, OUTPUT, SCALARS, STATUS
+
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+    from dltui.tui.messages import WatchedFolder
+
+RUN_DATA_FILES = frozenset({EVENTS, SCALARS, OUTPUT, STATUS})
 """Files a live run rewrites or appends to many times a second (status.json with every
 heartbeat); `RunFollower` reads those, not the watcher. The browser re-reads live runs'
 states on its own timer, so it misses no state change by ignoring them here."""
 
-PostChange = Callable[[str, Path, frozenset[Path]], None]
+PostChange = Callable[["WatchedFolder", Path, frozenset[Path]], None]
 """``post(kind, root, paths)``: called from the watcher's thread."""
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, watcher: DirectoryWatcher, kind: str, root: Path) -> None:
+    def __init__(self, watcher: DirectoryWatcher, kind: WatchedFolder, root: Path) -> None:
         self.watcher = watcher
         self.kind = kind
         self.root = root
@@ -71,7 +78,7 @@ def _is_run_data(path: Path) -> bool:
 class _CreationHandler(FileSystemEventHandler):
     """Watches the parent of a folder that does not exist yet, to start watching it once it does."""
 
-    def __init__(self, watcher: DirectoryWatcher, kind: str, root: Path) -> None:
+    def __init__(self, watcher: DirectoryWatcher, kind: WatchedFolder, root: Path) -> None:
         self.watcher = watcher
         self.kind = kind
         self.root = root
@@ -90,12 +97,14 @@ class DirectoryWatcher:
     wraps them in collapses a burst into one.
     """
 
-    def __init__(self, roots: dict[str, Path], post: PostChange, *, poll: bool = False) -> None:
+    def __init__(
+        self, roots: dict[WatchedFolder, Path], post: PostChange, *, poll: bool = False
+    ) -> None:
         self.roots = {kind: Path(root).absolute() for kind, root in roots.items()}
         self.post = post
         self.poll = poll
         self._observer: BaseObserver | None = None
-        self._pending_watches: dict[str, Any] = {}
+        self._pending_watches: dict[WatchedFolder, ObservedWatch] = {}
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -125,10 +134,10 @@ class DirectoryWatcher:
         """Whether the observer thread is alive."""
         return self._observer is not None and self._observer.is_alive()
 
-    def _changed(self, kind: str, root: Path, paths: frozenset[Path]) -> None:
+    def _changed(self, kind: WatchedFolder, root: Path, paths: frozenset[Path]) -> None:
         self.post(kind, root, paths)
 
-    def _root_appeared(self, kind: str, root: Path) -> None:
+    def _root_appeared(self, kind: WatchedFolder, root: Path) -> None:
         with self._lock:
             watch = self._pending_watches.pop(kind, None)
             observer = self._observer
@@ -142,7 +151,7 @@ class DirectoryWatcher:
 class RunFollower(threading.Thread):
     """Follows one run's reader and reports when it has news, at most every ``min_gap`` s.
 
-    ``reader`` is a `dltui.runs.RunReader`; ``post(changes)`` is called with each
+    ``reader`` is a run (`dltui.runs.source.RunSource`); ``post(changes)`` is called with each
     non-empty result of ``reader.poll()``. The reader is polled every
     ``interval`` seconds (that also notices a writer that died), and sooner when
     a cheap ``stat`` of the run's files, every ``check_interval`` seconds, sees
@@ -159,8 +168,8 @@ class RunFollower(threading.Thread):
 
     def __init__(
         self,
-        reader: Any,
-        post: Callable[[Any], None],
+        reader: RunSource,
+        post: Callable[[RunChanges], None],
         *,
         interval: float = 0.1,
         backlog: Callable[[], int] | None = None,
@@ -168,7 +177,7 @@ class RunFollower(threading.Thread):
         min_gap: float = 0.15,
         check_interval: float = 0.02,
     ) -> None:
-        super().__init__(name=f"follow {getattr(reader, 'run_dir', '')}", daemon=True)
+        super().__init__(name=f"follow {reader.run_dir}", daemon=True)
         self.reader = reader
         self.post = post
         self.interval = interval
@@ -181,10 +190,7 @@ class RunFollower(threading.Thread):
         self.polls = 0
         self.posts = 0
         self.errors: list[BaseException] = []
-        run_dir = getattr(reader, "run_dir", None)
-        self._watched = (
-            [os.path.join(run_dir, name) for name in RUN_DATA_FILES] if run_dir is not None else []
-        )
+        self._watched = [os.path.join(reader.run_dir, name) for name in RUN_DATA_FILES]
 
     def _files_key(self) -> tuple[tuple[int, int] | None, ...]:
         """Size and modification time of each of the run's busy files (None: missing)."""

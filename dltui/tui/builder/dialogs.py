@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from dltui.safe_text import printable
+from dltui.tui.commands import CHOICE, SAVE_AS
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -30,7 +31,7 @@ def name_problem(name: str) -> str | None:
 class SaveAsDialog(ModalScreen[Path | None]):
     """Asks for a name; returns ``experiments_dir/NAME.toml`` or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="save_as.cancel")]
+    BINDINGS: ClassVar = SAVE_AS.bindings()
 
     def __init__(self, experiments_dir: Path, suggestion: str = "") -> None:
         super().__init__()
@@ -70,7 +71,7 @@ class SaveAsDialog(ModalScreen[Path | None]):
 class ChoiceDialog(ModalScreen[str | None]):
     """A question with a few buttons; returns the chosen button's id or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
+    BINDINGS: ClassVar = CHOICE.bindings()
 
     def __init__(self, title: str, message: str, choices: list[tuple[str, str]]) -> None:
         super().__init__()

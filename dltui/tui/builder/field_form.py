@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
@@ -24,6 +23,7 @@ from textual.widgets import Input, Label, Select, Static
 from dltui.builder.fields import REMOVE, FieldSpec, FieldValueError
 from dltui.safe_text import printable
 from dltui.tui.builder.messages import FieldEdited
+from dltui.tui.commands import FORM, SELECT
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class FieldSelect(Select[str]):
     """A choice field. It opens on enter/space only: up/down move between fields."""
 
     inherit_bindings = False
-    BINDINGS = [Binding("enter,space", "show_overlay", "Choose", show=False)]
+    BINDINGS: ClassVar = SELECT.bindings()
 
     def __init__(self, item: FormItem, **kwargs: Any) -> None:
         assert item.spec is not None
@@ -99,11 +99,7 @@ def _select_value(spec: FieldSpec, value: Any) -> str | None:
 class FieldForm(VerticalScroll):
     """Inputs for a list of `FormItem`s; rebuilt when the fields change, else refreshed."""
 
-    BINDINGS = [
-        Binding("down", "next_field", "Next field", show=False, id="form.next_field"),
-        Binding("up", "previous_field", "Previous field", show=False, id="form.previous_field"),
-        Binding("escape", "screen.focus_stack", "Back to layers", id="form.leave"),
-    ]
+    BINDINGS: ClassVar = FORM.bindings()
 
     DEFAULT_CSS = """
     FieldForm { height: 1fr; }

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from dltui.layers.registry import Layer, layer_kinds
+from dltui.tui.commands import PICKER
 
 _CATEGORY_ORDER = (
     "core",
@@ -57,11 +59,7 @@ def matching_kinds(query: str) -> list[tuple[str, list[str]]]:
 class KindPicker(ModalScreen[str | None]):
     """Returns the chosen kind's name, or None when dismissed."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
-        Binding("down", "move(1)", "Next", show=False, id="picker.next"),
-        Binding("up", "move(-1)", "Previous", show=False, id="picker.previous"),
-    ]
+    BINDINGS: ClassVar = PICKER.bindings()
 
     def __init__(self, title: str = "Add layer") -> None:
         super().__init__()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual.message import Message
@@ -9,41 +10,34 @@ from textual.message import Message
 from dltui.builder.shapes import StackShapes
 
 
+@dataclass
 class ShapesComputed(Message):
-    """The shape worker finished; a newer result replaces an older queued one."""
+    """The shape worker finished (or failed: ``shapes.problem`` says why); a newer result
+    replaces an older queued one."""
 
-    def __init__(self, shapes: StackShapes) -> None:
-        super().__init__()
-        self.shapes = shapes
+    shapes: StackShapes
 
     def can_replace(self, message: Message) -> bool:
         """A queued older result is pointless once this one exists."""
         return isinstance(message, ShapesComputed)
 
 
-class ShapesFailed(Message):
-    """The shape worker raised; ``error`` says what went wrong."""
-
-    def __init__(self, error: str, revision: int) -> None:
-        super().__init__()
-        self.error = error
-        self.revision = revision
-
-
+@dataclass
 class FieldEdited(Message):
     """A form field now holds a valid ``value`` (`REMOVE` when cleared) for ``key``."""
 
-    def __init__(self, form_id: str, key: str, value: Any) -> None:
-        super().__init__()
-        self.form_id = form_id
-        self.key = key
-        self.value = value
+    form_id: str
+    key: str
+    value: Any
 
 
+@dataclass
 class ModelChecked(Message):
     """`dltui check` ran on revision ``revision`` of the document: ``problems`` (empty: valid)."""
 
-    def __init__(self, revision: int, problems: list[str]) -> None:
-        super().__init__()
-        self.revision = revision
-        self.problems = problems
+    revision: int
+    problems: list[str]
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the newest revision's verdict is shown."""
+        return isinstance(message, ModelChecked) and message.revision >= self.revision

@@ -7,13 +7,20 @@ does not fit is drawn in the theme's error colour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.color import Color, ColorParseError
 from textual.widgets import DataTable
 
 from dltui.builder.document import LayerLoc
+from dltui.safe_text import printable
+from dltui.tui.commands import STACK
+
+if TYPE_CHECKING:
+    from dltui.builder.document import ExperimentDocument
+    from dltui.builder.shapes import StackShapes
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,7 @@ def format_shape(shape: tuple[int, ...] | None) -> str:
 class StackTable(DataTable[Text]):
     """The layers of one stack, one row each, nested layers indented under their parent."""
 
-    BINDINGS = [
-        Binding("home", "first_layer", "First layer", show=False, id="stack.first"),
-        Binding("end", "last_layer", "Last layer", show=False, id="stack.last"),
-    ]
+    BINDINGS: ClassVar = STACK.bindings()
 
     COLUMNS = (
         ("#", "index"),
@@ -92,8 +96,20 @@ class StackTable(DataTable[Text]):
             index = min(self.cursor_row, len(self._rows) - 1)
         self.move_cursor(row=index)
 
-    def show(self, rows: list[StackRow], *, error_style: str) -> None:
-        """Show ``rows``; cells are updated in place when the layout is unchanged."""
+    def _error_style(self) -> str:
+        """The theme's error colour as a Rich style (``ansi_red`` is Textual's, not Rich's)."""
+        try:
+            colour = Color.parse(self.app.theme_variables.get("error", "red")).rich_color
+        except ColorParseError:
+            return "bold"
+        return f"bold {colour.name}"
+
+    def show(self, rows: list[StackRow]) -> None:
+        """Show ``rows``; cells are updated in place when the layout is unchanged.
+
+        The first layer that does not fit is drawn in the theme's error colour.
+        """
+        error_style = self._error_style()
         if [r.path for r in rows] == [r.path for r in self._rows]:
             for old, new in zip(self._rows, rows, strict=True):
                 if old != new:
@@ -132,3 +148,74 @@ class StackTable(DataTable[Text]):
             ),
             Text(row.params, style=style, justify="right"),
         ]
+
+
+def options_text(raw: dict[str, Any]) -> str:
+    """A layer's options as ``key=value, ...`` (its type, name and sub-layers left out)."""
+    return ", ".join(
+        f"{k}={printable(str(v), keep_newlines=False)}"
+        for k, v in raw.items()
+        if k not in ("type", "name", "layers")
+    )
+
+
+def options_text_cut(text: str, width: int) -> str:
+    """``text`` cut with ``…`` when it is longer than ``width``."""
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def stack_rows(
+    document: ExperimentDocument, stack: str, shapes: StackShapes | None
+) -> list[StackRow]:
+    """The rows of ``stack``: each layer as typed, with its shape and parameters when known.
+
+    The layer the shapes' problem is in is marked (the deepest one holding its field).
+    """
+    layers = document.flat_layers(stack)
+    paths = [document.layer_path(stack, loc) for loc, _ in layers]
+    culprit = _culprit(paths, shapes.problem_path if shapes is not None else None)
+    rows = []
+    for (loc, raw), path in zip(layers, paths, strict=True):
+        output = params = ""
+        if shapes is not None and path in shapes.rows:
+            shape_row = shapes.rows[path]
+            output = format_shape(shape_row.out_shape)
+            params = f"{shape_row.params:,}" if shape_row.params is not None else ""
+        rows.append(
+            StackRow(
+                loc,
+                path,
+                printable(str(raw.get("type", "?")), keep_newlines=False),
+                options_text(raw),
+                output,
+                params,
+                path == culprit,
+            )
+        )
+    return rows
+
+
+def fit_options(rows: list[StackRow], pane: int) -> list[StackRow]:
+    """Cut the options column only as far as a pane ``pane`` cells wide needs.
+
+    The other columns are shown whole (shapes and parameter counts are never
+    cut); the options get what is left, and a ``…`` only when that is too little.
+    """
+    if pane <= 0 or not rows:
+        return rows
+    cells = [StackTable.cells(row, "") for row in rows]
+    others = sum(
+        max(len(label), *(len(cell[i].plain) for cell in cells)) + 2  # padding: 1 each side
+        for i, (label, _key) in enumerate(StackTable.COLUMNS)
+        if i != 2
+    )
+    width = max(4, pane - others - 2 - 1)  # the options' own padding; the scrollbar
+    return [replace(row, options=options_text_cut(row.options, width)) for row in rows]
+
+
+def _culprit(paths: list[str], problem_path: str | None) -> str | None:
+    """The deepest layer path that ``problem_path`` is in (a layer or one of its fields)."""
+    if problem_path is None:
+        return None
+    inside = [p for p in paths if problem_path == p or problem_path.startswith(p + ".")]
+    return max(inside, key=len) if inside else None

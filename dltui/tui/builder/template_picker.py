@@ -10,10 +10,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from dltui.builder.templates import template_text, templates
 from dltui.tui.builder.dialogs import name_problem
+from dltui.tui.commands import TEMPLATE
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,7 @@ def free_name(experiments_dir: Path, base: str) -> str:
 class TemplatePicker(ModalScreen[NewExperiment | None]):
     """Choose a template, then name and describe the new experiment."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="template.cancel"),
-        Binding("j", "move(1)", "Down", show=False, id="template.down"),
-        Binding("k", "move(-1)", "Up", show=False, id="template.up"),
-    ]
+    BINDINGS: ClassVar = TEMPLATE.bindings()
 
     def __init__(self, experiments_dir: Path) -> None:
         super().__init__()

@@ -3,30 +3,28 @@
 The list is read on a worker (the schema, no torch). Each valid experiment is
 then checked as `dltui check` checks it (`describe.model_report`, torch on a
 worker): its mark in the list, its problems and layer tables in the details
-pane, and whether `r` may start it, all come from that one check.
+pane, and whether `r` may start it, all come from that one check. What the
+list holds is worked out in `run_list` (no Textual) and drawn by `RunTable`.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.style import Style
-from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.color import Color
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from dltui.safe_text import printable
-from dltui.tui.commands import BROWSER_COMMANDS, bindings
+from dltui.run_format import BROKEN, META, RESUMABLE_STATES, STARTING
+from dltui.tui.commands import BROWSER
 from dltui.tui.key_footer import KeyFooter
+from dltui.tui.launcher import refusal
 from dltui.tui.messages import (
     CompareRuns,
     DirectoryChanged,
@@ -35,38 +33,21 @@ from dltui.tui.messages import (
     ResumeRequest,
     StopRequest,
 )
-from dltui.tui.screens.describe import describe_experiment, describe_run, stack_tables
-from dltui.tui.screens.run_list import (
-    SORT_MODES,
-    Group,
-    best_of,
-    format_age,
-    format_best,
-    format_progress,
-    monitor_of,
-    visible_groups,
-)
+from dltui.tui.screens.browser_details import BrowserDetails, browser_title
+from dltui.tui.screens.dashboard_screen import DashboardScreen
+from dltui.tui.screens.describe import CheckKey, ModelChecks
+from dltui.tui.screens.run_deletion import delete_shown_runs
+from dltui.tui.screens.run_list import list_rows, newest_first, starting_runs, visible_groups
+from dltui.tui.screens.run_table import RunTable
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
-    from dltui.tui.builder.template_picker import NewExperiment
+    from dltui.runs.filters import SortMode
     from dltui.tui.catalog import Catalog, ExperimentEntry
     from dltui.tui.screens.describe import ModelReport
 
-__all__ = ["STATE_COLOURS", "BrowserScreen"]
-
-STATE_COLOURS = {
-    "running": "success",
-    "starting": "accent",
-    "finished": "primary",
-    "stopped": "warning",
-    "failed": "error",
-    "dead": "error",
-    "broken": "error",
-    "unknown": "foreground-muted",
-}
-"""Theme variable each run state is drawn in."""
+__all__ = ["BrowserScreen"]
 
 _LIVE_REFRESH_S = 2.0
 """How often the list re-reads run states while a run is live (progress, heartbeats)."""
@@ -76,63 +57,49 @@ _AGE_TICK_S = 1.0
 
 _MAX_COMPARE = 8
 
-_MAX_LISTED = 10
-"""Runs named one by one in the delete question; more are counted."""
 
-CheckKey = tuple[Path, tuple[float, int]]
-"""An experiment file as it was when checked: its path and (mtime, size)."""
-
-
-class BrowserScreen(ReportsWorkerErrors, Screen[None]):
+class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
     """Experiments (from the experiments folder) with their runs (from the runs folder)."""
 
     CSS_PATH = "browser.tcss"
-    COMMANDS_LIST = BROWSER_COMMANDS
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
-        BROWSER_COMMANDS
-    )
+    SCOPE = BROWSER
+    BINDINGS: ClassVar = BROWSER.bindings()
     AUTO_FOCUS = "#table"
-    HELP_TITLE = "Experiments and runs"
 
+    @dataclass
     class Painted(Message):
         """The browser is on the terminal for the first time (``time``: when, unix seconds)."""
 
-        def __init__(self, painted_at: float) -> None:
-            super().__init__()
-            self.time = painted_at
+        time: float
 
+    @dataclass
     class CatalogLoaded(Message):
-        """A worker finished reading the folders."""
+        """A worker finished reading the folders (a newer reading replaces a queued one)."""
 
-        def __init__(self, catalog: Catalog) -> None:
-            super().__init__()
-            self.catalog = catalog
+        catalog: Catalog
 
+        def can_replace(self, message: Message) -> bool:
+            """Only the newest reading of the folders matters."""
+            return isinstance(message, BrowserScreen.CatalogLoaded)
+
+    @dataclass
     class ModelChecked(Message):
         """`dltui check` ran on an experiment file (``key``: the file as it was)."""
 
-        def __init__(self, key: CheckKey, report: ModelReport) -> None:
-            super().__init__()
-            self.key = key
-            self.report = report
+        key: CheckKey
+        report: ModelReport
 
     def __init__(self, experiments_dir: Path, runs_dir: Path) -> None:
         super().__init__()
         self.experiments_dir = experiments_dir
         self.runs_dir = runs_dir
         self.catalog: Catalog | None = None
-        self.sort_mode = SORT_MODES[0]
+        self.sort_mode: SortMode = "newest"
         self.filter_text = ""
         self.marked: list[Path] = []
         self.collapsed: set[str] = set()
-        self._rows: dict[str, RunInfo | str] = {}
-        """Row key -> the run, or the experiment name."""
-        self._ages: dict[str, tuple[float | None, str]] = {}
-        """Row key -> (the time its age counts from, the age shown): the clock updates
-        only the cells whose text changed."""
-        self.reports: dict[CheckKey, ModelReport] = {}
-        """What `dltui check` found for each experiment file, as it was when checked."""
-        self._checking: set[CheckKey] = set()
+        self.checks = ModelChecks()
+        """What `dltui check` found for each experiment file."""
         self._stale = False
         self._bindings_for: tuple[str | None, str | None, bool] | None = None
 
@@ -141,40 +108,26 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         yield Static(self._title(), id="title")
         yield Input(placeholder="/ to filter: name, status, device, tag", id="filter", compact=True)
         with Horizontal(id="main"):
-            yield DataTable(id="table", cursor_type="row", zebra_stripes=False)
-            with VerticalScroll(id="details"):
-                yield Static("Reading experiments and runs…", id="details-body")
-                yield Static("", id="details-tables")
+            yield RunTable(id="table")
+            yield BrowserDetails(id="details")
         yield KeyFooter()
 
+    @property
+    def table(self) -> RunTable:
+        """The list of experiments and runs."""
+        return self.query_one(RunTable)
+
     def _title(self) -> Content:
-        marks = self.marked_visible()
-        hidden = len(self.marked) - len(marks)
-        marked = ""
-        if self.marked:
-            marked = f"   ◆ {len(self.marked)} marked" + (f" ({hidden} hidden)" if hidden else "")
-            marked += " (c compare, D delete)"
-        # The marks first: a long folder path may run past the edge, the count must not.
-        return Content.from_markup(
-            "[b]dltui[/b]  sort: $sort$marked   experiments: $experiments   runs: $runs",
-            experiments=printable(str(self.experiments_dir), keep_newlines=False),
-            runs=printable(str(self.runs_dir), keep_newlines=False),
-            sort=self.sort_mode,
-            marked=marked,
+        hidden = len(self.marked) - len(self.marked_visible() if self.is_mounted else [])
+        return browser_title(
+            self.sort_mode, len(self.marked), hidden, self.experiments_dir, self.runs_dir
         )
 
     def _show_title(self) -> None:
         self.query_one("#title", Static).update(self._title())
 
     def on_mount(self) -> None:
-        """Set up columns and start reading the folders."""
-        table = self.query_one(DataTable)
-        table.add_column("Experiment / run", key="name")
-        table.add_column("Status", key="status")
-        table.add_column("Age", key="age")
-        table.add_column("Best (metric)", key="best")
-        table.add_column("Epoch", key="epoch")
-        table.add_column("Device", key="device")
+        """Start reading the folders once the first screen is painted."""
         # Reading the folders imports the schema (pydantic) and numpy on a worker; started
         # after the first paint, it cannot hold the GIL while the screen is being drawn.
         self.call_after_refresh(self._first_painted)
@@ -234,29 +187,17 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         # not written meta.json yet, are picked up here rather than from every file event.
         if self.catalog is None or self.app.screen is not self:
             return
-        launched = bool(getattr(self.app, "launched", None))
-        if launched or any(run.alive for run in self.catalog.runs):
+        if self.dashboard.launched or any(run.alive for run in self.catalog.runs):
             self.reload()
 
     # -- the model check of each experiment ------------------------------------------------
 
     def _start_model_checks(self) -> None:
         """Check every valid experiment not checked as it is now (the selected one first)."""
-        if self.catalog is None or not getattr(self.app, "layer_tables", True):
-            return
-        selected = self.selected_entry()
-        pending = [
-            entry
-            for entry in self.catalog.experiments.values()
-            if entry.valid
-            and (entry.path, entry.stamp) not in self.reports
-            and (entry.path, entry.stamp) not in self._checking
-        ]
-        if not pending:
-            return
-        pending.sort(key=lambda entry: entry is not selected)
-        self._checking.update((entry.path, entry.stamp) for entry in pending)
-        self._check_models([(entry.path, entry.stamp) for entry in pending])
+        if self.catalog is not None and self.dashboard.layer_tables:
+            keys = self.checks.start(self.catalog.experiments.values(), self.selected_entry())
+            if keys:
+                self._check_models(keys)
 
     @work(thread=True, group="model-checks", exit_on_error=False)
     def _check_models(self, keys: list[CheckKey]) -> None:
@@ -268,204 +209,55 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
 
     @on(ModelChecked)
     def _model_checked(self, message: ModelChecked) -> None:
-        self._checking.discard(message.key)
-        self.reports[message.key] = message.report
+        self.checks.done(message.key, message.report)
         self._fill_table()
 
-    def report_for(self, entry: ExperimentEntry | None) -> ModelReport | None:
-        """What `dltui check` found for ``entry`` as the file is now (None: not yet known)."""
-        if entry is None:
-            return None
-        return self.reports.get((entry.path, entry.stamp))
-
-    def entry_problems(self, entry: ExperimentEntry) -> list[str]:
-        """Everything `dltui check` finds wrong with ``entry`` so far (schema, then model)."""
-        if not entry.valid:
-            return list(entry.problems)
-        report = self.report_for(entry)
-        return list(report.problems) if report is not None else []
-
-    # -- the table ------------------------------------------------------------------------
+    # -- the list -------------------------------------------------------------------------
 
     def _now(self) -> float:
-        clock = getattr(self.app, "clock", time.time)
-        return float(clock())
+        return float(self.dashboard.clock())
 
-    def _style(self, variable: str) -> Style:
-        value = self.app.theme_variables.get(variable)
-        if value is None:
-            return Style()
-        try:
-            return Style(color=Color.parse(value).rich_color)
-        except Exception:
-            return Style()
-
-    def _launched_runs(self) -> list[Any]:
+    def _launched_runs(self) -> list[RunInfo]:
         """Runs this dashboard started that have no records yet, shown as starting."""
-        launched = getattr(self.app, "launched", None) or {}
-        if not launched:
-            return []
-        from dltui.runs.discovery import RunInfo
-        from dltui.runs.status import RunStatus
-
-        known = {Path(run.path).resolve() for run in self.catalog.runs} if self.catalog else set()
-        runs = []
-        for run_dir, process in list(launched.items()):
-            if Path(run_dir).resolve() in known or process.experiment_path is None:
-                continue  # recorded already, or a resume (its run is listed)
-            try:
-                created: float | None = Path(run_dir).stat().st_mtime
-            except OSError:
-                created = None
-            status = RunStatus("starting", "starting", None, None, process.pid, None, None, None,
-                               True)  # fmt: skip
-            path = Path(run_dir)
-            runs.append(
-                RunInfo(
-                    experiment=path.parent.name,
-                    run_id=path.name,
-                    path=path,
-                    created=created,
-                    state="starting",
-                    reason="the trainer is starting",
-                    device=None,
-                    best=None,
-                    monitor=None,
-                    best_epoch=None,
-                    epoch=None,
-                    step=None,
-                    status=status,
-                    meta={},
-                )
-            )
-        return runs
-
-    def _visible(self) -> list[Group]:
-        """Experiments, each with its runs, filtered and sorted."""
-        if self.catalog is None:
-            return []
-        return visible_groups(self.catalog, self._launched_runs(), self.filter_text, self.sort_mode)
-
-    def _experiment_status(self, entry: ExperimentEntry | None, runs: list[Any]) -> Text:
-        muted = self._style("foreground-muted")
-        if entry is None:
-            return Text("no file", style=muted)
-        if self.entry_problems(entry):
-            return Text("invalid", style=self._style("error"))
-        return Text(f"{len(runs)} run{'s' if len(runs) != 1 else ''}", style=muted)
+        return starting_runs(self.dashboard.launched, self.catalog.runs if self.catalog else [])
 
     def _fill_table(self) -> None:
-        table = self.query_one(DataTable)
-        selected = self.selected_key
-        scroll_y = table.scroll_y
-        table.clear()
-        self._rows = {}
-        self._ages = {}
-        now = self._now()
-        for group in self._visible():
-            name, runs, entry = group.name, group.runs, group.entry
-            key = f"exp:{name}"
-            self._rows[key] = name
-            folded = name in self.collapsed
-            arrow = "▸" if folded else "▾"
-            latest = max((r.created for r in runs if r.created), default=None)
-            monitor = monitor_of(entry, runs)
-            age = format_age(now - latest if latest else None)
-            self._ages[key] = (latest, age)
-            table.add_row(
-                Text(f"{arrow} {printable(name, keep_newlines=False)}", style="bold"),
-                self._experiment_status(entry, runs),
-                age,
-                format_best(best_of(runs, monitor), monitor),
-                "",
-                "",
-                key=key,
+        groups = (
+            visible_groups(self.catalog, self._launched_runs(), self.filter_text, self.sort_mode)
+            if self.catalog is not None
+            else []
+        )
+        rows = list_rows(
+            groups,
+            self._now(),
+            marked=set(self.marked),
+            collapsed=self.collapsed,
+            invalid=lambda entry: bool(self.checks.problems(entry)),
+        )
+        self.table.show(rows)
+        if not rows:
+            self.query_one(BrowserDetails).show_empty(
+                self.filter_text, self.experiments_dir, self.runs_dir
             )
-            if folded:
-                continue
-            for run in runs:
-                run_key = f"run:{run.path}"
-                self._rows[run_key] = run
-                colour = self._style(STATE_COLOURS.get(run.state, "foreground"))
-                age = format_age(now - run.created if run.created else None)
-                self._ages[run_key] = (run.created, age)
-                table.add_row(
-                    self._run_label(run),
-                    Text(run.state, style=colour),
-                    age,
-                    format_best(run.best, run.monitor),
-                    format_progress(run),
-                    printable(run.device or "-", keep_newlines=False),
-                    key=run_key,
-                )
-        if not self._rows:
-            self._show_empty()
-        if selected in self._rows:
-            table.move_cursor(row=table.get_row_index(selected), scroll=False)
-            table.scroll_y = scroll_y
         self._show_title()
         self._show_details()
-
-    def _run_label(self, run: Any) -> Text:
-        mark = "◆" if run.path in self.marked else " "
-        return Text(f"  {mark} {printable(run.run_id, keep_newlines=False)}")
 
     def _tick_ages(self) -> None:
         """Bring the Age column up to date (only cells whose text changed)."""
         if self.app.screen is not self or self.catalog is None:
             return
-        table = self.query_one(DataTable)
-        now = self._now()
-        for key, (since, shown) in list(self._ages.items()):
-            age = format_age(now - since if since else None)
-            if age != shown:
-                self._ages[key] = (since, age)
-                table.update_cell(key, "age", age)
-                if key == self.selected_key and self.selected_run is not None:
-                    self._show_details()  # its "(2m ago)" too
-
-    def _show_empty(self) -> None:
-        if self.filter_text:
-            text = Content.from_markup(
-                "Nothing matches “$needle”. Press escape to clear the filter.",
-                needle=printable(self.filter_text, keep_newlines=False),
-            )
-        else:
-            text = Content.from_markup(
-                "No experiments in $experiments and no runs in $runs.\n\n"
-                "Press [b]n[/b] to build a new experiment from a template, or write a TOML file "
-                "into $experiments/ — it appears here by itself.",
-                experiments=printable(str(self.experiments_dir), keep_newlines=False),
-                runs=printable(str(self.runs_dir), keep_newlines=False),
-            )
-        self.query_one("#details-body", Static).update(text)
-        self.query_one("#details-tables", Static).update("")
-
-    @property
-    def selected_key(self) -> str | None:
-        """The row key under the cursor."""
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
-        return key
+        if self.table.tick(self._now()) and self.selected_run is not None:
+            self._show_details()  # its "(2m ago)" too
 
     @property
     def selected_run(self) -> RunInfo | None:
         """The run under the cursor (None on an experiment row)."""
-        row = self._rows.get(self.selected_key or "")
-        return None if row is None or isinstance(row, str) else row
+        return self.table.selected_run
 
     @property
     def selected_experiment(self) -> str | None:
         """The experiment under the cursor, or the experiment of the run under it."""
-        row = self._rows.get(self.selected_key or "")
-        if row is not None and not isinstance(row, str):
-            return str(row.experiment)
-        return row
+        return self.table.selected_experiment
 
     def selected_entry(self) -> ExperimentEntry | None:
         """The experiment file of the selection, if there is one."""
@@ -474,9 +266,9 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             return None
         return self.catalog.entry_named(name)
 
-    def visible_runs(self) -> list[Any]:
+    def visible_runs(self) -> list[RunInfo]:
         """The runs in the list as it is shown now (filtered, not folded away)."""
-        return [row for row in self._rows.values() if not isinstance(row, str)]
+        return self.table.runs()
 
     def marked_visible(self) -> list[Path]:
         """The marked runs the list shows now, in the order they were marked."""
@@ -493,7 +285,7 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         # table is refilled, and the row highlighted again, on every reload).
         run = self.selected_run
         selection = (
-            self.selected_key,
+            self.table.selected_key,
             run.state if run is not None else None,
             self.selected_entry() is not None,
         )
@@ -506,36 +298,18 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         self.action_open()
 
     def _show_details(self) -> None:
-        body = self.query_one("#details-body", Static)
-        tables = self.query_one("#details-tables", Static)
-        run = self.selected_run
+        details = self.query_one(BrowserDetails)
+        run, name = self.selected_run, self.selected_experiment
         if run is not None:
-            body.update(describe_run(run, self._now()))
-            tables.update("")
-            return
-        name = self.selected_experiment
-        if name is None:
-            return
-        entry = self.catalog.entry_named(name) if self.catalog else None
-        runs = [r for r in self.visible_runs() if r.experiment == name]
-        if self.catalog is not None and name in self.collapsed:
-            runs = list(self.catalog.runs_of(name))
-        if entry is None:
-            body.update(
-                Content.from_markup(
-                    "[b]$name[/b]\n\n[$text-muted]No experiment file named $name in "
-                    "$folder; $count recorded run(s).[/]",
-                    name=printable(name, keep_newlines=False),
-                    folder=printable(str(self.experiments_dir), keep_newlines=False),
-                    count=len(runs),
-                )
-            )
-            tables.update("")
-            return
-        report = self.report_for(entry)
-        checking = report is None and entry.valid and bool(getattr(self.app, "layer_tables", True))
-        body.update(describe_experiment(entry, runs, report, checking=checking))
-        tables.update(stack_tables(report) if entry.valid else "")
+            details.show_run(run, self._now())
+        elif name is not None and self.catalog is not None:
+            entry = self.catalog.entry_named(name)
+            folded = name in self.collapsed
+            runs = self.catalog.runs_of(name) if folded else self.table.runs_of(name)
+            report = self.checks.report_for(entry)
+            checking = report is None and entry is not None and entry.valid
+            details.show_experiment(name, entry, runs, report, folder=self.experiments_dir,
+                                    checking=checking and self.dashboard.layer_tables)  # fmt: skip
 
     # -- actions --------------------------------------------------------------------------
 
@@ -545,7 +319,7 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         if action == "stop":
             return True if run is not None and run.alive else None
         if action == "resume":
-            return True if run is not None and run.state in ("stopped", "failed", "dead") else None
+            return True if run is not None and run.state in RESUMABLE_STATES else None
         if action in ("launch", "edit"):
             return True if self.selected_entry() is not None else None
         return True
@@ -557,19 +331,19 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             name = self.selected_experiment
             if name is None or self.catalog is None:
                 return
-            runs = sorted(self.catalog.runs_of(name), key=lambda r: -(r.created or 0))
+            runs = newest_first(self.catalog.runs_of(name))
             if not runs:
                 self.notify(f"{name} has no runs yet: press r to start one.", timeout=4,
                             markup=False)  # fmt: skip
                 return
             run = runs[0]
-        if run.state == "broken":
+        if run.state == BROKEN:
             # Nothing to show in a run view: say why instead (the reason is plain text).
             self.notify(
                 f"Run {run.run_id} is broken: {run.reason}", severity="warning", markup=False
             )
             return
-        if run.state == "starting" and not Path(run.path, "meta.json").exists():
+        if run.state == STARTING and not Path(run.path, META).exists():
             self.notify("That run is still starting: it opens once it has records.", timeout=3)
             return
         self.post_message(OpenRun(run.path))
@@ -583,19 +357,15 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             self.marked.remove(run.path)
         else:
             self.marked.append(run.path)
-        table = self.query_one(DataTable)
-        table.update_cell(f"run:{run.path}", "name", self._run_label(run))
+        self.table.mark(run, run.path in self.marked)
         self._show_title()
-        table.action_cursor_down()
+        self.table.action_cursor_down()
 
     def action_compare(self) -> None:
         """Compare the marked runs in view, or the runs of the selected experiment."""
         paths = self.marked_visible()
         if len(paths) < 2 and self.catalog is not None and self.selected_experiment:
-            runs = sorted(
-                self.catalog.runs_of(self.selected_experiment),
-                key=lambda r: -(r.created or 0),
-            )
+            runs = newest_first(self.catalog.runs_of(self.selected_experiment))
             paths = [r.path for r in runs[:_MAX_COMPARE]]
         if len(paths) < 2:
             self.notify("Mark two or more runs with space, then press c.", severity="warning")
@@ -608,16 +378,10 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         if entry is None:
             self.notify("Select an experiment with a file to run it.", severity="warning")
             return
-        problems = self.entry_problems(entry)
+        problems = self.checks.problems(entry)
         if problems:
-            more = f"\n… and {len(problems) - 5} more" if len(problems) > 5 else ""
-            self.notify(
-                printable("\n".join(problems[:5])) + more,
-                title=f"Not started: {printable(entry.path.name, keep_newlines=False)} is invalid",
-                severity="error",
-                timeout=12,
-                markup=False,
-            )
+            title, text = refusal(entry.path.name, problems)
+            self.notify(text, title=title, severity="error", timeout=12, markup=False)
             return
         self.post_message(LaunchRequest(entry.path))
 
@@ -634,135 +398,12 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             self.post_message(ResumeRequest(run.path))
 
     def action_delete(self) -> None:
-        """Delete the marked runs in view (or else the selected one) after asking.
-
-        Marked runs that the filter or a folded experiment hides are left alone:
-        what is deleted is always what the person sees. Live runs are refused.
-        """
-        if self.catalog is None:
-            return
-        by_path = {run.path: run for run in self.visible_runs()}
-        marked = self.marked_visible()
-        if marked:
-            runs = [by_path[path] for path in marked]
-        else:
-            runs = [self.selected_run] if self.selected_run is not None else []
-        if not runs:
-            self.notify(
-                "Select a run, or mark runs with space, to delete them.", severity="warning"
-            )
-            return
-        live = [run for run in runs if run.alive]
-        if live:
-            names = ", ".join(printable(run.run_id, keep_newlines=False) for run in live)
-            self.notify(
-                f"Not deleting live run{'s' if len(live) > 1 else ''} {names}: stop "
-                f"{'them' if len(live) > 1 else 'it'} first (S).",
-                severity="warning",
-                timeout=6,
-                markup=False,
-            )
-        runs = [run for run in runs if not run.alive]
-        if runs:
-            self._measure_for_delete(runs, len(self.marked) - len(marked))
-
-    @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
-    def _measure_for_delete(self, runs: list[RunInfo], hidden: int) -> None:
-        from dltui.runs.removal import run_disk_usage
-
-        size = sum(run_disk_usage(run.path) for run in runs)
-        self.app.call_from_thread(self._confirm_delete, runs, size, hidden)
-
-    def _confirm_delete(self, runs: list[RunInfo], size: int, hidden: int = 0) -> None:
-        from dltui.tui.plotting.axis import format_bytes
-        from dltui.tui.screens.confirm import ConfirmDialog
-
-        count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
-        listed = [
-            printable(f"  {run.experiment}/{run.run_id}  ({run.state})", keep_newlines=False)
-            for run in runs[:_MAX_LISTED]
-        ]
-        if len(runs) > _MAX_LISTED:
-            listed.append(f"  … and {len(runs) - _MAX_LISTED} more")
-        lines = [
-            *listed,
-            "",
-            f"{count}, {format_bytes(size)} on disk, from {printable(str(self.runs_dir))}.",
-            f"The folder{'s are' if len(runs) != 1 else ' is'} removed for good: no undo.",
-        ]
-        if hidden:
-            lines.append(
-                f"{hidden} other marked run{'s' if hidden != 1 else ''}, hidden by the filter, "
-                f"{'are' if hidden != 1 else 'is'} not deleted."
-            )
-
-        def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                self._delete_runs([run.path for run in runs])
-
-        dialog = ConfirmDialog(f"Delete {count}?", "\n".join(lines), "Delete")
-        self.app.push_screen(dialog, answered)
-
-    @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
-    def _delete_runs(self, paths: list[Path]) -> None:
-        from dltui.runs.removal import RunRemovalError, remove_run
-
-        removed: list[Path] = []
-        freed = 0
-        errors: list[str] = []
-        for path in paths:
-            try:
-                freed += remove_run(path)
-            except RunRemovalError as error:
-                errors.append(str(error))
-            else:
-                removed.append(path)
-        self.app.call_from_thread(self._runs_deleted, removed, freed, errors)
-
-    def _runs_deleted(self, removed: list[Path], freed: int, errors: list[str]) -> None:
-        from dltui.tui.plotting.axis import format_bytes
-
-        gone = set(removed)
-        self.marked = [path for path in self.marked if path not in gone]
-        self._select_survivor(gone)
-        if removed:
-            names = ", ".join(printable(path.name, keep_newlines=False) for path in removed[:3])
-            more = f" and {len(removed) - 3} more" if len(removed) > 3 else ""
-            self.notify(f"Deleted {names}{more} ({format_bytes(freed)}).", timeout=4,
-                        markup=False)  # fmt: skip
-        if errors:
-            self.notify(printable("\n".join(errors[:5])), title="Not deleted", severity="error",
-                        timeout=12, markup=False)  # fmt: skip
-        self.reload()
-
-    def _select_survivor(self, gone: set[Path]) -> None:
-        """Move the cursor off deleted runs, to the next row that stays (or the one before)."""
-        table = self.query_one(DataTable)
-        keys = list(self._rows)
-        selected = self.selected_key
-        if selected is None or selected not in keys:
-            return
-        row = self._rows[selected]
-        if isinstance(row, str) or row.path not in gone:
-            return
-        index = keys.index(selected)
-        for key in [*keys[index + 1 :], *reversed(keys[:index])]:
-            candidate = self._rows[key]
-            if isinstance(candidate, str) or candidate.path not in gone:
-                table.move_cursor(row=table.get_row_index(key), scroll=False)
-                return
+        """Delete the marked runs in view, or else the selected one, after asking."""
+        delete_shown_runs(self)
 
     def action_new(self) -> None:
         """Pick a template and name the experiment, then open the builder on it."""
-        if self._quitting():
-            return
-        from dltui.tui.builder.template_picker import TemplatePicker
-
-        def chosen(choice: NewExperiment | None) -> None:
-            if choice is not None:
-                self._open_builder(None, new=choice)
-
-        self.app.push_screen(TemplatePicker(self.experiments_dir), chosen)
+        self._open_builder(None)
 
     def action_edit(self) -> None:
         """Open the builder on the selected experiment's file."""
@@ -770,19 +411,18 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
         if entry is not None:
             self._open_builder(entry.path)
 
-    def _quitting(self) -> bool:
-        """Whether the app is on its way out (q, then e or n before it has gone)."""
-        return self.app.return_code is not None or not self.is_attached
+    def _open_builder(self, path: Path | None) -> None:
+        def still_wanted() -> bool:  # not when q came first: the app is on its way out
+            return self.app.return_code is None and self.is_attached
 
-    def _open_builder(self, path: Path | None, new: NewExperiment | None = None) -> None:
-        if self._quitting():
+        if not still_wanted():
             return
         try:
-            from dltui.tui.builder import BuilderScreen
+            from dltui.tui.builder import open_builder
         except ImportError as exc:
             self.notify(f"The builder is not available: {exc}", severity="error", markup=False)
             return
-        self.app.push_screen(BuilderScreen(self.experiments_dir, path=path, new=new))
+        open_builder(self.app, self.experiments_dir, path, still_wanted=still_wanted)
 
     def action_filter(self) -> None:
         """Focus the filter box."""
@@ -795,15 +435,15 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Down/escape in the filter box go back to the list."""
         filter_box = self.query_one("#filter", Input)
         if self.focused is filter_box and event.key in ("down", "escape"):
             if event.key == "escape":
                 filter_box.value = ""
-            self.query_one(DataTable).focus()
+            self.table.focus()
             event.stop()
 
     def action_clear(self) -> None:
@@ -815,6 +455,8 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_sort(self) -> None:
         """Cycle the sort order."""
+        from dltui.runs.filters import SORT_MODES
+
         self.sort_mode = SORT_MODES[(SORT_MODES.index(self.sort_mode) + 1) % len(SORT_MODES)]
         self._fill_table()
 
@@ -824,42 +466,34 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_cursor_down(self) -> None:
         """Move the cursor down."""
-        self.query_one(DataTable).action_cursor_down()
+        self.table.action_cursor_down()
 
     def action_cursor_up(self) -> None:
         """Move the cursor up."""
-        self.query_one(DataTable).action_cursor_up()
+        self.table.action_cursor_up()
 
     def action_top(self) -> None:
         """Go to the first row."""
-        table = self.query_one(DataTable)
-        table.move_cursor(row=0)
+        self.table.move_cursor(row=0)
 
     def action_bottom(self) -> None:
         """Go to the last row."""
-        table = self.query_one(DataTable)
-        table.move_cursor(row=max(0, table.row_count - 1))
+        self.table.move_cursor(row=max(0, self.table.row_count - 1))
 
     def action_collapse(self) -> None:
         """Fold the selected experiment's runs away."""
-        name = self.selected_experiment
-        if name is not None and name not in self.collapsed:
-            self.collapsed.add(name)
-            self._fill_table()
-            self._select(f"exp:{name}")
+        self._fold(True)
 
     def action_expand(self) -> None:
         """Unfold the selected experiment's runs."""
-        name = self.selected_experiment
-        if name is not None and name in self.collapsed:
-            self.collapsed.discard(name)
-            self._fill_table()
-            self._select(f"exp:{name}")
+        self._fold(False)
 
-    def _select(self, key: str) -> None:
-        table = self.query_one(DataTable)
-        if key in self._rows:
-            table.move_cursor(row=table.get_row_index(key))
+    def _fold(self, folded: bool) -> None:
+        name = self.selected_experiment
+        if name is not None and (name in self.collapsed) != folded:
+            (self.collapsed.add if folded else self.collapsed.discard)(name)
+            self._fill_table()
+            self.table.select(f"exp:{name}")
 
 
 def _preload_run_view() -> None:

@@ -2,40 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Static
 
-from dltui.tui.commands import COMPARE_COMMANDS, bindings
+from dltui.run_format import (
+    GAN_LOSSES,
+    GRAD_NORM_PREFIX,
+    LOSS,
+    MEMORY_PREFIX,
+    SYSTEM_PREFIX,
+    epoch_tag,
+    tag,
+)
+from dltui.safe_text import printable
+from dltui.tui.commands import COMPARE
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import RunUpdated
+from dltui.tui.plotting.series import PlotSeries, XAxis
 from dltui.tui.screens.curve_controls import CurveControls
+from dltui.tui.screens.dashboard_screen import DashboardScreen
+from dltui.tui.widgets.line_plot import LinePlot
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
     from dltui.tui.watch import RunFollower
 
-PREFERRED_TAGS = ("val/loss", "train/loss", "train/loss_epoch", "train/g_loss", "train/d_loss")
+PREFERRED_TAGS = (
+    tag("val", LOSS),
+    tag("train", LOSS),
+    epoch_tag(tag("train", LOSS)),
+    *(tag("train", loss) for loss in reversed(GAN_LOSSES)),
+)
 """Tags offered first, in this order; then every other metric alphabetically."""
 
-_SKIPPED_PREFIXES = ("grad_norm/", "system/", "memory/")
+_SKIPPED_PREFIXES = (GRAD_NORM_PREFIX, SYSTEM_PREFIX, MEMORY_PREFIX)
+"""Families of tags about the run rather than the model: offered last."""
 
 
 def comparable_tags(tag_lists: list[list[str]]) -> list[str]:
     """Tags worth overlaying: those any run has, the usual ones first, noisy families last."""
-    seen = {tag for tags in tag_lists for tag in tags}
-    first = [tag for tag in PREFERRED_TAGS if tag in seen]
-    rest = sorted(tag for tag in seen if tag not in first and not tag.startswith(_SKIPPED_PREFIXES))
-    tail = sorted(tag for tag in seen if tag.startswith(_SKIPPED_PREFIXES))
+    seen = {name for tags in tag_lists for name in tags}
+    first = [name for name in PREFERRED_TAGS if name in seen]
+    rest = sorted(n for n in seen if n not in first and not n.startswith(_SKIPPED_PREFIXES))
+    tail = sorted(name for name in seen if name.startswith(_SKIPPED_PREFIXES))
     return first + rest + tail
 
 
@@ -46,48 +67,41 @@ def run_label(run_dir: Path, all_dirs: list[Path]) -> str:
     return f"{run_dir.parent.name}/{run_dir.name}"
 
 
-class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
+class CompareScreen(ReportsWorkerErrors, CurveControls, DashboardScreen):
     """Several runs' curves of one metric, overlaid with stable colours and a legend."""
 
     CSS_PATH = "compare.tcss"
-    COMMANDS_LIST = COMPARE_COMMANDS
-    HELP_TITLE = "Compare runs"
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
-        COMPARE_COMMANDS
-    )
+    SCOPE = COMPARE
+    BINDINGS: ClassVar = COMPARE.bindings()
 
     tag: reactive[str] = reactive("")
     smoothing: reactive[float] = reactive(0.6)
     smoothing_on: reactive[bool] = reactive(True)
     log_y: reactive[bool] = reactive(False)
-    x_axis: reactive[str] = reactive("step")
+    x_axis: reactive[XAxis] = reactive("step")
     show_raw: reactive[bool] = reactive(False)
     """Raw lines behind the smoothed ones: off here, where each run's colour must read as
     one line (two runs with raw lines are four lines in two colours)."""
     show_diff: reactive[bool] = reactive(True)
 
+    @dataclass
     class ReadersReady(Message):
         """Every run's history has been read (on a worker)."""
 
-        def __init__(
-            self, readers: list[Any], frozen: list[dict[str, Any]], problems: list[str]
-        ) -> None:
-            super().__init__()
-            self.readers = readers
-            self.frozen = frozen
-            self.problems = problems
+        readers: list[RunSource]
+        frozen: list[dict[str, Any]]
+        """Each run's frozen experiment, as a table (empty when unreadable)."""
+        problems: list[str]
 
     def __init__(self, run_dirs: list[Path]) -> None:
         super().__init__()
         self.run_dirs = [Path(d) for d in run_dirs]
-        self.readers: list[Any] = []
+        self.readers: list[RunSource] = []
         self.followers: list[RunFollower] = []
         self.tags: list[str] = []
 
     def compose(self) -> ComposeResult:
         """Title, plot beside the differences table, footer."""
-        from dltui.tui.screens.run_panes import make_plot
-
         yield Static(self._title(), id="compare-title")
         with Horizontal(id="compare-body"):
             plot = make_plot("compare-plot")
@@ -116,10 +130,6 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
         self.followers = []
 
     def _title(self) -> str:
-        from textual.markup import escape
-
-        from dltui.safe_text import printable
-
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
         raw = " · raw lines" if self.show_raw and self.smoothing_on else ""
         tag = escape(printable(self.tag, keep_newlines=False)) if self.tag else "…"
@@ -134,7 +144,7 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
         from dltui.runs import RunReader
         from dltui.tui.experiment_diff import read_frozen
 
-        readers = [RunReader(d) for d in self.run_dirs]
+        readers: list[RunSource] = [RunReader(d) for d in self.run_dirs]
         frozen: list[dict[str, Any]] = []
         problems: list[str] = []
         for run_dir in self.run_dirs:
@@ -151,8 +161,6 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
         self.readers = message.readers
         self.tags = comparable_tags([reader.tags() for reader in self.readers])
         self._fill_diff(message.frozen)
-        from dltui.safe_text import printable
-
         for problem in message.problems:
             # A path or a parser's message, not markup: shown as it is.
             self.notify(printable(problem), severity="warning", timeout=6, markup=False)
@@ -160,7 +168,7 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
             self.tag = self.tags[0]
         else:
             self._replot()
-        interval = float(getattr(self.app, "follow_interval", 0.1))
+        interval = self.dashboard.follow_interval
         for reader in self.readers:
             if reader.status.alive:
                 follower = RunFollower(
@@ -172,8 +180,8 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
                 self.followers.append(follower)
                 follower.start()
 
-    def _poster(self, run_dir: Path) -> Callable[[Any], None]:
-        def post(changes: Any) -> None:
+    def _poster(self, run_dir: Path) -> Callable[[RunChanges], None]:
+        def post(changes: RunChanges) -> None:
             # Runs on the follower's thread.
             self.post_message(RunUpdated(run_dir, changes))
 
@@ -181,8 +189,8 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
 
     def _fill_diff(self, frozen: list[dict[str, Any]]) -> None:
         from dltui.tui.experiment_diff import differing_fields
+        from dltui.tui.plotting.series import SERIES_COLORS, assign_colors
         from dltui.tui.widgets.diff_pane import DiffPane
-        from dltui.tui.widgets.line_plot import SERIES_COLORS, assign_colors
 
         # The same colour per run as its line in the plot (keyed by the run's folder).
         colors = assign_colors(str(run_dir) for run_dir in self.run_dirs)
@@ -195,17 +203,12 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
     @on(RunUpdated)
     def _run_updated(self, message: RunUpdated) -> None:
         changes = message.changes
-        tags_changed = getattr(changes, "tags", None)
-        if changes is None or tags_changed is None or self.tag in tags_changed:
+        if changes is None or self.tag in changes.tags:
             self._replot()
-        new = getattr(changes, "new_tags", None)
-        if new:
+        if changes is not None and changes.new_tags:
             self.tags = comparable_tags([reader.tags() for reader in self.readers])
 
     def _replot(self) -> None:
-        from dltui.tui.screens.run_panes import plot_runs
-        from dltui.tui.widgets import LinePlot
-
         plot = self.query_one("#compare-plot", LinePlot)
         labels = [run_label(d, self.run_dirs) for d in self.run_dirs]
         locks = [f.lock for f in self.followers]
@@ -225,8 +228,6 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
         finally:
             for lock in locks:
                 lock.release()
-        from dltui.safe_text import printable
-
         plot.border_title = printable(self.tag, keep_newlines=False) if self.tag else "Curves"
         self.query_one("#compare-title", Static).update(self._title())
 
@@ -272,3 +273,42 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, Screen[None]):
     def action_back(self) -> None:
         """Back to the browser."""
         self.dismiss()
+
+
+def make_plot(widget_id: str) -> LinePlot:
+    """A plot for the compare view (filled by `plot_runs`)."""
+    return LinePlot("", id=widget_id, empty_message="none of these runs has this metric yet")
+
+
+def plot_runs(
+    plot: LinePlot,
+    readers: Sequence[RunSource],
+    labels: list[str],
+    tag: str,
+    *,
+    smoothing: float,
+    log_y: bool,
+    x_axis: XAxis,
+    show_raw: bool = False,
+) -> None:
+    """Overlay ``tag`` of every reader, coloured by run (stable across metrics)."""
+    series = []
+    for reader, label in zip(readers, labels, strict=True):
+        data = reader.series(tag)
+        if len(data):
+            created = reader.meta.get("created")
+            series.append(
+                PlotSeries.from_series(
+                    printable(label, keep_newlines=False),
+                    data,
+                    key=str(reader.run_dir),
+                    time_origin=float(created) if isinstance(created, int | float) else None,
+                    tag=tag,
+                )
+            )
+    plot.smoothing = smoothing
+    plot.log_y = log_y
+    plot.x_axis = x_axis
+    plot.show_raw = show_raw
+    plot.title = printable(tag, keep_newlines=False)
+    plot.set_series(series)

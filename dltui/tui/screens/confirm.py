@@ -6,11 +6,12 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from dltui.tui.commands import CONFIRM
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -41,10 +42,7 @@ class ConfirmDialog(ModalScreen[bool]):
     }
     """
 
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("y,enter", "confirm", "Yes", id="confirm.yes"),
-        Binding("n,escape", "cancel", "No", id="confirm.no"),
-    ]
+    BINDINGS: ClassVar = CONFIRM.bindings()
 
     def __init__(self, title: str, message: str, confirm: str = "Yes") -> None:
         """``confirm`` labels the button that says yes (``Delete``)."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-X_AXES = ("step", "epoch", "time")
-"""What the x axis can show, in the order `x` cycles through."""
+from dltui.tui.plotting.series import X_AXES, XAxis
 
 SMOOTHING_STEPS = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99)
 """The smoothing weights `[` and `]` step through."""
@@ -19,7 +18,7 @@ class CurveControls:
     smoothing: float
     smoothing_on: bool
     log_y: bool
-    x_axis: str
+    x_axis: XAxis
 
     def _curves_into_view(self) -> None:
         """Called before a curve key acts: a screen whose curves may be out of view

@@ -10,7 +10,7 @@ fit the pane's width: long labels wrap, numbers are never cut.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,10 +21,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.content import Content
 
+from dltui.run_format import BROKEN, RESUMABLE_STATES
 from dltui.safe_text import printable
 
 if TYPE_CHECKING:
     from dltui.layers.stack import LayerRow, StackSummary
+    from dltui.runs.discovery import RunInfo
     from dltui.spec import Experiment
     from dltui.tui.catalog import ExperimentEntry
 
@@ -76,9 +78,56 @@ def model_report(path: Path) -> ModelReport:
     return ModelReport(tuple(str(p) for p in result.problems), dict(result.stacks))
 
 
+CheckKey = tuple[Path, tuple[float, int]]
+"""An experiment file as it was when checked: its path and (mtime, size)."""
+
+
+class ModelChecks:
+    """What `dltui check` found for each experiment file, as the file was when checked.
+
+    A file edited since has a new key (its stamp): it is checked again, and its
+    old verdict is never shown for the new contents.
+    """
+
+    def __init__(self) -> None:
+        """No file checked yet."""
+        self.reports: dict[CheckKey, ModelReport] = {}
+        self._pending: set[CheckKey] = set()
+
+    def start(
+        self, entries: Iterable[ExperimentEntry], first: ExperimentEntry | None = None
+    ) -> list[CheckKey]:
+        """The valid files not checked (nor being checked) as they are now, ``first`` first;
+        they count as being checked from now on."""
+        keys = [
+            (entry.path, entry.stamp)
+            for entry in sorted(entries, key=lambda entry: entry is not first)
+            if entry.valid
+        ]
+        keys = [key for key in keys if key not in self.reports and key not in self._pending]
+        self._pending.update(keys)
+        return keys
+
+    def done(self, key: CheckKey, report: ModelReport) -> None:
+        """The check of ``key`` found ``report``."""
+        self._pending.discard(key)
+        self.reports[key] = report
+
+    def report_for(self, entry: ExperimentEntry | None) -> ModelReport | None:
+        """What was found for ``entry`` as the file is now (None: not yet known)."""
+        return None if entry is None else self.reports.get((entry.path, entry.stamp))
+
+    def problems(self, entry: ExperimentEntry) -> list[str]:
+        """Everything `dltui check` finds wrong with ``entry`` so far (schema, then model)."""
+        if not entry.valid:
+            return list(entry.problems)
+        report = self.report_for(entry)
+        return list(report.problems) if report is not None else []
+
+
 def describe_experiment(
     entry: ExperimentEntry,
-    runs: Sequence[Any],
+    runs: Sequence[RunInfo],
     report: ModelReport | None = None,
     *,
     checking: bool = False,
@@ -123,7 +172,7 @@ def describe_experiment(
     return Content("\n").join(lines)
 
 
-def _runs_line(runs: Sequence[Any], *, startable: bool = True) -> Content:
+def _runs_line(runs: Sequence[RunInfo], *, startable: bool = True) -> Content:
     if not runs and not startable:
         return Content.from_markup("[b]Runs[/b]  none yet: fix the problems above to start one")
     if not runs:
@@ -254,14 +303,13 @@ def _stack_table(title: str, summary: StackSummary) -> list[RenderableType]:
     return [table, totals]
 
 
-def describe_run(run: Any, now: float | None = None) -> Content:
+def describe_run(run: RunInfo, now: float | None = None) -> Content:
     """A run's state, progress and whereabouts (``run`` is a `dltui.runs.RunInfo`)."""
-    from dltui.tui.screens.browser import STATE_COLOURS
-    from dltui.tui.screens.run_list import format_age, format_value
+    from dltui.tui.screens.run_list import STATE_COLOURS, format_age, format_value
 
     now = time.time() if now is None else now
     colour = STATE_COLOURS.get(run.state, "foreground")
-    broken = run.state == "broken"
+    broken = run.state == BROKEN
     lines = [
         _line("[b]$experiment[/b] / $run", experiment=run.experiment, run=run.run_id),
         Content(""),
@@ -306,7 +354,7 @@ def describe_run(run: Any, now: float | None = None) -> Content:
     hints = ["[b]enter[/b] open", "[b]space[/b] mark (and move down)"]
     if run.alive:
         hints.append("[b]S[/b] stop")
-    elif run.state in ("stopped", "failed", "dead"):
+    elif run.state in RESUMABLE_STATES:
         hints.append("[b]R[/b] resume")
     hints.append("[b]D[/b] delete")
     lines.append(Content.from_markup("[$text-muted]" + "   ".join(hints) + "[/]"))

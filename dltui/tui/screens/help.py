@@ -1,4 +1,4 @@
-"""`?`: every key of the screen underneath and of the app, from the same command list."""
+"""`?`: every key of the screen underneath and of the app, from the table of commands."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from dltui.safe_text import printable
-from dltui.tui.commands import APP_COMMANDS, HELP_COMMANDS, Command, bindings
+from dltui.tui.commands import APP, HELP, Command, scope_of
 
 _KEY_NAMES = {
     "question_mark": "?",
@@ -52,11 +51,11 @@ def help_text(
     With ``width``, each line is wrapped to it, under its own text (the keys'
     column stays clear).
     """
-    keys = max([10, *(len(key_label(c, keymap)) for c in (*commands, *APP_COMMANDS))])
+    keys = max([10, *(len(key_label(c, keymap)) for c in (*commands, *APP.commands))])
     rows: list[Content] = [_title(screen_title, width)]
     rows += [_row(key_label(c, keymap), c.help, keys, width) for c in commands]
-    rows += [Content(""), _title("Everywhere", width)]
-    rows += [_row(key_label(c, keymap), c.help, keys, width) for c in APP_COMMANDS]
+    rows += [Content(""), _title(APP.title, width)]
+    rows += [_row(key_label(c, keymap), c.help, keys, width) for c in APP.commands]
     rows.append(_row("ctrl+p", "Command palette: every command, by name.", keys, width))
     rows.append(_row("↑ ↓ pgup", "Move; mouse works too, but is never needed.", keys, width))
     return Content("\n").join(rows)
@@ -86,14 +85,15 @@ class HelpScreen(ModalScreen[None]):
     """A modal list of every key; escape or ? closes it."""
 
     CSS_PATH = "help.tcss"
-    COMMANDS_LIST = HELP_COMMANDS
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
-        HELP_COMMANDS
-    )
+    SCOPE = HELP
+    BINDINGS: ClassVar = HELP.bindings()
 
-    def __init__(self, screen: Screen[Any]) -> None:
+    def __init__(self, screen: Screen[Any], keymap: Mapping[str, str] | None = None) -> None:
+        """The keys of ``screen`` (its scope in the table) and the app's, as ``keymap``
+        (binding id -> keys: the user's remaps) changes them."""
         super().__init__()
         self.for_screen = screen
+        self.keymap = dict(keymap or {})
 
     def compose(self) -> ComposeResult:
         """The key list, scrollable on small terminals."""
@@ -103,13 +103,13 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._text(), id="help-body")
 
     def _text(self) -> Content:
-        commands: tuple[Command, ...] = getattr(self.for_screen, "COMMANDS_LIST", ())
-        title = getattr(self.for_screen, "HELP_TITLE", type(self.for_screen).__name__)
-        keymap = getattr(self.app, "active_keymap", None)
+        scope = scope_of(self.for_screen)
+        commands = scope.commands if scope is not None else ()
+        title = scope.title if scope is not None else type(self.for_screen).__name__
         # The box takes at most 90% of the terminal, less its border, padding and scrollbar:
         # lines wrap there rather than run past the edge.
         width = max(30, int(self.app.size.width * 0.9) - 2 - 4 - 2)
-        return help_text(title, commands, keymap, width=width)
+        return help_text(title, commands, self.keymap, width=width)
 
     def on_resize(self) -> None:
         """Wrap the lines to the new width."""

@@ -12,34 +12,39 @@ facts show a heartbeat's new step.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container
+from textual.markup import escape
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from dltui.tui.commands import PANE_TITLES, RUN_COMMANDS, bindings
+from dltui.run_format import RESUMABLE_STATES
+from dltui.safe_text import printable
+from dltui.tui.commands import PANE_TITLES, RUN
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
+from dltui.tui.plotting.axis import format_epoch
 from dltui.tui.screens.curve_controls import CurveControls
+from dltui.tui.screens.dashboard_screen import DashboardScreen
+from dltui.tui.screens.run_list import STATE_COLOURS
+from dltui.tui.screens.run_panes import PANE_IDS, CurvesPane, make_pane
+from dltui.tui.widgets import SamplePane
+from dltui.tui.widgets.changes import meta_value
+from dltui.tui.widgets.overview_pane import latest_progress
+from dltui.tui.widgets.run_pane import RunPane
 from dltui.tui.widgets.tab_line import TabLine
 
 if TYPE_CHECKING:
-    from dltui.runs import RunReader
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+    from dltui.tui.plotting.series import XAxis
     from dltui.tui.watch import RunFollower
 
-PANES: tuple[tuple[str, str], ...] = tuple(
-    zip(
-        ("curves", "overview", "stopping", "gradients", "system", "output", "samples"),
-        PANE_TITLES,
-        strict=True,
-    )
-)
+PANES: tuple[tuple[str, str], ...] = tuple(zip(PANE_IDS, PANE_TITLES, strict=True))
 """Pane ids and titles, in tab (and number-key) order."""
 
 
@@ -73,26 +78,23 @@ def _cells(markup: str) -> int:
     return Content.from_markup(markup).cell_length
 
 
-class RunScreen(CurveControls, Screen[None]):
+class RunScreen(CurveControls, DashboardScreen):
     """Everything about one run, live while it trains."""
 
     CSS_PATH = "run.tcss"
-    COMMANDS_LIST = RUN_COMMANDS
-    HELP_TITLE = "Run view"
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
-        RUN_COMMANDS
-    )
+    SCOPE = RUN
+    BINDINGS: ClassVar = RUN.bindings()
 
     active_pane: reactive[str] = reactive("curves")
     zoomed: reactive[bool] = reactive(False)
     smoothing: reactive[float] = reactive(0.6)
     smoothing_on: reactive[bool] = reactive(True)
     log_y: reactive[bool] = reactive(False)
-    x_axis: reactive[str] = reactive("step")
+    x_axis: reactive[XAxis] = reactive("step")
     show_raw: reactive[bool] = reactive(True)
     cursor_on: reactive[bool] = reactive(False)
 
-    def __init__(self, run_dir: Path, reader: RunReader) -> None:
+    def __init__(self, run_dir: Path, reader: RunSource) -> None:
         """``reader`` has read the run's history already (see `DashboardApp`)."""
         super().__init__()
         self.run_dir = Path(run_dir)
@@ -102,14 +104,12 @@ class RunScreen(CurveControls, Screen[None]):
         """How many `RunUpdated` messages were applied (tests and the benchmark read it)."""
         self._shown_actions = (False, False)
         self._shown_title: tuple[str, int] = ("", 0)
-        self._bodies: list[Widget] | None = None
+        self._panes: list[RunPane] = []
 
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         """Title line, tab bar, the panes, footer."""
-        from dltui.tui.screens.run_panes import make_pane
-
         yield Static(self._title(self.app.size.width - 2), id="run-title")
         yield TabLine([title for _, title in PANES], id="run-tabs")
         with Container(id="panes"):
@@ -117,6 +117,8 @@ class RunScreen(CurveControls, Screen[None]):
                 # Each pane is one widget that draws its own border and title.
                 pane = make_pane(pane_id, self.reader)
                 pane.border_title = title
+                if isinstance(pane, RunPane):
+                    self._panes.append(pane)
                 yield pane
         yield KeyFooter()
 
@@ -126,7 +128,7 @@ class RunScreen(CurveControls, Screen[None]):
 
         self._apply_layout()
         self._refresh(None)
-        interval = float(getattr(self.app, "follow_interval", 0.1))
+        interval = self.dashboard.follow_interval
         follower = RunFollower(
             self.reader,
             self._post_update,
@@ -187,14 +189,6 @@ class RunScreen(CurveControls, Screen[None]):
         written more tightly, then the step and the experiment's name are left out
         (both are in the Overview pane); only then does it take a second line.
         """
-        from textual.markup import escape
-
-        from dltui.safe_text import printable
-        from dltui.tui.plotting.axis import format_epoch
-        from dltui.tui.screens.browser import STATE_COLOURS
-        from dltui.tui.widgets.changes import meta_value
-        from dltui.tui.widgets.overview_pane import latest_progress
-
         experiment = escape(printable(self.run_dir.parent.name, keep_newlines=False))
         run_id = escape(printable(self.run_dir.name, keep_newlines=False))
         status = self.reader.status
@@ -241,7 +235,7 @@ class RunScreen(CurveControls, Screen[None]):
 
         # -- reading and following ------------------------------------------------------------
 
-    def _post_update(self, changes: Any) -> None:
+    def _post_update(self, changes: RunChanges) -> None:
         # Runs on the follower's thread.
         self.post_message(RunUpdated(self.run_dir, changes))
 
@@ -256,20 +250,16 @@ class RunScreen(CurveControls, Screen[None]):
         # The follower already sees this run's files; nothing else here depends on the folders.
         pass
 
-    def _refresh(self, changes: Any) -> None:
-        """Hand the reader to every pane (each redraws only if its data changed)."""
-        reader = self.reader
+    def _refresh(self, changes: RunChanges | None) -> None:
+        """Hand the run to every pane (each redraws only if its data changed)."""
+        source = self.reader
         lock = self.follower.lock if self.follower is not None else None
         if lock is not None:
             lock.acquire()
-        if self._bodies is None:
-            # The panes are composed once and never replaced: look them up once.
-            self._bodies = list(self.query(".pane"))
         try:
-            for pane in self._bodies:
-                update = getattr(pane, "update_from", None)
-                if update is not None:
-                    update(reader, changes)
+            # The panes are composed once and never replaced.
+            for pane in self._panes:
+                pane.update_from(source, changes)
         finally:
             if lock is not None:
                 lock.release()
@@ -294,8 +284,6 @@ class RunScreen(CurveControls, Screen[None]):
 
     def _replot(self) -> None:
         """Push the plot settings down to the curve plots."""
-        from dltui.tui.screens.run_panes import CurvesPane
-
         for pane in self.query(CurvesPane):
             pane.set_options(
                 smoothing=self.smoothing if self.smoothing_on else 0.0,
@@ -326,8 +314,6 @@ class RunScreen(CurveControls, Screen[None]):
         if action == "next_plots":
             return self._curves_pages > 1
         if action in ("older_sample", "newer_sample"):
-            from dltui.tui.widgets import SamplePane
-
             return self.active_pane == "samples" and self.query_one(SamplePane).count > 1
         if action not in ("stop", "resume"):
             return True
@@ -335,7 +321,7 @@ class RunScreen(CurveControls, Screen[None]):
         status = self.reader.status
         if action == "stop":
             return status.alive
-        return status.state in ("stopped", "failed", "dead")
+        return status.state in RESUMABLE_STATES
 
     @property
     def _curves_shown(self) -> bool:
@@ -353,8 +339,6 @@ class RunScreen(CurveControls, Screen[None]):
 
     @property
     def _curves_pages(self) -> int:
-        from dltui.tui.screens.run_panes import CurvesPane
-
         panes = self.query(CurvesPane)
         return panes.first().pages if panes else 1
 
@@ -371,8 +355,6 @@ class RunScreen(CurveControls, Screen[None]):
 
     def action_cursor(self) -> None:
         """Show the cursor on the newest point, or take it away."""
-        from dltui.tui.screens.run_panes import CurvesPane
-
         self._curves_into_view()
         self.cursor_on = not self.cursor_on
         pane = self.query_one(CurvesPane)
@@ -384,27 +366,19 @@ class RunScreen(CurveControls, Screen[None]):
 
     def action_move_cursor(self, cells: int) -> None:
         """Move the cursor ``cells`` columns along x in every plot."""
-        from dltui.tui.screens.run_panes import CurvesPane
-
         self.query_one(CurvesPane).move_cursor(cells)
 
     def action_next_plots(self) -> None:
         """The next page of plots."""
-        from dltui.tui.screens.run_panes import CurvesPane
-
         self._curves_into_view()
         self.query_one(CurvesPane).next_page()
 
     def action_older_sample(self) -> None:
         """The sample recorded before the one shown."""
-        from dltui.tui.widgets import SamplePane
-
         self.query_one(SamplePane).browse(-1)
 
     def action_newer_sample(self) -> None:
         """The sample recorded after the one shown."""
-        from dltui.tui.widgets import SamplePane
-
         self.query_one(SamplePane).browse(+1)
 
     def action_smoothing(self) -> None:

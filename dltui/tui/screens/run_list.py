@@ -1,31 +1,60 @@
-"""What the browser's list holds, worked out without Textual: filtering, order, cells.
+"""What the browser's list holds, worked out without Textual: groups, rows and their cells.
 
-The list is experiments, each followed by its runs. `visible_groups` filters and
-sorts them; the ``format_*`` functions write the cells. A metric is always shown
-with its name: runs may watch different metrics, and a bare number would mix them.
+The list is experiments, each followed by its runs. `visible_groups` keeps and
+orders them with `dltui.runs.filters`, the rule `dltui ls` follows too (imported
+when first needed: `dltui.runs` brings numpy, which the first paint does
+without); `list_rows` writes each row's cells; the ``format_*`` functions write
+one cell. A metric is always shown with its name: runs may watch different
+metrics, and a bare number would mix them. Colours are theme variables, named
+here and looked up by the widget that draws the list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dltui.run_format import (
+    BROKEN,
+    DEAD,
+    FAILED,
+    FINISHED,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    UNKNOWN,
+)
+from dltui.safe_text import printable
 
 if TYPE_CHECKING:
+    from dltui.runs.discovery import RunInfo
+    from dltui.runs.filters import SortMode
     from dltui.tui.catalog import Catalog, ExperimentEntry
+    from dltui.tui.launcher import LaunchedRun
 
-SORT_MODES = ("newest", "name", "best", "status")
-"""The orders the browser cycles through with `o`."""
-
-STATE_ORDER = {
-    "running": 0,
-    "starting": 1,
-    "dead": 2,
-    "failed": 3,
-    "stopped": 4,
-    "finished": 5,
-    "broken": 6,
+STATE_COLOURS = {
+    RUNNING: "success",
+    STARTING: "accent",
+    FINISHED: "primary",
+    STOPPED: "warning",
+    FAILED: "error",
+    DEAD: "error",
+    BROKEN: "error",
+    UNKNOWN: "foreground-muted",
 }
+"""Theme variable each run state is drawn in (in the list, the details and the run view)."""
+
+COLUMNS = (
+    ("Experiment / run", "name"),
+    ("Status", "status"),
+    ("Age", "age"),
+    ("Best (metric)", "best"),
+    ("Epoch", "epoch"),
+    ("Device", "device"),
+)
+"""The list's columns: heading and key."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +62,29 @@ class Group:
     """One experiment of the list and its runs, as shown."""
 
     name: str
-    runs: list[Any]
-    """`dltui.runs.RunInfo` (or a run just launched that has no records yet)."""
+    runs: list[RunInfo]
+    """Its runs (and those just launched that have no records yet)."""
     entry: ExperimentEntry | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the list: its text, and the theme variable it is drawn in."""
+
+    text: str
+    colour: str | None = None
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One row: its key, what it stands for (a run, or an experiment's name), its cells."""
+
+    key: str
+    item: RunInfo | str
+    cells: tuple[Cell, ...]
+    since: float | None
+    """When the Age column counts from (None: no age)."""
 
 
 def format_age(seconds: float | None) -> str:
@@ -78,7 +127,7 @@ def format_best(value: float | None, monitor: str | None) -> str:
     return f"{format_value(value)} {short_metric(monitor)}" if monitor else format_value(value)
 
 
-def format_progress(run: Any) -> str:
+def format_progress(run: RunInfo) -> str:
     """The epoch (one decimal) or the step of a run, or ``-``."""
     if run.epoch is not None:
         return f"{run.epoch:.1f}"
@@ -87,17 +136,22 @@ def format_progress(run: Any) -> str:
     return "-"
 
 
-def monitor_of(entry: ExperimentEntry | None, runs: Sequence[Any]) -> str | None:
+def monitor_of(entry: ExperimentEntry | None, runs: Sequence[RunInfo]) -> str | None:
     """The metric an experiment's best is of: its file's monitor, else its newest run's."""
     from dltui.spec.early_stopping import metric_tag
 
     shown = entry.shown if entry is not None else None
     if shown is not None and shown.early_stopping is not None:
         return metric_tag(shown.early_stopping.monitor)
-    for run in sorted(runs, key=lambda r: -(r.created or 0)):
+    for run in newest_first(runs):
         if run.monitor:
             return str(run.monitor)
     return None
+
+
+def newest_first(runs: Iterable[RunInfo]) -> list[RunInfo]:
+    """``runs``, the most recently started first (runs without a start time last)."""
+    return sorted(runs, key=lambda r: -(r.created or 0))
 
 
 def higher_is_better(monitor: str | None) -> bool:
@@ -107,7 +161,7 @@ def higher_is_better(monitor: str | None) -> bool:
     return monitor is not None and auto_mode(monitor) == "max"
 
 
-def best_of(runs: Iterable[Any], monitor: str | None) -> float | None:
+def best_of(runs: Iterable[RunInfo], monitor: str | None) -> float | None:
     """The best value among the runs that watch ``monitor``."""
     values = [
         r.best for r in runs if r.best is not None and r.best == r.best and r.monitor == monitor
@@ -118,72 +172,183 @@ def best_of(runs: Iterable[Any], monitor: str | None) -> float | None:
 
 
 def experiment_words(name: str, entry: ExperimentEntry | None) -> str:
-    """What the filter matches an experiment against."""
-    words = [name]
-    if entry is not None:
-        words.append(entry.path.name)
-        shown = entry.shown
-        if shown is not None:
-            words.extend(shown.tags)
-            words.append(shown.description)
-        if not entry.valid:
-            words.append("invalid")
-    return " ".join(words).lower()
+    """What the filter matches an experiment against (its name, file, tags, description)."""
+    from dltui.runs.filters import experiment_words as words_of_experiment
 
-
-def run_words(run: Any) -> str:
-    """What the filter matches a run against."""
-    return " ".join([run.run_id, run.state, run.device or ""]).lower()
+    shown = entry.shown if entry is not None else None
+    return words_of_experiment(
+        name,
+        file_name=entry.path.name if entry is not None else None,
+        tags=shown.tags if shown is not None else (),
+        description=shown.description if shown is not None else None,
+        invalid=entry is not None and not entry.valid,
+    )
 
 
 def visible_groups(
-    catalog: Catalog, extra_runs: Sequence[Any], needle: str, sort_mode: str
+    catalog: Catalog, extra_runs: Sequence[RunInfo], text: str, sort_mode: SortMode
 ) -> list[Group]:
-    """The experiments and runs matching ``needle``, in ``sort_mode``'s order.
+    """The experiments and runs the filter ``text`` keeps, in ``sort_mode``'s order.
 
-    ``extra_runs`` are runs not in the catalog yet (just launched).
+    ``extra_runs`` are runs not in the catalog yet (just launched). An experiment
+    the text matches is listed with all its runs, even with none.
     """
-    needle = needle.strip().lower()
-    groups: list[Group] = []
+    from dltui.runs.filters import experiment_order, filter_runs, sort_runs, text_matches
+
     names = catalog.experiment_names()
     names += [r.experiment for r in extra_runs if r.experiment not in names]
-    for name in dict.fromkeys(names):
-        entry = catalog.entry_named(name)
-        runs = [*catalog.runs_of(name), *(r for r in extra_runs if r.experiment == name)]
-        if needle and needle not in experiment_words(name, entry):
-            runs = [run for run in runs if needle in run_words(run)]
-            if not runs:
-                continue
-        groups.append(Group(name, _sorted_runs(runs, entry, sort_mode), entry))
-    return _sorted_groups(groups, sort_mode)
-
-
-def _sorted_runs(runs: list[Any], entry: ExperimentEntry | None, mode: str) -> list[Any]:
-    if mode == "best":
-        monitor = monitor_of(entry, runs)
-        sign = -1.0 if higher_is_better(monitor) else 1.0
-
-        def key(r: Any) -> tuple[bool, float]:
-            usable = r.best is not None and r.monitor == monitor
-            return (not usable, sign * r.best if usable else 0.0)
-
-        return sorted(runs, key=key)
-    if mode == "status":
-        return sorted(runs, key=lambda r: (STATE_ORDER.get(r.state, 9), -(r.created or 0)))
-    if mode == "name":
-        return sorted(runs, key=lambda r: r.run_id)
-    return sorted(runs, key=lambda r: -(r.created or 0))
-
-
-def _sorted_groups(groups: list[Group], mode: str) -> list[Group]:
-    if mode == "name":
-        return sorted(groups, key=lambda g: g.name.lower())
-    if mode == "status":
-        return sorted(
-            groups,
-            key=lambda g: (min((STATE_ORDER.get(r.state, 9) for r in g.runs), default=9), g.name),
+    entries = {name: catalog.entry_named(name) for name in dict.fromkeys(names)}
+    words = {name: experiment_words(name, entry) for name, entry in entries.items()}
+    kept = filter_runs([*catalog.runs, *extra_runs], text, words_of=words.__getitem__)
+    groups: list[Group] = []
+    for name, entry in entries.items():
+        runs = [run for run in kept if run.experiment == name]
+        if not runs and not text_matches(text, words[name]):
+            continue
+        monitor = monitor_of(entry, runs) if sort_mode == "best" else None
+        ordered = sort_runs(
+            runs, sort_mode, monitor=monitor, higher_is_better=higher_is_better(monitor)
         )
-    # newest (and best): the experiment with the latest activity first.
-    return sorted(
-        groups, key=lambda g: (-max((r.created or 0 for r in g.runs), default=0), g.name.lower())
-    )
+        groups.append(Group(name, ordered, entry))
+    return sorted(groups, key=lambda g: experiment_order(sort_mode, g.name, g.runs))
+
+
+def run_label(run: RunInfo, marked: bool) -> Cell:
+    """The name cell of a run: indented under its experiment, ``◆`` when marked."""
+    return Cell(f"  {'◆' if marked else ' '} {printable(run.run_id, keep_newlines=False)}")
+
+
+def list_rows(
+    groups: Sequence[Group],
+    now: float,
+    *,
+    marked: Collection[Path] = (),
+    collapsed: Collection[str] = (),
+    invalid: Callable[[ExperimentEntry], bool] = lambda entry: not entry.valid,
+) -> list[ListRow]:
+    """The rows of ``groups``: each experiment, then (unless ``collapsed``) its runs.
+
+    ``invalid(entry)`` says whether `dltui check` finds the experiment's file wrong.
+    """
+    rows: list[ListRow] = []
+    for group in groups:
+        name, runs, entry = group.name, group.runs, group.entry
+        folded = name in collapsed
+        latest = max((r.created for r in runs if r.created), default=None)
+        monitor = monitor_of(entry, runs)
+        if entry is None:
+            status = Cell("no file", "foreground-muted")
+        elif invalid(entry):
+            status = Cell("invalid", "error")
+        else:
+            status = Cell(f"{len(runs)} run{'s' if len(runs) != 1 else ''}", "foreground-muted")
+        rows.append(
+            ListRow(
+                f"exp:{name}",
+                name,
+                (
+                    Cell(f"{'▸' if folded else '▾'} {printable(name, keep_newlines=False)}",
+                         bold=True),
+                    status,
+                    Cell(format_age(now - latest if latest else None)),
+                    Cell(format_best(best_of(runs, monitor), monitor)),
+                    Cell(""),
+                    Cell(""),
+                ),
+                latest,
+            )
+        )  # fmt: skip
+        if folded:
+            continue
+        for run in runs:
+            rows.append(
+                ListRow(
+                    f"run:{run.path}",
+                    run,
+                    (
+                        run_label(run, run.path in marked),
+                        Cell(run.state, STATE_COLOURS.get(run.state, "foreground")),
+                        Cell(format_age(now - run.created if run.created else None)),
+                        Cell(format_best(run.best, run.monitor)),
+                        Cell(format_progress(run)),
+                        Cell(printable(run.device or "-", keep_newlines=False)),
+                    ),
+                    run.created,
+                )
+            )
+    return rows
+
+
+def starting_runs(launched: Mapping[Path, LaunchedRun], listed: Iterable[RunInfo]) -> list[RunInfo]:
+    """Runs this dashboard launched that have written nothing yet, listed as starting.
+
+    Runs already ``listed`` (they have records now) and resumed runs (their run
+    is listed) are left out.
+    """
+    from dltui.runs.discovery import RunInfo
+    from dltui.runs.status import RunStatus
+
+    known = {Path(run.path).resolve() for run in listed}
+    runs = []
+    for run_dir, process in list(launched.items()):
+        path = Path(run_dir)
+        if path.resolve() in known or process.experiment_path is None:
+            continue
+        try:
+            created: float | None = path.stat().st_mtime
+        except OSError:
+            created = None
+        status = RunStatus(STARTING, STARTING, None, None, process.pid, None, None, None, True)
+        runs.append(
+            RunInfo(
+                experiment=path.parent.name,
+                run_id=path.name,
+                path=path,
+                created=created,
+                state=STARTING,
+                reason="the trainer is starting",
+                device=None,
+                best=None,
+                monitor=None,
+                best_epoch=None,
+                epoch=None,
+                step=None,
+                status=status,
+                meta={},
+            )
+        )
+    return runs
+
+
+_MAX_LISTED = 10
+"""Runs named one by one in the delete question; more are counted."""
+
+
+def delete_question(
+    runs: Sequence[RunInfo], size: int, hidden: int, runs_dir: Path
+) -> tuple[str, str]:
+    """The title and text of the question before ``runs`` (``size`` bytes) are deleted.
+
+    ``hidden`` marked runs the filter hides are said to stay.
+    """
+    from dltui.tui.plotting.axis import format_bytes
+
+    count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    listed = [
+        printable(f"  {run.experiment}/{run.run_id}  ({run.state})", keep_newlines=False)
+        for run in runs[:_MAX_LISTED]
+    ]
+    if len(runs) > _MAX_LISTED:
+        listed.append(f"  … and {len(runs) - _MAX_LISTED} more")
+    lines = [
+        *listed,
+        "",
+        f"{count}, {format_bytes(size)} on disk, from {printable(str(runs_dir))}.",
+        f"The folder{'s are' if len(runs) != 1 else ' is'} removed for good: no undo.",
+    ]
+    if hidden:
+        lines.append(
+            f"{hidden} other marked run{'s' if hidden != 1 else ''}, hidden by the filter, "
+            f"{'are' if hidden != 1 else 'is'} not deleted."
+        )
+    return f"Delete {count}?", "\n".join(lines)

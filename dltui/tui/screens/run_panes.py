@@ -2,27 +2,44 @@
 
 `CurvesPane` decides which plots a run needs — the loss, then one plot per
 metric with its train and validation series, then the learning rate — adding
-plots as new tags appear. The other panes are the widgets' own, each fed with
-``update_from(reader, changes)``.
+plots as new tags appear. The other panes are the widgets' own; every pane is a
+`RunPane`, fed with ``update_from(source, changes)``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 
-from dltui.tui.widgets.line_plot import LinePlot, PlotSeries
+from dltui.run_format import (
+    EPOCH_SUFFIX,
+    GAN_LOSSES,
+    GAN_SCORES,
+    LOSS,
+    LR,
+    is_metric,
+    tag,
+)
+from dltui.tui.plotting.series import PlotSeries, XAxis
+from dltui.tui.widgets.line_plot import LinePlot
 
-LOSS_TAGS = ("train/loss", "val/loss")
-GAN_LOSS_TAGS = ("train/g_loss", "train/d_loss")
-GAN_OUTPUT_TAGS = ("train/d_real", "train/d_fake")
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+    from dltui.tui.widgets.run_pane import RunPane
+
+LOSS_TAGS = (tag("train", LOSS), tag("val", LOSS))
+GAN_LOSS_TAGS = tuple(tag("train", loss) for loss in reversed(GAN_LOSSES))
+"""The generator's loss first, then the discriminator's."""
+GAN_OUTPUT_TAGS = tuple(tag("train", score) for score in GAN_SCORES)
 """The discriminator's mean output on real and on generated samples: one plot, as they
 are read together (both near 0.5 when the two networks are balanced)."""
-_NOT_METRICS = {"loss", "loss_epoch", "g_loss", "d_loss", "d_real", "d_fake"}
+_PLOTTED_SPLITS = ("train", "val")
 
 MIN_PLOT_WIDTH = 34
 MIN_PLOT_HEIGHT = 8
@@ -40,27 +57,27 @@ def plot_groups(tags: list[str]) -> list[tuple[str, tuple[str, ...]]]:
     if present & set(GAN_OUTPUT_TAGS):
         groups.append(("Discriminator output", GAN_OUTPUT_TAGS))
     names: list[str] = []
-    for tag in tags:
-        split, _, name = tag.partition("/")
-        if split in ("train", "val") and name and name not in names:
+    for tag_name in tags:
+        split, _, name = tag_name.partition("/")
+        if split in _PLOTTED_SPLITS and name and name not in names and is_metric(tag_name):
             names.append(name)
     metrics = [
         name
         for name in names
-        # A per-epoch twin (train/d_loss_epoch) repeats its per-step series' story.
-        if name not in _NOT_METRICS and not (name.endswith("_epoch") and name[:-6] in names)
+        # A per-epoch twin (train/accuracy_epoch) repeats its per-step series' story.
+        if not (name.endswith(EPOCH_SUFFIX) and name.removesuffix(EPOCH_SUFFIX) in names)
     ]
     for name in sorted(metrics):
-        groups.append((name, (f"train/{name}", f"val/{name}")))
-    if "lr" in present:
-        groups.append(("Learning rate", ("lr",)))
+        groups.append((name, tuple(tag(split, name) for split in _PLOTTED_SPLITS)))
+    if LR in present:
+        groups.append(("Learning rate", (LR,)))
     return groups
 
 
 def series_labels(tags: tuple[str, ...]) -> list[str]:
     """Short legend labels: ``train``/``val`` when the plot's title already names the
     metric, else the tag's last part (``g_loss``, ``lr``)."""
-    parts = [tag.partition("/") for tag in tags]
+    parts = [tag_name.partition("/") for tag_name in tags]
     if len(tags) > 1 and len({name for _, _, name in parts}) == 1:
         return [split for split, _, _ in parts]
     return [name or split for split, _, name in parts]
@@ -130,7 +147,7 @@ class CurvesPane(Widget):
         """Which page of plots is shown (0 unless the plots do not all fit)."""
         self.cursor_x: float | None = None
         """The cursor's x in every plot (None: no cursor)."""
-        self._reader: Any = None
+        self._source: RunSource | None = None
 
     def compose(self) -> ComposeResult:
         """A plot per group (the loss plot, until the run's tags are known)."""
@@ -195,13 +212,16 @@ class CurvesPane(Widget):
             self.post_message(self.PagesChanged(self.pages, self.page))
         self._update_title()
 
+    @dataclass
     class PagesChanged(Message):
         """The number of pages or the page shown changed (the footer's `p` key follows)."""
 
-        def __init__(self, pages: int, page: int) -> None:
-            super().__init__()
-            self.pages = pages
-            self.page = page
+        pages: int
+        page: int
+
+        def can_replace(self, message: Message) -> bool:
+            """Only the newest page count matters."""
+            return isinstance(message, CurvesPane.PagesChanged)
 
     def _update_title(self) -> None:
         pages = self.pages
@@ -242,8 +262,8 @@ class CurvesPane(Widget):
         self._plots = wanted
         self._shape = None
         self.call_after_refresh(self._layout)
-        if self._reader is not None:
-            self.call_after_refresh(self._feed, self._reader, None)
+        if self._source is not None:
+            self.call_after_refresh(self._feed, self._source, None)
 
     @property
     def plots(self) -> list[LinePlot]:
@@ -256,27 +276,23 @@ class CurvesPane(Widget):
         """The plots on the page shown."""
         return [plot for plot in self._plots if plot.display]
 
-    def update_from(self, reader: Any, changes: Any = None) -> None:
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
         """Add plots for new tags, then let each plot reload its own tags if they changed."""
-        self._reader = reader
-        if (
-            changes is None
-            or getattr(changes, "new_tags", None)
-            or getattr(changes, "reset", False)
-        ):
-            groups = plot_groups(reader.tags())
+        self._source = source
+        if changes is None or changes.new_tags or changes.reset:
+            groups = plot_groups(source.tags())
             if groups != self.groups:
                 self.groups = groups
                 self._rebuild()
                 return
-        self._feed(reader, changes)
+        self._feed(source, changes)
 
-    def _feed(self, reader: Any, changes: Any) -> None:
+    def _feed(self, source: RunSource, changes: RunChanges | None) -> None:
         for plot in self._plots:
-            plot.update_from(reader, changes)
+            plot.update_from(source, changes)
 
     def set_options(
-        self, *, smoothing: float, log_y: bool, x_axis: str, show_raw: bool = True
+        self, *, smoothing: float, log_y: bool, x_axis: XAxis, show_raw: bool = True
     ) -> None:
         """Smoothing weight, log scale, x axis and raw lines for every plot."""
         if x_axis != self.options["x_axis"] and self.cursor_x is not None:
@@ -290,7 +306,7 @@ class CurvesPane(Widget):
         for plot in self._plots:
             plot.smoothing = smoothing
             plot.log_y = log_y
-            plot.x_axis = x_axis  # type: ignore[assignment]
+            plot.x_axis = x_axis
             plot.show_raw = show_raw
             plot.cursor_x = self.cursor_x
 
@@ -355,62 +371,39 @@ def _slug(title: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in title.lower())
 
 
-def make_plot(widget_id: str) -> LinePlot:
-    """A plot for the compare view (filled by `plot_runs`)."""
-    return LinePlot("", id=widget_id, empty_message="none of these runs has this metric yet")
+PANE_IDS = ("curves", "overview", "stopping", "gradients", "system", "output", "samples")
+"""The run view's panes, in tab (and number-key) order."""
 
 
-def plot_runs(
-    plot: LinePlot,
-    readers: list[Any],
-    labels: list[str],
-    tag: str,
-    *,
-    smoothing: float,
-    log_y: bool,
-    x_axis: str,
-    show_raw: bool = False,
-) -> None:
-    """Overlay ``tag`` of every reader, coloured by run (stable across metrics)."""
-    from dltui.safe_text import printable
-
-    series = []
-    for reader, label in zip(readers, labels, strict=True):
-        data = reader.series(tag)
-        if len(data):
-            created = (reader.meta or {}).get("created")
-            series.append(
-                PlotSeries.from_series(
-                    printable(label, keep_newlines=False),
-                    data,
-                    key=str(reader.run_dir),
-                    time_origin=float(created) if isinstance(created, int | float) else None,
-                    tag=tag,
-                )
-            )
-    plot.smoothing = smoothing
-    plot.log_y = log_y
-    plot.x_axis = x_axis  # type: ignore[assignment]
-    plot.show_raw = show_raw
-    plot.title = printable(tag, keep_newlines=False)
-    plot.set_series(series)
-
-
-def make_pane(pane_id: str, reader: Any = None) -> Widget:
-    """The body widget of the run view's pane ``pane_id`` (for the run ``reader`` reads)."""
+def make_pane(pane_id: str, source: RunSource | None = None) -> Widget:
+    """The body widget of the run view's pane ``pane_id`` (for the run ``source`` reads)."""
     if pane_id == "curves":
-        tags = reader.tags() if reader is not None else None
+        tags = source.tags() if source is not None else None
         return CurvesPane(tags=tags, id="pane-curves", classes="pane")
     from dltui.tui import widgets
 
-    kinds = {
-        "gradients": "GradNormPane",
-        "stopping": "EarlyStoppingPane",
-        "overview": "OverviewPane",
-        "system": "SystemPane",
-        "output": "OutputLog",
-        "samples": "SamplePane",
+    kinds: dict[str, type[Widget]] = {
+        "gradients": widgets.GradNormPane,
+        "stopping": widgets.EarlyStoppingPane,
+        "overview": widgets.OverviewPane,
+        "system": widgets.SystemPane,
+        "output": widgets.OutputLog,
+        "samples": widgets.SamplePane,
     }
-    widget_class = getattr(widgets, kinds[pane_id])
-    widget: Widget = widget_class(id=f"pane-{pane_id}", classes="pane")
-    return widget
+    return kinds[pane_id](id=f"pane-{pane_id}", classes="pane")
+
+
+if TYPE_CHECKING:
+    # mypy checks here that every pane of the run view is a RunPane.
+    from dltui.tui import widgets as _widgets
+
+    _PANES: tuple[type[RunPane], ...] = (
+        CurvesPane,
+        _widgets.GradNormPane,
+        _widgets.EarlyStoppingPane,
+        _widgets.OverviewPane,
+        _widgets.SystemPane,
+        _widgets.OutputLog,
+        _widgets.SamplePane,
+        _widgets.LinePlot,
+    )

@@ -1,13 +1,15 @@
-"""The dashboard's panes: each widget shows one thing and takes plain data or a run reader.
+"""The dashboard's panes: each widget shows one thing and takes plain data or a run.
 
-Every pane has ``update_from(reader, changes=None)``, which redraws only when the
-poll result ``changes`` concerns it, plus a plain-data method (``set_series``,
+Every pane is a `RunPane` (`run_pane.py`): ``update_from(source, changes=None)``
+reads a `dltui.runs.source.RunSource` and redraws only when the poll result
+``changes`` concerns it; each also has a plain-data method (``set_series``,
 ``show``...) for tests and for views that gather data themselves.
 """
 
+from dltui.tui.plotting.series import PlotSeries, assign_colors
 from dltui.tui.widgets.early_stopping_pane import EarlyStoppingPane
 from dltui.tui.widgets.grad_norm_pane import GradNormPane, LayerNorms
-from dltui.tui.widgets.line_plot import LinePlot, PlotSeries, assign_colors
+from dltui.tui.widgets.line_plot import LinePlot
 from dltui.tui.widgets.output_log import OutputLog
 from dltui.tui.widgets.overview_pane import OverviewPane, RunSummary, summarize
 from dltui.tui.widgets.sample_pane import SamplePane

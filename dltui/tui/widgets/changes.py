@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
-
-class SeriesLike(Protocol):
-    """One tag's points, as :class:`dltui.runs.Series` gives them."""
-
-    @property
-    def step(self) -> npt.NDArray[np.int64]: ...
-    @property
-    def epoch(self) -> npt.NDArray[np.float32]: ...
-    @property
-    def time(self) -> npt.NDArray[np.float64]: ...
-    @property
-    def value(self) -> npt.NDArray[np.float64]: ...
-    def __len__(self) -> int: ...
-
-
-class ChangesLike(Protocol):
-    """What :meth:`dltui.runs.RunReader.poll` reports (:class:`dltui.runs.RunChanges`)."""
-
-    tags: set[str]
-    kinds: set[str]
-    status: bool
-    meta: bool
-    output: bool
-    reset: bool
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
 
 
 def affects(
-    changes: ChangesLike | None,
+    changes: RunChanges | None,
     *,
     tags: Iterable[str] = (),
     prefixes: Iterable[str] = (),

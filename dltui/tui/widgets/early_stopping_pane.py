@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from dltui.run_format import LOSS, tag
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
-from dltui.tui.widgets.changes import ChangesLike, affects, meta_value
+from dltui.tui.widgets.changes import affects, meta_value
 from dltui.tui.widgets.text_pane import TextPane
+
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+
 
 NOT_CONFIGURED = "early stopping not configured"
 
@@ -83,12 +89,12 @@ class EarlyStoppingPane(TextPane):
         self._config = config
         self.content_changed()
 
-    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
         """Reload from a :class:`dltui.runs.RunReader` when a new event or meta arrived."""
         if not affects(changes, kinds=("early_stopping",), meta=True):
             return
-        config = meta_value(reader.meta, "config", "early_stopping")
-        self.show(reader.latest("early_stopping"), config if isinstance(config, dict) else None)
+        config = meta_value(source.meta, "config", "early_stopping")
+        self.show(source.latest("early_stopping"), config if isinstance(config, dict) else None)
 
     def build_text(self, width: int) -> Text:
         """The pane's lines."""
@@ -102,7 +108,7 @@ class EarlyStoppingPane(TextPane):
         if state is None:
             if self._config is None:
                 return Text(NOT_CONFIGURED, style=style("early-stopping--muted"))
-            monitor = _shown(self._config.get("monitor", "val/loss"))
+            monitor = _shown(self._config.get("monitor", tag("val", LOSS)))
             return Text(
                 f"early stopping on {monitor}: waiting for its first value",
                 style=style("early-stopping--muted"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,14 +18,18 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
+from dltui.run_format import GRAD_NORM_PREFIX, GRAD_NORM_TOTAL
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.sparkline import sparkline
-from dltui.tui.widgets.changes import ChangesLike, affects
+from dltui.tui.widgets.changes import affects
 from dltui.tui.widgets.text_pane import TextPane
 
-PREFIX = "grad_norm/"
-TOTAL_TAG = "grad_norm/total"
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+
+
 VANISHING = 1e-7
 """A norm below this is vanishing: the layer has stopped learning."""
 EXPLODING = 1e3
@@ -149,16 +153,20 @@ class GradNormPane(TextPane):
         self._total = total
         self.content_changed()
 
-    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
-        """Reload from a :class:`dltui.runs.RunReader` when any ``grad_norm/`` tag grew."""
-        if not affects(changes, prefixes=(PREFIX,)):
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
+        """Reload from a run when any ``grad_norm/`` tag grew."""
+        if not affects(changes, prefixes=(GRAD_NORM_PREFIX,)):
             return
         layers = [
-            LayerNorms(printable(tag[len(PREFIX) :], keep_newlines=False), reader.series(tag).value)
-            for tag in reader.tags()
-            if tag.startswith(PREFIX) and tag != TOTAL_TAG
+            LayerNorms(
+                printable(tag.removeprefix(GRAD_NORM_PREFIX), keep_newlines=False),
+                source.series(tag).value,
+            )
+            for tag in source.tags()
+            if tag.startswith(GRAD_NORM_PREFIX) and tag != GRAD_NORM_TOTAL
         ]
-        total = reader.series(TOTAL_TAG).value if TOTAL_TAG in reader.tags() else None
+        tags = source.tags()
+        total = source.series(GRAD_NORM_TOTAL).value if GRAD_NORM_TOTAL in tags else None
         self.show(layers, total)
 
     def build_text(self, width: int) -> Text:

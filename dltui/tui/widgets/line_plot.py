@@ -11,10 +11,9 @@ rebuilt only when the data, the size, the theme or a toggle changes.
 from __future__ import annotations
 
 import math
-import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,123 +30,23 @@ from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.canvas import LineStyle
 from dltui.tui.plotting.figure import Frame, Trace, render_frame
 from dltui.tui.plotting.growing import Followed, GrowingArray
+from dltui.tui.plotting.series import (
+    SERIES_COLORS,
+    X_AXES,
+    PlotSeries,
+    XAxis,
+    assign_colors,
+)
 from dltui.tui.plotting.smoothing import MAX_WEIGHT, StreamingEma
-from dltui.tui.widgets.changes import ChangesLike, SeriesLike, affects
+from dltui.tui.widgets.changes import affects
 
-XAxis = Literal["step", "epoch", "time"]
-X_AXES: tuple[XAxis, ...] = ("step", "epoch", "time")
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
 
-SERIES_COLORS = ("primary", "secondary", "accent", "warning", "success", "error")
-"""Theme variables that series take their colours from, in order of preference."""
 
 _PATTERNS = (LineStyle.SOLID, LineStyle.DASHED, LineStyle.DOTTED, LineStyle.DASH_DOT)
-
-
-@dataclass(frozen=True, eq=False)
-class PlotSeries:
-    """One named series: values and the x it can be plotted against.
-
-    ``key`` fixes the colour (default: the label), so the same run or tag keeps its
-    colour across plots; ``color`` names a theme variable to force one.
-    ``time_origin`` is the unix time the time axis counts from (the run's start;
-    default: the earliest time among the plot's series).
-    """
-
-    label: str
-    y: npt.NDArray[np.float64]
-    step: npt.NDArray[Any]
-    epoch: npt.NDArray[Any] | None = None
-    time: npt.NDArray[np.float64] | None = None
-    key: str = ""
-    color: str | None = None
-    time_origin: float | None = None
-    smooth: bool = True
-    """Whether smoothing applies: only to noisy per-step series, never to a learning rate
-    or a once-per-epoch value (see `should_smooth`)."""
-
-    def __post_init__(self) -> None:
-        """Check that every given x array matches ``y`` in length."""
-        for name in ("step", "epoch", "time"):
-            values = getattr(self, name)
-            if values is not None and len(values) != len(self.y):
-                raise ValueError(
-                    f"series {self.label!r}: {name} has {len(values)} points, y has {len(self.y)}"
-                )
-
-    @classmethod
-    def from_series(
-        cls,
-        label: str,
-        series: SeriesLike,
-        *,
-        key: str = "",
-        color: str | None = None,
-        time_origin: float | None = None,
-        tag: str | None = None,
-    ) -> PlotSeries:
-        """Wrap a :class:`dltui.runs.Series` (step, epoch, time, value arrays).
-
-        ``tag`` (default: the label) decides with the data whether it is smoothed.
-        """
-        return cls(
-            label=label,
-            y=series.value,
-            step=series.step,
-            epoch=series.epoch,
-            time=series.time,
-            key=key,
-            color=color,
-            time_origin=time_origin,
-            smooth=should_smooth(tag if tag is not None else label, series.epoch),
-        )
-
-    @property
-    def color_key(self) -> str:
-        """What the colour is derived from."""
-        return self.key or self.label
-
-
-LEARNING_RATE_NAMES = frozenset({"lr", "learning_rate", "learning-rate"})
-"""Last path parts of tags that hold a learning rate (drawn as recorded, never smoothed)."""
-
-
-def should_smooth(tag: str, epoch: npt.NDArray[Any] | None) -> bool:
-    """Whether a series is noisy per-step data that smoothing helps.
-
-    A learning rate is a setting, not a measurement: smoothing only bends its steps
-    (a schedule's drop would show as a slope). A series recorded once per epoch (whole
-    epochs: ``val/loss``, ``train/accuracy``) is already an average. Series without
-    epochs (other tools' logs) are taken to be per step.
-    """
-    name = tag.rsplit("/", 1)[-1].lower()
-    if name in LEARNING_RATE_NAMES or name.startswith(("lr_", "lr-")):
-        return False
-    if epoch is None or not len(epoch):
-        return True
-    values = np.asarray(epoch, dtype=np.float64)
-    finite = values[np.isfinite(values)]
-    if not finite.size:
-        return True
-    # Whole epochs throughout: once per epoch. Checked on a bounded sample, as the
-    # plots are fed ten times a second and a series may hold millions of points.
-    sample = finite if finite.size <= 4096 else finite[:: finite.size // 4096 + 1]
-    return bool(np.any(sample != np.floor(sample)))
-
-
-def assign_colors(keys: Iterable[str], palette_size: int = len(SERIES_COLORS)) -> dict[str, int]:
-    """A palette index per key: from a hash of the key, so it is stable across plots and
-    sessions, moved to the next free index when two keys of one plot collide."""
-    taken: set[int] = set()
-    result: dict[str, int] = {}
-    for key in sorted(set(keys)):
-        index = zlib.crc32(key.encode()) % palette_size
-        for _ in range(palette_size):
-            if index not in taken:
-                break
-            index = (index + 1) % palette_size
-        taken.add(index)
-        result[key] = index
-    return result
+"""Line patterns that tell series apart without colour (NO_COLOR)."""
 
 
 class LinePlot(Widget):
@@ -244,14 +143,14 @@ class LinePlot(Widget):
         self._xs = {k: v for k, v in self._xs.items() if k.rsplit("\0", 1)[0] in keys}
         self.refresh()
 
-    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
-        """Reload this plot's ``tags`` from a :class:`dltui.runs.RunReader` if they changed."""
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
+        """Reload this plot's ``tags`` from a run if they changed."""
         if not self.tags or not affects(changes, tags=self.tags, meta=True):
             return
-        origin = _run_start(reader)
+        origin = _run_start(source)
         series = [
             PlotSeries.from_series(
-                label, reader.series(tag), key=label, time_origin=origin, tag=tag
+                label, source.series(tag), key=label, time_origin=origin, tag=tag
             )
             for tag, label in zip(self.tags, self.labels, strict=True)
         ]
@@ -302,7 +201,7 @@ class LinePlot(Widget):
         """Lay the plot out in ``width`` x ``height`` cells (uncoloured)."""
         axis = self.x_axis
         origin = self._time_origin()
-        no_color = bool(getattr(self.app, "no_color", False)) if self.is_attached else False
+        no_color = self.app.no_color if self.is_attached else False
         traces = []
         cursor = self.cursor_x
         missing = 0
@@ -547,7 +446,6 @@ def _clamp_smoothing(value: float) -> float:
     return min(max(float(value), 0.0), min(0.99, MAX_WEIGHT))
 
 
-def _run_start(reader: Any) -> float | None:
-    meta = getattr(reader, "meta", None) or {}
-    created = meta.get("created")
+def _run_start(source: RunSource) -> float | None:
+    created = source.meta.get("created")
     return float(created) if isinstance(created, int | float) else None

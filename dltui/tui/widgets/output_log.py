@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
@@ -22,7 +22,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from dltui.safe_text import printable
-from dltui.tui.widgets.changes import ChangesLike, affects
+from dltui.tui.widgets.changes import affects
+
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+
 
 _INDENT = "  "
 """Continuation rows of a wrapped line start with this, so they read as one line."""
@@ -113,13 +118,13 @@ class OutputLog(ScrollView, can_focus=True):
         self._wrapped_width = 0
         self._rewrap()
 
-    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
         """Append what output.log gained since the last call (reset: start over)."""
         if changes is not None and changes.reset:
             self.clear()
         if not affects(changes, output=True):
             return
-        self.append(reader.read_output())
+        self.append(source.read_output())
 
     def on_resize(self) -> None:
         """Wrap again at the new width."""

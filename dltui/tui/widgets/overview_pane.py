@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.style import Style
@@ -15,33 +15,52 @@ from textual.color import Color
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from dltui.run_format import (
+    ACTIVE_STATUSES,
+    DEAD,
+    EPOCH_TIME,
+    FAILED,
+    FINISHED,
+    LOSS,
+    LR,
+    MEMORY_ALLOCATED,
+    MEMORY_RESERVED,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    THROUGHPUT,
+    UNKNOWN,
+    split_of,
+    tag,
+)
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_bytes, format_duration, format_epoch, format_number
-from dltui.tui.widgets.changes import ChangesLike, affects, meta_value
+from dltui.tui.widgets.changes import affects, meta_value
 
-STATUS_WORDS = {
-    "starting": "starting",
-    "running": "running",
-    "finished": "finished",
-    "stopped": "stopped",
-    "failed": "failed",
-    "dead": "dead",
-}
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+
+
+VAL_LOSS = tag("val", LOSS)
+
 _STATE_COLORS = {
-    "starting": "warning",
-    "running": "success",
-    "finished": "primary",
-    "stopped": "warning",
-    "failed": "error",
-    "dead": "error",
+    STARTING: "warning",
+    RUNNING: "success",
+    FINISHED: "primary",
+    STOPPED: "warning",
+    FAILED: "error",
+    DEAD: "error",
 }
+"""The theme variable each state the overview knows is drawn in (others: muted)."""
+_STATE_MARKS = {RUNNING: "●", STARTING: "◌", FINISHED: "✔", FAILED: "✘", DEAD: "✘"}
 _SUMMARY_TAGS = (
-    "throughput",
-    "memory/allocated",
-    "memory/reserved",
-    "lr",
-    "val/loss",
-    "epoch_time",
+    THROUGHPUT,
+    MEMORY_ALLOCATED,
+    MEMORY_RESERVED,
+    LR,
+    VAL_LOSS,
+    EPOCH_TIME,
 )
 
 
@@ -70,32 +89,27 @@ class RunSummary:
     """Which weights the test evaluated (``best (epoch 39)``)."""
 
 
-def summarize(reader: Any) -> RunSummary:
+def summarize(source: RunSource) -> RunSummary:
     """Gather a :class:`RunSummary` from a :class:`dltui.runs.RunReader`."""
-    meta = reader.meta or {}
-    status = reader.status
+    meta = source.meta or {}
+    status = source.status
     epochs = meta_value(meta, "config", "training", "epochs")
     epochs = (
         int(epochs) if isinstance(epochs, int | float) and not isinstance(epochs, bool) else None
     )
-    epoch, step = latest_progress(reader)
+    epoch, step = latest_progress(source)
     # The trainer's epoch events carry the epoch's wall time as `time_s`; the
     # `epoch_time` series is the same number for writers that only log scalars.
-    times = [_num(e.get("time_s")) for e in reader.events_of("epoch")]
+    times = [_num(e.get("time_s")) for e in source.events_of("epoch")]
     epoch_times = [t for t in times if t is not None and t > 0]
     if not epoch_times:
-        epoch_times = _finite_list(reader.series("epoch_time").value)
+        epoch_times = _finite_list(source.series(EPOCH_TIME).value)
     eta = None
-    if (
-        epochs is not None
-        and epoch is not None
-        and epoch_times
-        and status.state in ("starting", "running")
-    ):
+    if epochs is not None and epoch is not None and epoch_times and status.state in ACTIVE_STATUSES:
         # Recent epochs predict the next ones better than the first (warm-up, compilation).
         recent = epoch_times[-5:]
         eta = max(0.0, epochs - epoch) * sum(recent) / len(recent)
-    stopping = reader.latest("early_stopping") or {}
+    stopping = source.latest("early_stopping") or {}
     best_name: str | None
     if stopping.get("best") is not None:
         best_name, best_value, best_epoch = (
@@ -104,7 +118,7 @@ def summarize(reader: Any) -> RunSummary:
             _int(stopping.get("best_epoch")),
         )
     else:
-        best_name, best_value, best_epoch = _best_val_loss(reader)
+        best_name, best_value, best_epoch = _best_val_loss(source)
     return RunSummary(
         state=status.state,
         reason=status.reason,
@@ -114,15 +128,15 @@ def summarize(reader: Any) -> RunSummary:
         epochs=epochs,
         step=step,
         eta_seconds=eta,
-        throughput=_last(reader, "throughput"),
-        memory_allocated=_last(reader, "memory/allocated"),
-        memory_reserved=_last(reader, "memory/reserved"),
-        lr=_last(reader, "lr"),
+        throughput=_last(source, THROUGHPUT),
+        memory_allocated=_last(source, MEMORY_ALLOCATED),
+        memory_reserved=_last(source, MEMORY_RESERVED),
+        lr=_last(source, LR),
         best_name=best_name,
         best_value=best_value,
         best_epoch=best_epoch,
-        test=_test_metrics(reader.latest("test")),
-        test_weights=_text((reader.latest("test") or {}).get("weights")),
+        test=_test_metrics(source.latest("test")),
+        test_weights=_text((source.latest("test") or {}).get("weights")),
     )
 
 
@@ -184,10 +198,10 @@ class OverviewPane(Widget):
         if self.is_mounted:
             self._paint_model()
 
-    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
         """Reload from a :class:`dltui.runs.RunReader`: facts, and layers on a ``model`` event."""
         if affects(changes, kinds=("model",)):
-            self.show_model(reader.latest("model"))
+            self.show_model(source.latest("model"))
         if affects(
             changes,
             tags=_SUMMARY_TAGS,
@@ -195,17 +209,15 @@ class OverviewPane(Widget):
             status=True,
             meta=True,
         ):
-            self.show_summary(summarize(reader))
+            self.show_summary(summarize(source))
 
     def facts_text(self, width: int | None = None) -> Text:
         """The facts as styled text (also used by tests), broken into lines of at most
         ``width`` cells between facts when a width is given."""
         s = self._summary
         text = Text()
-        state = s.state if s.state in STATUS_WORDS else "unknown"
-        marker = {"running": "●", "starting": "◌", "finished": "✔", "failed": "✘", "dead": "✘"}.get(
-            state, "■"
-        )
+        state = s.state if s.state in _STATE_COLORS else UNKNOWN
+        marker = _STATE_MARKS.get(state, "■")
         text.append(f"{marker} {state.upper()}", self._status_style(state))
         if s.reason:
             # Written by the trainer, or by whatever wrote status.json: shown, never obeyed.
@@ -369,11 +381,11 @@ def _shape(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-_PROGRESS_TAGS = ("train/loss", "train/g_loss")
+_PROGRESS_TAGS = (tag("train", LOSS), tag("train", "g_loss"))
 """Series logged every few steps whose last point says how far the run got."""
 
 
-def latest_progress(reader: Any) -> tuple[float | None, int | None]:
+def latest_progress(source: RunSource) -> tuple[float | None, int | None]:
     """The run's newest (epoch, step): from the heartbeat, the last epoch event or the
     last logged training loss, whichever got furthest.
 
@@ -381,11 +393,11 @@ def latest_progress(reader: Any) -> tuple[float | None, int | None]:
     many steps, and may end several epochs, in between, so alone it lags behind
     (a run view once read "epoch 20/40 · step 330" for step 400).
     """
-    status = reader.status
-    event = reader.latest("epoch") or {}
+    status = source.status
+    event = source.latest("epoch") or {}
     candidates = [(status.step, status.epoch), (_int(event.get("step")), _num(event.get("epoch")))]
-    for tag in _PROGRESS_TAGS:
-        series = reader.series(tag)
+    for progress_tag in _PROGRESS_TAGS:
+        series = source.series(progress_tag)
         if len(series):
             candidates.append((int(series.step[-1]), _num(float(series.epoch[-1]))))
     known = [(step, epoch) for step, epoch in candidates if step is not None]
@@ -405,8 +417,8 @@ def _test_metrics(event: Mapping[str, Any] | None) -> tuple[tuple[str, float], .
     found = []
     for key, value in event.items():
         number = _num(value)
-        if isinstance(key, str) and key.startswith("test/") and number is not None:
-            found.append((printable(key[len("test/") :], keep_newlines=False), number))
+        if isinstance(key, str) and split_of(key) == "test" and number is not None:
+            found.append((printable(key.partition("/")[2], keep_newlines=False), number))
     return tuple(found)
 
 
@@ -430,13 +442,13 @@ def _finite_list(values: Any) -> list[float]:
     return array[np.isfinite(array)].tolist()
 
 
-def _last(reader: Any, tag: str) -> float | None:
-    series = reader.series(tag)
+def _last(source: RunSource, tag: str) -> float | None:
+    series = source.series(tag)
     return _num(float(series.value[-1])) if len(series) else None
 
 
-def _best_val_loss(reader: Any) -> tuple[str | None, float | None, int | None]:
-    series = reader.series("val/loss")
+def _best_val_loss(source: RunSource) -> tuple[str | None, float | None, int | None]:
+    series = source.series(VAL_LOSS)
     if not len(series):
         return None, None, None
     values = np.asarray(series.value, dtype=np.float64)
@@ -445,4 +457,4 @@ def _best_val_loss(reader: Any) -> tuple[str | None, float | None, int | None]:
         return None, None, None
     index = int(np.argmin(np.where(finite, values, np.inf)))
     epoch = float(series.epoch[index])
-    return "val/loss", float(values[index]), int(epoch) if math.isfinite(epoch) else None
+    return VAL_LOSS, float(values[index]), int(epoch) if math.isfinite(epoch) else None

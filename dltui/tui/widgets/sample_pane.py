@@ -12,7 +12,7 @@ with their own line breaks. `browse` steps to older or newer samples (the run vi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.segment import Segment
@@ -25,7 +25,12 @@ from textual.widget import Widget
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_number
 from dltui.tui.plotting.figure import Trace, render_frame
-from dltui.tui.widgets.changes import ChangesLike, affects, meta_value
+from dltui.tui.widgets.changes import affects, meta_value
+
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+
 
 NO_SAMPLE = "no samples yet"
 
@@ -152,10 +157,10 @@ class SamplePane(Widget):
             # Whether `,` and `.` apply changes with the number of samples.
             self.screen.refresh_bindings()
 
-    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
         """Reload from a :class:`dltui.runs.RunReader` when a ``sample`` event arrived."""
         if affects(changes, kinds=("sample",), meta=True):
-            self.show_all(reader.events_of("sample"), reason=why_no_samples(reader.meta))
+            self.show_all(source.events_of("sample"), reason=why_no_samples(source.meta))
 
     def browse(self, direction: int) -> None:
         """Step to an older (``-1``) or a newer (``+1``) sample; at the newest, follow."""

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from rich.text import Text
 
+from dltui.run_format import (
+    GPU_QUANTITIES,
+    SYSTEM_CPU,
+    SYSTEM_PREFIX,
+    SYSTEM_RAM,
+    SYSTEM_RSS,
+    gpu_tag,
+)
 from dltui.tui.plotting.axis import format_bytes, format_duration
 from dltui.tui.plotting.sparkline import sparkline
-from dltui.tui.widgets.changes import ChangesLike, affects
+from dltui.tui.widgets.changes import affects
 from dltui.tui.widgets.text_pane import TextPane
 
-PREFIX = "system/"
-_GPU_TAG = re.compile(r"^system/gpu(\d+)/(util|mem_used|temp|power)$")
+if TYPE_CHECKING:
+    from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
+
+
+_GPU_TAG = re.compile(
+    rf"^{re.escape(SYSTEM_PREFIX)}gpu(\d+)/({'|'.join(map(re.escape, GPU_QUANTITIES))})$"
+)
 _GPU_METRICS: tuple[tuple[str, str, Callable[[float], str], tuple[float, float] | None], ...] = (
     ("util", "util", lambda v: f"{v:.0f}%", (0.0, 100.0)),
     ("mem_used", "mem", format_bytes, None),
@@ -29,7 +43,7 @@ class SystemPane(TextPane):
     """Host and GPU load over the run, from the ``system/...`` tags.
 
     Data is a mapping ``tag -> (time, value)`` arrays; :meth:`update_from` reads it
-    from a run reader. Every sparkline spans the same time range, the run's.
+    from a run source. Every sparkline spans the same time range, the run's.
     """
 
     DEFAULT_CSS = """
@@ -73,14 +87,14 @@ class SystemPane(TextPane):
         self._data = converted
         self.content_changed()
 
-    def update_from(self, reader: Any, changes: ChangesLike | None = None) -> None:
-        """Reload from a :class:`dltui.runs.RunReader` when a ``system/`` tag grew."""
-        if not affects(changes, prefixes=(PREFIX,)):
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
+        """Reload from a run when a ``system/`` tag grew."""
+        if not affects(changes, prefixes=(SYSTEM_PREFIX,)):
             return
         data = {}
-        for tag in reader.tags():
-            if tag.startswith(PREFIX):
-                series = reader.series(tag)
+        for tag in source.tags():
+            if tag.startswith(SYSTEM_PREFIX):
+                series = source.series(tag)
                 data[tag] = (series.time, series.value)
         self.show(data)
 
@@ -116,26 +130,26 @@ class SystemPane(TextPane):
 
         # The trainer samples the machine's CPU and memory (psutil's system-wide figures)
         # and its own process's resident memory: the labels say which is which.
-        if "system/cpu_percent" in self._data:
-            line("host CPU", "system/cpu_percent", lambda v: f"{v:.0f}%", (0.0, 100.0))
-        if "system/ram_used" in self._data:
-            line("host RAM", "system/ram_used", format_bytes, None)
-        if "system/process_rss" in self._data:
-            line("run RAM", "system/process_rss", format_bytes, None)
+        if SYSTEM_CPU in self._data:
+            line("host CPU", SYSTEM_CPU, lambda v: f"{v:.0f}%", (0.0, 100.0))
+        if SYSTEM_RAM in self._data:
+            line("host RAM", SYSTEM_RAM, format_bytes, None)
+        if SYSTEM_RSS in self._data:
+            line("run RAM", SYSTEM_RSS, format_bytes, None)
         gpus = sorted({int(m.group(1)) for tag in self._data if (m := _GPU_TAG.match(tag))})
         if not gpus:
             text.append("no GPU recorded\n", style("system--muted"))
         for gpu in gpus:
             for metric, label, fmt, bounds in _GPU_METRICS:
-                tag = f"system/gpu{gpu}/{metric}"
+                tag = gpu_tag(gpu, metric)
                 if tag in self._data:
                     line(f"GPU{gpu} {label}", tag, fmt, bounds)
         notes = []
         if span[1] > span[0]:
             notes.append(f"over {format_duration(span[1] - span[0])}")
-        if any(tag in self._data for tag in ("system/cpu_percent", "system/ram_used")):
+        if any(tag in self._data for tag in (SYSTEM_CPU, SYSTEM_RAM)):
             notes.append("host: the whole machine")
-        if "system/process_rss" in self._data:
+        if SYSTEM_RSS in self._data:
             notes.append("run: the training process")
         if gpus:
             notes.append("GPU: the whole device")

@@ -9,6 +9,8 @@ through the screen's bindings; a click on a label posts `TabLine.Chosen`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import events
 from textual.content import Content
 from textual.message import Message
@@ -31,12 +33,11 @@ class TabLine(Widget):
     active: reactive[int] = reactive(0)
     """Index of the highlighted label."""
 
+    @dataclass
     class Chosen(Message):
         """The label at ``index`` was clicked."""
 
-        def __init__(self, index: int) -> None:
-            super().__init__()
-            self.index = index
+        index: int
 
     def __init__(self, labels: list[str], *, id: str | None = None) -> None:
         """``labels`` are shown numbered from 1, in order."""

@@ -1,0 +1,169 @@
+"""RunTable: the browser's list of experiments and runs, as wide as its columns.
+
+Textual's DataTable measures the rows added since its last idle moment on its
+next one, and caches each row's rendering without the column widths in the
+key: a paint in between (the screen's refresh timer, on a busy machine) drew
+rows at the header's widths ("20260101-000 finish"), and they stayed so until
+something else repainted them. This table works the widths out itself, from
+the cells it is given, and adds its columns at those widths before any row, so
+every paint of a row is at its final widths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color, ColorParseError
+from textual.widgets import DataTable
+
+from dltui.tui.screens.run_list import COLUMNS, Cell, ListRow, format_age, run_label
+
+if TYPE_CHECKING:
+    from dltui.runs.discovery import RunInfo
+
+_AGE = 2
+"""The Age column's index."""
+
+
+class RunTable(DataTable[Text | str]):
+    """Rows of `ListRow`; a run or an experiment under the cursor; ages that move on."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        """An empty list with its column headings."""
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._rows: dict[str, ListRow] = {}
+        self._widths: tuple[int, ...] = ()
+
+    def on_mount(self) -> None:
+        """The headings, before anything is listed."""
+        self._set_columns(tuple(cell_len(label) for label, _ in COLUMNS))
+
+    def _set_columns(self, widths: tuple[int, ...]) -> None:
+        self.clear(columns=True)
+        for (label, key), width in zip(COLUMNS, widths, strict=True):
+            self.add_column(label, key=key, width=width)
+        self._widths = widths
+
+    # -- what is shown ----------------------------------------------------------------------
+
+    def show(self, rows: Sequence[ListRow]) -> None:
+        """List ``rows``, keeping the selection and the scroll position where they can stay."""
+        selected = self.selected_key
+        scroll_y = self.scroll_y
+        widths = tuple(
+            max([cell_len(label), *(cell_len(row.cells[i].text) for row in rows)])
+            for i, (label, _) in enumerate(COLUMNS)
+        )
+        if widths != self._widths:
+            self._set_columns(widths)  # clears the rows too
+        else:
+            self.clear()
+        self._rows = {}
+        for row in rows:
+            self._rows[row.key] = row
+            self.add_row(*(self._text(cell) for cell in row.cells), key=row.key)
+        if selected in self._rows:
+            self.move_cursor(row=self.get_row_index(selected), scroll=False)
+            self.scroll_y = scroll_y
+
+    def _text(self, cell: Cell) -> Text:
+        return Text(cell.text, style=self._style(cell.colour, cell.bold))
+
+    def _style(self, variable: str | None, bold: bool) -> Style:
+        value = self.app.theme_variables.get(variable) if variable else None
+        colour = None
+        if value is not None:
+            try:
+                colour = Color.parse(value).rich_color
+            except ColorParseError:
+                colour = None
+        return Style(color=colour, bold=bold or None)
+
+    @property
+    def listed(self) -> list[ListRow]:
+        """The rows shown, in order."""
+        return list(self._rows.values())
+
+    def tick(self, now: float) -> bool:
+        """Bring the Age column up to ``now`` (only cells whose text changed).
+
+        Returns whether the selected row's age changed (its details say it too).
+        """
+        changed = False
+        grown = False
+        for key, row in list(self._rows.items()):
+            age = format_age(now - row.since if row.since else None)
+            if age == row.cells[_AGE].text:
+                continue
+            cells = (*row.cells[:_AGE], Cell(age), *row.cells[_AGE + 1 :])
+            self._rows[key] = dataclasses.replace(row, cells=cells)
+            grown = grown or cell_len(age) > self._widths[_AGE]
+            if not grown:
+                self.update_cell(key, "age", self._text(cells[_AGE]))
+            changed = changed or key == self.selected_key
+        if grown:
+            self.show(self.listed)  # a wider age ("100d"): the column widens first
+        return changed
+
+    def mark(self, run: RunInfo, marked: bool) -> None:
+        """Show ``run`` marked (``◆``) or not."""
+        key = f"run:{run.path}"
+        row = self._rows.get(key)
+        if row is None:
+            return
+        label = run_label(run, marked)
+        self._rows[key] = dataclasses.replace(row, cells=(label, *row.cells[1:]))
+        self.update_cell(key, "name", self._text(label))
+
+    # -- the selection ----------------------------------------------------------------------
+
+    @property
+    def selected_key(self) -> str | None:
+        """The row key under the cursor."""
+        if self.row_count == 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+        return key
+
+    @property
+    def selected_item(self) -> RunInfo | str | None:
+        """The run under the cursor, or the experiment's name on an experiment row."""
+        row = self._rows.get(self.selected_key or "")
+        return None if row is None else row.item
+
+    @property
+    def selected_run(self) -> RunInfo | None:
+        """The run under the cursor (None on an experiment row)."""
+        item = self.selected_item
+        return None if item is None or isinstance(item, str) else item
+
+    @property
+    def selected_experiment(self) -> str | None:
+        """The experiment under the cursor, or the experiment of the run under it."""
+        item = self.selected_item
+        return item.experiment if item is not None and not isinstance(item, str) else item
+
+    def runs(self) -> list[RunInfo]:
+        """The runs listed, in order (those of folded experiments are not)."""
+        return [row.item for row in self._rows.values() if not isinstance(row.item, str)]
+
+    def runs_of(self, experiment: str) -> list[RunInfo]:
+        """The runs of ``experiment`` listed, in order."""
+        return [run for run in self.runs() if run.experiment == experiment]
+
+    def select(self, key: str, *, scroll: bool = True) -> None:
+        """Move the cursor to the row ``key``, if it is listed."""
+        if key in self._rows:
+            self.move_cursor(row=self.get_row_index(key), scroll=scroll)
+
+    def keys(self) -> list[str]:
+        """Every row key, in order."""
+        return list(self._rows)
