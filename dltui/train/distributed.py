@@ -8,6 +8,7 @@ records.
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 
@@ -54,8 +55,21 @@ def init_process_group(info: DistInfo, device: torch.device) -> None:
 
 
 def shutdown() -> None:
-    """Leave the process group, if joined."""
+    """Leave the process group, if joined, once every process has reached here.
+
+    Without the barrier a rank that finishes first tears its Gloo transport
+    down while a slower peer still talks to it, and that peer aborts
+    ("terminate called without an active exception") under load.
+    """
     if dist.is_available() and dist.is_initialized():
+        try:
+            if dist.get_backend() == "gloo":
+                # Bounded: a peer that died must not hold this one for Gloo's 30 min.
+                dist.monitored_barrier(timeout=datetime.timedelta(seconds=60))
+            else:
+                dist.barrier()
+        except RuntimeError:
+            pass  # a peer is gone already: leave anyway
         dist.destroy_process_group()
 
 
