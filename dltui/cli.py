@@ -32,6 +32,15 @@ def _parser() -> argparse.ArgumentParser:
         "--themes", default="themes", help="folder of theme files (default: %(default)s)"
     )
     parser.add_argument(
+        "--logdir",
+        dest="logdirs",
+        nargs="+",
+        action="extend",
+        metavar="DIR",
+        help="folders of other tools' logs (TensorBoard event files, Lightning or Keras CSV) "
+        "to show beside the runs; added to the settings file's logdirs",
+    )
+    parser.add_argument(
         "--poll", action="store_true", help="poll files instead of OS events (network filesystems)"
     )
     parser.add_argument(
@@ -108,14 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problems:
             print(problems_report(problems, limit=20), file=sys.stderr)
         return 0
+    from dltui.settings import load_settings, merged_logdirs
     from dltui.tui.app import run_app
 
+    settings = load_settings()
     return run_app(
         experiments=args.experiments,
         runs=args.runs,
         themes=args.themes,
         poll=args.poll,
         keymap=keymap,
+        logdirs=merged_logdirs(args.logdirs, settings),
+        settings_problems=settings.problems,
     )
 
 

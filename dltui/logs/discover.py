@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dltui.logs.csv_log import looks_like_keras_log
+from dltui.logs.sources import KERAS_CSV, LIGHTNING_CSV, TENSORBOARD
 from dltui.logs.tensorboard import is_event_file
+
+__all__ = ["KERAS_CSV", "LIGHTNING_CSV", "TENSORBOARD", "Discovered", "LogRun", "discover_logs"]
 
 MAX_DEPTH = 12
 MAX_ENTRIES = 200_000
-
-TENSORBOARD, LIGHTNING_CSV, KERAS_CSV = "tensorboard", "lightning-csv", "keras-csv"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from dltui.logs.csv_log import CsvLog, read_hparams_yaml
-from dltui.logs.discover import LIGHTNING_CSV, TENSORBOARD, LogRun
+from dltui.logs.discover import LogRun
+from dltui.logs.sources import IDLE, LIGHTNING_CSV, LOGGING, TENSORBOARD
 from dltui.logs.tensorboard import TensorBoardLog
 from dltui.runs.reader import ReadOffsets, RunChanges
 from dltui.runs.series import Series
@@ -125,7 +126,7 @@ class LogRunReader:
         modified = self._modified()
         now = time.time()
         live = modified is not None and now - modified <= LIVE_WITHIN
-        state = "logging" if live else "idle"
+        state = LOGGING if live else IDLE
         step = self._last_step()
         return RunStatus(
             status=state,
@@ -167,6 +168,12 @@ class LogRunReader:
         if self._tensorboard is not None:
             return self._tensorboard.series(tag)
         return self._csv.series(tag) if self._csv is not None else Series(tag, capacity=1)
+
+    def files(self) -> list[Path]:
+        """The files the run is read from: its event files in reading order, or its CSV."""
+        if self._tensorboard is not None:
+            return [Path(name) for name in self._tensorboard.event_files()]
+        return [self._csv.path] if self._csv is not None else []
 
     @property
     def present(self) -> dict[str, str]:

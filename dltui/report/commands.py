@@ -133,6 +133,26 @@ def _runs_option(parser: argparse.ArgumentParser) -> None:
         metavar="ROOT",
         help="folder of run directories (default: runs)",
     )
+    parser.add_argument(
+        "--logdir",
+        dest="logdirs",
+        nargs="+",
+        action="extend",
+        default=argparse.SUPPRESS,
+        metavar="DIR",
+        help="folders of other tools' logs (TensorBoard, Lightning or Keras CSV) whose runs "
+        "are listed too; added to the settings file's logdirs",
+    )
+
+
+def _logdirs(args: argparse.Namespace) -> list[Any]:
+    """``--logdir`` folders, then the settings file's (its problems said on stderr)."""
+    from dltui.settings import load_settings, merged_logdirs
+
+    settings = load_settings()
+    for problem in settings.problems:
+        print(f"dltui {args.command}: {problem}", file=sys.stderr)
+    return merged_logdirs(getattr(args, "logdirs", None), settings)
 
 
 def _weight(text: str) -> float:
@@ -198,9 +218,18 @@ def _ls(args: argparse.Namespace) -> int:
     for skipped in scan.skipped:
         reason = printable(skipped.reason, keep_newlines=False)
         print(f"dltui ls: skipped {printable(str(skipped.path))}: {reason}", file=sys.stderr)
+    listed = list(scan.runs)
+    logdirs = _logdirs(args)
+    if logdirs:
+        from dltui.logs.runs import list_log_runs
+
+        logs = list_log_runs(logdirs)
+        for problem in logs.problems:
+            print(f"dltui ls: {problem}", file=sys.stderr)
+        listed += logs.runs
     words = words_from_frozen_experiments(scan.runs) if args.text.strip() else {}
     runs = filter_runs(
-        scan.runs,
+        listed,
         args.text,
         states=states,
         experiments=args.experiment,
@@ -214,8 +243,10 @@ def _ls(args: argparse.Namespace) -> int:
     if not runs:
         filtered = args.text.strip() or states or args.experiment
         where = printable(str(root), keep_newlines=False)
+        if logdirs:
+            where += " or " + ", ".join(printable(str(d), keep_newlines=False) for d in logdirs)
         print(
-            f"No runs match in {where}." if filtered and scan.runs else f"No runs in {where}.",
+            f"No runs match in {where}." if filtered and listed else f"No runs in {where}.",
             file=sys.stderr,
         )
         return EXIT_OK
@@ -229,7 +260,7 @@ def _choose(command: str, args: argparse.Namespace) -> Any:
     from dltui.report.select import RunNotFound, load_runs, resolve_runs
 
     try:
-        choice = resolve_runs(args.names, getattr(args, "runs", "runs"))
+        choice = resolve_runs(args.names, getattr(args, "runs", "runs"), _logdirs(args))
     except RunNotFound as error:
         return _fail(command, str(error))
     return load_runs(choice)

@@ -85,7 +85,13 @@ def default_charts(runs: Sequence[LoadedRun]) -> list[Chart]:
         if len(monitors) == 1 and metric_name(next(iter(monitors))) == metric:
             title = f"{metric} (monitored: {next(iter(monitors))})"
         charts.append(Chart(title, (rf.tag("train", metric), rf.tag("val", metric))))
-    if not charts and present:
+    tools = [run.info.source for run in runs if run.info.source]
+    if not charts and present and tools:
+        # Other tools' tags follow their own conventions: every tag, its splits together.
+        from dltui.logs.plots import log_plot_groups
+
+        charts += [Chart(title, tags) for title, tags in log_plot_groups(present, tools[0])]
+    elif not charts and present:
         charts.append(Chart(present[0], (present[0],)))
     return charts
 

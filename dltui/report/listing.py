@@ -101,8 +101,17 @@ def table_cells(run: RunInfo, now: float) -> list[str]:
         format_age(now - run.created if run.created is not None else None),
         format_epoch(run),
         format_best(run),
-        printable(run.device, keep_newlines=False) if run.device else "-",
+        _device_cell(run),
     ]
+
+
+def _device_cell(run: RunInfo) -> str:
+    """The device, or for another tool's run its mark (``tb``, ``csv``): it has no device."""
+    if run.source:
+        from dltui.logs.sources import source_mark
+
+        return source_mark(run.source)
+    return printable(run.device, keep_newlines=False) if run.device else "-"
 
 
 def format_table(
@@ -184,6 +193,7 @@ def run_record(run: RunInfo, now: float) -> dict[str, Any]:
         "best_epoch": run.best_epoch,
         "device": run.device,
         "host": run.status.host,
+        "source": run.source,
     }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from dltui.run_format import META
 from dltui.runs.discovery import RunInfo, read_run_info, scan_runs
 from dltui.runs.reader import RunReader
+from dltui.runs.source import RunSource
 from dltui.safe_text import printable
 
 LATEST = "latest"
@@ -51,12 +52,33 @@ class LoadedRun:
 
     info: RunInfo
     label: str
-    reader: RunReader
+    reader: RunSource
+    """`RunReader` for dltui's runs, `dltui.logs.reader.LogRunReader` for other tools'."""
+
+
+def _reader_of(info: RunInfo) -> RunSource:
+    if info.source:
+        from dltui.logs.reader import LogRunReader
+        from dltui.logs.runs import log_run_at
+
+        log = log_run_at(info.path)
+        if log is not None:
+            return LogRunReader(log)
+    return RunReader(info.path)
 
 
 def load_runs(choice: RunChoice) -> list[LoadedRun]:
     """Read every chosen run's records (reading only: nothing is written)."""
-    return [LoadedRun(info, choice.label(info), RunReader(info.path)) for info in choice.runs]
+    return [LoadedRun(info, choice.label(info), _reader_of(info)) for info in choice.runs]
+
+
+def log_runs(logdirs: Sequence[str | os.PathLike[str]]) -> list[RunInfo]:
+    """The runs other tools logged under ``logdirs`` (TensorBoard, CSV), as listed."""
+    if not logdirs:
+        return []
+    from dltui.logs.runs import list_log_runs
+
+    return list_log_runs(logdirs).runs
 
 
 def full_name(run: RunInfo) -> str:
@@ -64,11 +86,17 @@ def full_name(run: RunInfo) -> str:
     return f"{run.experiment}/{run.run_id}"
 
 
-def resolve_runs(names: list[str], root: str | os.PathLike[str]) -> RunChoice:
+def resolve_runs(
+    names: list[str],
+    root: str | os.PathLike[str],
+    logdirs: Sequence[str | os.PathLike[str]] = (),
+) -> RunChoice:
     """The runs named by ``names`` (each a folder, ``experiment/run-id`` or a prefix).
 
-    Raises `RunNotFound` with one line per name that did not resolve. A run named
-    twice is taken once.
+    Names are looked for among the runs under ``root`` and those other tools logged
+    under ``logdirs``; a folder (or Keras CSV file) of another tool's log is a run
+    too. Raises `RunNotFound` with one line per name that did not resolve. A run
+    named twice is taken once.
     """
     scan: list[RunInfo] | None = None
     found: list[RunInfo] = []
@@ -78,7 +106,7 @@ def resolve_runs(names: list[str], root: str | os.PathLike[str]) -> RunChoice:
             run = _as_folder(name)
             if run is None:
                 if scan is None:
-                    scan = scan_runs(root).runs
+                    scan = scan_runs(root).runs + log_runs(logdirs)
                 run = _by_name(name, scan, Path(root))
         except RunNotFound as error:
             problems.append(str(error))
@@ -94,6 +122,12 @@ def _as_folder(name: str) -> RunInfo | None:
     """The run in folder ``name``, None when ``name`` is not a folder at all."""
     folder = Path(name).expanduser()
     shown = printable(name, keep_newlines=False)
+    if folder.exists() and not (folder / META).is_file():
+        from dltui.logs.runs import log_run_at, log_run_info
+
+        log = log_run_at(folder)
+        if log is not None:
+            return log_run_info(log)
     if folder.name == LATEST and not folder.exists() and folder.parent.is_dir():
         return _newest_in(folder.parent, shown)
     if not folder.is_dir():
@@ -142,7 +176,10 @@ def _by_name(name: str, runs: list[RunInfo], root: Path) -> RunInfo:
     candidates = exact or [
         run
         for run in runs
-        if full_name(run).startswith(text) or (not slash and run.run_id.startswith(text))
+        if full_name(run).startswith(text)
+        or (not slash and run.run_id.startswith(text))
+        # Another tool's run is named by its path under the log folder: its tail will do.
+        or (run.source and full_name(run).endswith("/" + text))
     ]
     if len(candidates) == 1:
         return candidates[0]
@@ -150,7 +187,7 @@ def _by_name(name: str, runs: list[RunInfo], root: Path) -> RunInfo:
         if slash and rest == LATEST:
             raise RunNotFound(f"{shown}: no runs of experiment {experiment!r} in {root}")
         where = printable(str(root), keep_newlines=False)
-        if not root.is_dir():
+        if not root.is_dir() and not runs:
             raise RunNotFound(
                 f"{shown}: no run matches: there is no runs folder {where} "
                 "(give --runs ROOT, or the run's folder)"

@@ -60,6 +60,9 @@ class RunInfo:
     step: int | None
     status: RunStatus
     meta: dict[str, Any] = field(repr=False)
+    source: str | None = None
+    """The tool that logged it when that is not dltui (``tensorboard``, ``lightning-csv``,
+    ``keras-csv``: see `dltui.logs.runs`); None for dltui's own runs."""
 
     @property
     def alive(self) -> bool:

@@ -95,7 +95,14 @@ def experiment_words(
 
 def run_words(run: FilterableRun) -> str:
     """The text a needle is looked for in to match one run (lower case)."""
-    return " ".join([run.run_id, run.state, run.device or ""]).lower()
+    # Another tool's run is found by its tool too (``tb``, ``csv``, ``tensorboard``).
+    source = getattr(run, "source", None)
+    words = [run.run_id, run.state, run.device or ""]
+    if source:
+        from dltui.logs.sources import source_words
+
+        words.append(source_words(source))
+    return " ".join(words).lower()
 
 
 def needle_of(text: str) -> str:

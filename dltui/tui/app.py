@@ -13,7 +13,7 @@ import gc
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -72,6 +72,8 @@ class DashboardApp(ReportsWorkerErrors, ThemedApp):
         exit_after_paint: bool = False,
         layer_tables: bool = True,
         keymap: Path | str | None = None,
+        logdirs: Sequence[Path | str] = (),
+        settings_problems: Sequence[str] = (),
     ) -> None:
         """Folders are taken relative to the working directory.
 
@@ -82,7 +84,9 @@ class DashboardApp(ReportsWorkerErrors, ThemedApp):
         of each experiment (its layer tables and the model problems `dltui check`
         finds; it imports torch on a worker, seconds on a busy machine), leaving
         the schema's verdict alone. ``keymap`` is the user's key-remap file (see
-        `dltui.tui.keymap`); None remaps nothing.
+        `dltui.tui.keymap`); None remaps nothing. ``logdirs`` are folders of other
+        tools' logs (TensorBoard, CSV) listed beside the runs; ``settings_problems``
+        what was wrong with the settings file, told after the first paint.
         """
         super().__init__(Path(themes))
         self.experiments_dir = Path(experiments)
@@ -99,6 +103,9 @@ class DashboardApp(ReportsWorkerErrors, ThemedApp):
         self._reading_notice: Timer | None = None
         self.first_paint_time: float | None = None
         """When the first screen was painted (unix seconds)."""
+        self.logdirs = [Path(folder) for folder in logdirs]
+        """Folders of other tools' logs, shown beside the runs (``--logdir``, settings)."""
+        self.settings_problems = list(settings_problems)
         self.keymap_path = Path(keymap) if keymap is not None else None
         self._keymap_problems: list[KeymapProblem] = []
         if self.keymap_path is not None:
@@ -147,6 +154,9 @@ class DashboardApp(ReportsWorkerErrors, ThemedApp):
         self.reload_themes()
         if self.keymap_path is not None:
             self._report_keymap_problems(self.keymap_path)
+        if self.settings_problems:
+            self.notify("\n".join(self.settings_problems), title="Settings problems",
+                        severity="error", timeout=12)  # fmt: skip
         self.call_later(_freeze_startup_objects)
         if self.watch_files:
             # Watchdog (and its observer thread) cost start-up time: begin after the first paint.
@@ -179,11 +189,12 @@ class DashboardApp(ReportsWorkerErrors, ThemedApp):
             return
         from dltui.tui.watch import DirectoryWatcher
 
-        roots: dict[WatchedFolder, Path] = {
-            "experiments": self.experiments_dir,
-            "runs": self.runs_dir,
-            "themes": self.themes_dir,
-        }
+        roots: list[tuple[WatchedFolder, Path]] = [
+            ("experiments", self.experiments_dir),
+            ("runs", self.runs_dir),
+            ("themes", self.themes_dir),
+            *(("logs", folder) for folder in self.logdirs),
+        ]
         watcher = DirectoryWatcher(roots, self._post_directory_change, poll=self.poll)
         try:
             watcher.start()
@@ -264,9 +275,9 @@ class DashboardApp(ReportsWorkerErrors, ThemedApp):
 
     @work(thread=True, exclusive=True, group="open-run", exit_on_error=False)
     def _read_run(self, run_dir: Path) -> None:
-        from dltui.runs import RunReader
+        from dltui.tui.sources import open_source
 
-        reader = RunReader(run_dir)  # reads the whole history once (numpy, vectorised)
+        reader = open_source(run_dir)  # reads the whole history once (numpy, vectorised)
         if not get_current_worker().is_cancelled:  # another run was chosen meanwhile
             self.post_message(RunRead(run_dir, reader))
 
@@ -428,8 +439,18 @@ def run_app(
     themes: str | Path = "themes",
     poll: bool = False,
     keymap: str | Path | None = None,
+    logdirs: Sequence[str | Path] = (),
+    settings_problems: Sequence[str] = (),
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
-    app = DashboardApp(experiments, runs, themes, poll=poll, keymap=keymap)
+    app = DashboardApp(
+        experiments,
+        runs,
+        themes,
+        poll=poll,
+        keymap=keymap,
+        logdirs=[Path(folder) for folder in logdirs],
+        settings_problems=settings_problems,
+    )
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -10,6 +10,7 @@ problems, so the view can show both.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,7 +93,10 @@ class Catalog:
 
     experiments: dict[Path, ExperimentEntry]
     runs: list[RunInfo]
-    """`dltui.runs.RunInfo` of every run, in discovery order."""
+    """`dltui.runs.RunInfo` of every run, in discovery order: dltui's own, then those other
+    tools logged under the log folders (their ``source`` says which tool)."""
+    log_problems: list[str] = field(default_factory=list)
+    """What could not be looked at under the log folders (one line each)."""
 
     def runs_of(self, name: str) -> list[RunInfo]:
         """The runs recorded under the experiment ``name``."""
@@ -114,10 +118,23 @@ class Catalog:
         return None
 
 
-def load_catalog(experiments_dir: Path, runs_dir: Path, previous: Catalog | None = None) -> Catalog:
-    """Read the experiments folder (changed files only) and discover every run."""
+def load_catalog(
+    experiments_dir: Path,
+    runs_dir: Path,
+    previous: Catalog | None = None,
+    logdirs: Sequence[Path] = (),
+) -> Catalog:
+    """Read the experiments folder (changed files only) and discover every run, dltui's
+    under ``runs_dir`` and other tools' under ``logdirs`` (TensorBoard, CSV logs)."""
     from dltui.runs import discover_runs
 
     experiments = load_experiments(experiments_dir, previous.experiments if previous else None)
-    runs = discover_runs(runs_dir) if runs_dir.is_dir() else []
-    return Catalog(experiments, list(runs))
+    runs = list(discover_runs(runs_dir)) if runs_dir.is_dir() else []
+    problems: list[str] = []
+    if logdirs:
+        from dltui.logs.runs import list_log_runs
+
+        logs = list_log_runs(logdirs)
+        runs += logs.runs
+        problems = logs.problems
+    return Catalog(experiments, runs, problems)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dltui.runs.source import RunSource
     from dltui.tui.themes import LoadedThemes
 
-WatchedFolder = Literal["experiments", "runs", "themes"]
+WatchedFolder = Literal["experiments", "runs", "themes", "logs"]
 """The folders the app watches (`dltui.tui.watch.DirectoryWatcher`'s roots)."""
 
 
@@ -147,7 +147,8 @@ def merge_changes(older: RunChanges | None, newer: RunChanges | None) -> RunChan
 
 @dataclass
 class DirectoryChanged(Message, bubble=False):
-    """Something changed under a watched folder (``kind``: experiments, runs or themes).
+    """Something changed under a watched folder (``kind``: experiments, runs, themes, or
+    ``logs``: one of the folders of other tools' logs).
 
     It does not bubble: the app hands it to every screen, and a copy bubbling back
     up to the app would be handed out again, round and round.

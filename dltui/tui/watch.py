@@ -15,7 +15,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,13 +98,20 @@ class DirectoryWatcher:
     """
 
     def __init__(
-        self, roots: dict[WatchedFolder, Path], post: PostChange, *, poll: bool = False
+        self,
+        roots: Mapping[WatchedFolder, Path] | Iterable[tuple[WatchedFolder, Path]],
+        post: PostChange,
+        *,
+        poll: bool = False,
     ) -> None:
-        self.roots = {kind: Path(root).absolute() for kind, root in roots.items()}
+        """``roots``: folder by kind, or (kind, folder) pairs when a kind has several
+        folders (the log folders)."""
+        pairs = roots.items() if isinstance(roots, Mapping) else roots
+        self.roots = list(dict.fromkeys((kind, Path(root).absolute()) for kind, root in pairs))
         self.post = post
         self.poll = poll
         self._observer: BaseObserver | None = None
-        self._pending_watches: dict[WatchedFolder, ObservedWatch] = {}
+        self._pending_watches: dict[tuple[WatchedFolder, Path], ObservedWatch] = {}
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -112,14 +119,14 @@ class DirectoryWatcher:
         observer: BaseObserver = PollingObserver(timeout=0.5) if self.poll else Observer()
         observer.daemon = True
         self._observer = observer
-        for kind, root in self.roots.items():
+        for kind, root in self.roots:
             if root.is_dir():
                 observer.schedule(_Handler(self, kind, root), str(root), recursive=True)
             elif root.parent.is_dir():
                 watch = observer.schedule(
                     _CreationHandler(self, kind, root), str(root.parent), recursive=False
                 )
-                self._pending_watches[kind] = watch
+                self._pending_watches[(kind, root)] = watch
         observer.start()
 
     def stop(self) -> None:
@@ -139,7 +146,7 @@ class DirectoryWatcher:
 
     def _root_appeared(self, kind: WatchedFolder, root: Path) -> None:
         with self._lock:
-            watch = self._pending_watches.pop(kind, None)
+            watch = self._pending_watches.pop((kind, root), None)
             observer = self._observer
             if watch is None or observer is None:
                 return

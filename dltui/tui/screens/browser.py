@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from dltui.logs.sources import LOGGING
 from dltui.run_format import BROKEN, META, RESUMABLE_STATES, STARTING
 from dltui.tui.commands import BROWSER
 from dltui.tui.key_footer import KeyFooter
@@ -39,6 +40,7 @@ from dltui.tui.screens.describe import CheckKey, ModelChecks
 from dltui.tui.screens.run_deletion import delete_shown_runs
 from dltui.tui.screens.run_list import list_rows, newest_first, starting_runs, visible_groups
 from dltui.tui.screens.run_table import RunTable
+from dltui.tui.sources import cannot_control, report_log_problems
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -153,7 +155,9 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
     def _load(self, previous: Catalog | None) -> None:
         from dltui.tui.catalog import load_catalog
 
-        catalog = load_catalog(self.experiments_dir, self.runs_dir, previous)
+        catalog = load_catalog(
+            self.experiments_dir, self.runs_dir, previous, self.dashboard.logdirs
+        )
         self.post_message(self.CatalogLoaded(catalog))
         _preload_run_view()
 
@@ -166,6 +170,7 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         self.marked = [path for path in self.marked if path in known]
         self._fill_table()
         self._start_model_checks()
+        report_log_problems(self, message.catalog.log_problems)
 
     @on(DirectoryChanged)
     def _directory_changed(self, message: DirectoryChanged) -> None:
@@ -187,7 +192,8 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         # not written meta.json yet, are picked up here rather than from every file event.
         if self.catalog is None or self.app.screen is not self:
             return
-        if self.dashboard.launched or any(run.alive for run in self.catalog.runs):
+        if self.dashboard.launched or any(run.alive or run.state == LOGGING
+                                          for run in self.catalog.runs):  # fmt: skip
             self.reload()
 
     # -- the model check of each experiment ------------------------------------------------
@@ -316,6 +322,8 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what does not apply to the selection."""
         run = self.selected_run
+        if action in ("stop", "resume") and run is not None and run.source:
+            return True  # offered, to say why it does not apply (see action_stop)
         if action == "stop":
             return True if run is not None and run.alive else None
         if action == "resume":
@@ -388,13 +396,17 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
     def action_stop(self) -> None:
         """Ask the selected run to stop."""
         run = self.selected_run
-        if run is not None and run.alive:
+        if run is not None and run.source:
+            self.notify(cannot_control(run.source, "stop"), severity="warning", timeout=6)
+        elif run is not None and run.alive:
             self.post_message(StopRequest(run.path))
 
     def action_resume(self) -> None:
         """Resume the selected run."""
         run = self.selected_run
-        if run is not None:
+        if run is not None and run.source:
+            self.notify(cannot_control(run.source, "resume"), severity="warning", timeout=6)
+        elif run is not None:
             self.post_message(ResumeRequest(run.path))
 
     def action_delete(self) -> None:

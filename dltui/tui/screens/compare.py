@@ -141,13 +141,17 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, DashboardScreen):
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
     def _read(self) -> None:
-        from dltui.runs import RunReader
         from dltui.tui.experiment_diff import read_frozen
+        from dltui.tui.sources import open_source, tool_of_source
 
-        readers: list[RunSource] = [RunReader(d) for d in self.run_dirs]
+        readers: list[RunSource] = [open_source(d) for d in self.run_dirs]
         frozen: list[dict[str, Any]] = []
         problems: list[str] = []
-        for run_dir in self.run_dirs:
+        for run_dir, reader in zip(self.run_dirs, readers, strict=True):
+            if tool_of_source(reader) is not None:
+                # Another tool's run: its logged hyper-parameters stand for the experiment.
+                frozen.append(dict(reader.meta.get("config") or {}))
+                continue
             table, problem = read_frozen(run_dir)
             frozen.append(table)
             if problem:

@@ -307,6 +307,10 @@ def describe_run(run: RunInfo, now: float | None = None) -> Content:
     """A run's state, progress and whereabouts (``run`` is a `dltui.runs.RunInfo`)."""
     from dltui.tui.screens.run_list import STATE_COLOURS, format_age, format_value
 
+    if run.source:
+        from dltui.tui.sources import describe_log_run
+
+        return describe_log_run(run, now)
     now = time.time() if now is None else now
     colour = STATE_COLOURS.get(run.state, "foreground")
     broken = run.state == BROKEN

@@ -32,6 +32,7 @@ from dltui.tui.screens.curve_controls import CurveControls
 from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.run_list import STATE_COLOURS
 from dltui.tui.screens.run_panes import PANE_IDS, CurvesPane, make_pane
+from dltui.tui.sources import tool_of_source
 from dltui.tui.widgets import SamplePane
 from dltui.tui.widgets.changes import meta_value
 from dltui.tui.widgets.overview_pane import latest_progress
@@ -105,6 +106,8 @@ class RunScreen(CurveControls, DashboardScreen):
         self._shown_actions = (False, False)
         self._shown_title: tuple[str, int] = ("", 0)
         self._panes: list[RunPane] = []
+        self.tool = tool_of_source(reader)
+        """The other tool that logged the run (None: one of dltui's own)."""
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -314,9 +317,12 @@ class RunScreen(CurveControls, DashboardScreen):
         if action == "next_plots":
             return self._curves_pages > 1
         if action in ("older_sample", "newer_sample"):
-            return self.active_pane == "samples" and self.query_one(SamplePane).count > 1
+            samples = self.query(SamplePane)  # another tool's run has no SamplePane
+            return self.active_pane == "samples" and bool(samples) and samples.first().count > 1
         if action not in ("stop", "resume"):
             return True
+        if self.tool is not None:
+            return True  # offered, to say plainly why it does not apply (see action_stop)
         # Textual asks for every binding; only these two need the (pid-probing) status.
         status = self.reader.status
         if action == "stop":
@@ -375,11 +381,13 @@ class RunScreen(CurveControls, DashboardScreen):
 
     def action_older_sample(self) -> None:
         """The sample recorded before the one shown."""
-        self.query_one(SamplePane).browse(-1)
+        for pane in self.query(SamplePane):
+            pane.browse(-1)
 
     def action_newer_sample(self) -> None:
         """The sample recorded after the one shown."""
-        self.query_one(SamplePane).browse(+1)
+        for pane in self.query(SamplePane):
+            pane.browse(+1)
 
     def action_smoothing(self) -> None:
         """Toggle smoothing."""
@@ -408,12 +416,23 @@ class RunScreen(CurveControls, DashboardScreen):
             self.active_pane = PANES[number - 1][0]
 
     def action_stop(self) -> None:
-        """Ask the run to stop."""
+        """Ask the run to stop (another tool's run: say why that does not apply)."""
+        if self.tool is not None:
+            self._cannot_control("stop")
+            return
         self.post_message(StopRequest(self.run_dir))
 
     def action_resume(self) -> None:
-        """Resume the run."""
+        """Resume the run (another tool's run: say why that does not apply)."""
+        if self.tool is not None:
+            self._cannot_control("resume")
+            return
         self.post_message(ResumeRequest(self.run_dir))
+
+    def _cannot_control(self, action: str) -> None:
+        from dltui.tui.sources import cannot_control
+
+        self.notify(cannot_control(self.tool or "", action), severity="warning", timeout=6)
 
     def action_back(self) -> None:
         """Back to the browser."""

@@ -39,6 +39,12 @@ def delete_shown_runs(browser: BrowserScreen) -> None:
     if not runs:
         browser.notify("Select a run, or mark runs with space, to delete them.", severity="warning")
         return
+    foreign = [run for run in runs if run.source]
+    if foreign:
+        from dltui.tui.sources import cannot_delete
+
+        browser.notify(cannot_delete(len(foreign)), severity="warning", timeout=6, markup=False)
+        runs = [run for run in runs if not run.source]
     live = [run for run in runs if run.alive]
     if live:
         names = ", ".join(printable(run.run_id, keep_newlines=False) for run in live)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dltui.logs.sources import IDLE, LOGGING, source_mark
 from dltui.run_format import (
     BROKEN,
     DEAD,
@@ -43,6 +44,8 @@ STATE_COLOURS = {
     DEAD: "error",
     BROKEN: "error",
     UNKNOWN: "foreground-muted",
+    LOGGING: "success",
+    IDLE: "primary",
 }
 """Theme variable each run state is drawn in (in the list, the details and the run view)."""
 
@@ -214,8 +217,12 @@ def visible_groups(
 
 
 def run_label(run: RunInfo, marked: bool) -> Cell:
-    """The name cell of a run: indented under its experiment, ``◆`` when marked."""
-    return Cell(f"  {'◆' if marked else ' '} {printable(run.run_id, keep_newlines=False)}")
+    """The name cell of a run: indented under its experiment, ``◆`` when marked, and
+    another tool's mark (``tb``, ``csv``) after its name."""
+    name = printable(run.run_id, keep_newlines=False)
+    if run.source:
+        name += f" · {source_mark(run.source)}"
+    return Cell(f"  {'◆' if marked else ' '} {name}")
 
 
 def list_rows(

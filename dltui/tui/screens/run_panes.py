@@ -130,11 +130,19 @@ class CurvesPane(Widget):
     """
 
     def __init__(
-        self, *, tags: list[str] | None = None, id: str | None = None, classes: str | None = None
+        self,
+        *,
+        tags: list[str] | None = None,
+        tool: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
-        """``tags``: the run's tags so far, so the first layout has the right plots."""
+        """``tags``: the run's tags so far, so the first layout has the right plots;
+        ``tool``: the other tool that logged the run (None: dltui), whose tags are
+        grouped by their own conventions (`dltui.tui.sources.log_plot_groups`)."""
         super().__init__(id=id, classes=classes)
-        self.groups: list[tuple[str, tuple[str, ...]]] = plot_groups(tags or [])
+        self.tool = tool
+        self.groups: list[tuple[str, tuple[str, ...]]] = self._groups_of(tags or [])
         self.options: dict[str, Any] = {
             "smoothing": 0.6,
             "log_y": False,
@@ -149,6 +157,20 @@ class CurvesPane(Widget):
         """The cursor's x in every plot (None: no cursor)."""
         self._source: RunSource | None = None
 
+    def _groups_of(self, tags: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+        if self.tool is None:
+            return plot_groups(tags)
+        from dltui.logs.plots import log_plot_groups
+
+        return log_plot_groups(tags, self.tool)
+
+    def _labels_of(self, tags: tuple[str, ...]) -> list[str]:
+        if self.tool is None:
+            return series_labels(tags)
+        from dltui.logs.plots import log_series_labels
+
+        return log_series_labels(tags)
+
     def compose(self) -> ComposeResult:
         """A plot per group (the loss plot, until the run's tags are known)."""
         yield from self._make_plots()
@@ -162,7 +184,7 @@ class CurvesPane(Widget):
         plot = LinePlot(
             title,
             tags=tags,
-            labels=series_labels(tags),
+            labels=self._labels_of(tags),
             id=f"plot-{_slug(title)}",
             smoothing=self.options["smoothing"],
         )
@@ -280,7 +302,7 @@ class CurvesPane(Widget):
         """Add plots for new tags, then let each plot reload its own tags if they changed."""
         self._source = source
         if changes is None or changes.new_tags or changes.reset:
-            groups = plot_groups(source.tags())
+            groups = self._groups_of(source.tags())
             if groups != self.groups:
                 self.groups = groups
                 self._rebuild()
@@ -368,7 +390,9 @@ def _axis_values(series: PlotSeries, axis: str) -> np.ndarray | None:
 
 
 def _slug(title: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in title.lower())
+    from dltui.logs.plots import plot_slug
+
+    return plot_slug(title)
 
 
 PANE_IDS = ("curves", "overview", "stopping", "gradients", "system", "output", "samples")
@@ -377,9 +401,16 @@ PANE_IDS = ("curves", "overview", "stopping", "gradients", "system", "output", "
 
 def make_pane(pane_id: str, source: RunSource | None = None) -> Widget:
     """The body widget of the run view's pane ``pane_id`` (for the run ``source`` reads)."""
+    from dltui.tui.sources import tool_of_source
+
+    tool = tool_of_source(source) if source is not None else None
     if pane_id == "curves":
         tags = source.tags() if source is not None else None
-        return CurvesPane(tags=tags, id="pane-curves", classes="pane")
+        return CurvesPane(tags=tags, tool=tool, id="pane-curves", classes="pane")
+    if tool is not None:
+        from dltui.tui.widgets.log_panes import log_pane
+
+        return log_pane(pane_id, tool, id=f"pane-{pane_id}", classes="pane")
     from dltui.tui import widgets
 
     kinds: dict[str, type[Widget]] = {
