@@ -216,8 +216,8 @@ class LogRunReader:
         return None
 
     def _last_step(self) -> int | None:
-        if self._tensorboard is not None:
-            return self._tensorboard.last_step
+        # The furthest step of any scalar: a text or histogram logged late at an early
+        # step must not make the run look as if it went back.
         steps = [int(self.series(t).step[-1]) for t in self.tags() if len(self.series(t))]
         return max(steps) if steps else None
 

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from dltui.logs.sources import LOGGING
 from dltui.run_format import (
     GAN_LOSSES,
     GRAD_NORM_PREFIX,
@@ -174,7 +175,8 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, DashboardScreen):
             self._replot()
         interval = self.dashboard.follow_interval
         for reader in self.readers:
-            if reader.status.alive:
+            # Another tool's run is never alive to dltui: followed while its files change.
+            if reader.status.alive or reader.status.state == LOGGING:
                 follower = RunFollower(
                     reader,
                     self._poster(reader.run_dir),
