@@ -185,6 +185,10 @@ async def test_every_pane_of_a_csv_run_shows_something_at_80x24(tmp_path: Path) 
         await pilot.press("2")
         await pilot.pause(0.1)
         assert "hidden = 32" in screen_text(app) and "lr = 0.1" in screen_text(app)
+        await pilot.press("1", "x", "x")  # step, epoch, time: a CSV log records no times
+        await pilot.pause(0.2)
+        assert screen.x_axis == "time"
+        assert "no time recorded for these series" in screen_text(app)
 
 
 @run_async

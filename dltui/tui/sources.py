@@ -126,7 +126,7 @@ def describe_log_run(run: RunInfo, now: float | None = None) -> Content:
     if run.status.heartbeat:
         lines.append(_line("[b]Written[/b]   $ago ago", ago=format_age(now - run.status.heartbeat)))
     kind = "File" if source == KERAS_CSV else "Folder"
-    lines.append(_line(f"[b]{kind}[/b]    $folder", folder=run.path))
+    lines.append(_line(f"[b]{kind:<6}[/b]    $folder", folder=run.path))
     lines.append(Content(""))
     lines.append(
         Content.from_markup(
@@ -135,6 +135,23 @@ def describe_log_run(run: RunInfo, now: float | None = None) -> Content:
         )
     )
     return Content("\n").join(lines)
+
+
+def describe_log_folder(name: str, runs: Sequence[RunInfo]) -> Content:
+    """A folder of other tools' runs in the details pane (it has no experiment file)."""
+    tools = sorted({source_name(run.source or "") for run in runs})
+    count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    return Content("\n").join(
+        [
+            _line("[b]$name[/b]", name=name),
+            Content(""),
+            _line("$count logged by $tools, read from $folder.", count=count,
+                  tools=" and ".join(tools), folder=Path(runs[0].path).parent),
+            Content(""),
+            Content.from_markup("[$text-muted][b]enter[/b] open the newest   "
+                                "[b]c[/b] compare its runs   read only[/]"),
+        ]
+    )  # fmt: skip
 
 
 def log_problems_text(problems: Sequence[str], limit: int = 6) -> str:

@@ -72,6 +72,11 @@ class BrowserDetails(VerticalScroll):
         folder: Path,
     ) -> None:
         """An experiment (``entry``: its file, None when only runs have its name)."""
+        if entry is None and runs and all(run.source for run in runs):
+            from dltui.tui.sources import describe_log_folder
+
+            self._show(describe_log_folder(name, runs))
+            return
         if entry is None:
             self._show(
                 Content.from_markup(

@@ -243,7 +243,10 @@ def list_rows(
         folded = name in collapsed
         latest = max((r.created for r in runs if r.created), default=None)
         monitor = monitor_of(entry, runs)
-        if entry is None:
+        if entry is None and runs and all(run.source for run in runs):
+            # Another tool's log folder: it has no experiment file, and needs none.
+            status = Cell(f"{len(runs)} run{'s' if len(runs) != 1 else ''}", "foreground-muted")
+        elif entry is None:
             status = Cell("no file", "foreground-muted")
         elif invalid(entry):
             status = Cell("invalid", "error")

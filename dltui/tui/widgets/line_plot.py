@@ -213,6 +213,12 @@ class LinePlot(Widget):
                 traces.append(Trace(printable(s.label, keep_newlines=False), _EMPTY, _EMPTY))
                 continue
             x, is_sorted = prepared
+            if len(x) and math.isnan(x[0]) and math.isnan(x[-1]) and not np.isfinite(x).any():
+                # Points, but none on this axis (a CSV log has no times, a TensorBoard
+                # log no epochs): said as for a series without the axis at all.
+                missing += 1
+                traces.append(Trace(printable(s.label, keep_newlines=False), _EMPTY, _EMPTY))
+                continue
             y = np.asarray(s.y, dtype=np.float64)
             smoothed = self._smooth(s) if self.smoothing > 0 and s.smooth else None
             style = _PATTERNS[index % len(_PATTERNS)] if no_color else LineStyle.SOLID
