@@ -304,3 +304,30 @@ async def test_a_bad_settings_file_is_told_with_its_line_and_the_app_keeps_runni
         messages = [n.message for n in app._notifications]
         assert any(str(config) in m and "line 2" in m for m in messages), messages
         assert isinstance(app.screen, BrowserScreen)
+
+
+def test_the_watcher_reports_new_log_files_not_every_append(tmp_path: Path) -> None:
+    from dltui.tui.watch import DirectoryWatcher
+
+    logs = tmp_path / "logs"
+    (logs / "a").mkdir(parents=True)
+    growing = logs / "a" / "events.out.tfevents.1.host"
+    growing.write_bytes(b"x")
+    seen: list[frozenset[Path]] = []
+    watcher = DirectoryWatcher([("logs", logs)], lambda _k, _r, paths: seen.append(paths))
+    watcher.start()
+    try:
+        time.sleep(0.3)
+        for _ in range(5):
+            with growing.open("ab") as handle:
+                handle.write(b"more")
+            time.sleep(0.05)
+        (logs / "b").mkdir()
+        deadline = time.monotonic() + 10
+        while not any(logs / "b" in paths for paths in seen):
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert not any(growing in paths for paths in seen), seen
+    finally:
+        watcher.stop()

@@ -54,6 +54,11 @@ class _Handler(FileSystemEventHandler):
             # (a heartbeat's status.json rewrite, ten times a second); those entries report
             # their own events, so the folder's say nothing more.
             return
+        if self.kind == "logs" and event.event_type in ("modified", "closed"):
+            # Another tool appending to its log: the run view follows the file itself, and
+            # the browser re-reads logging runs' states on its timer. Only new, removed or
+            # renamed files and folders change what the list holds.
+            return
         paths = {Path(str(event.src_path))}
         if getattr(event, "dest_path", ""):
             paths.add(Path(str(event.dest_path)))

@@ -94,6 +94,8 @@ class LogOverviewPane(TextPane):
         latest = []
         points = 0
         for tag in tags:
+            if tag == "epoch" and meta.get("tool") != TENSORBOARD:
+                continue  # a CSV log's epoch column: each point's epoch, not a value
             series = source.series(tag)
             count = len(series)
             points += count
@@ -167,6 +169,13 @@ class LogOverviewPane(TextPane):
             text.append(f"{bad:,} {what}\n", style)
         for problem in facts["problems"][:5]:
             self._row(text, "Problem", _safe(problem))
+        if latest:
+            text.append("\nLatest values\n", self.get_component_rich_style("logoverview--label"))
+            wide = min(40, max(len(_safe(tag)) for tag, *_ in latest[:_MAX_TAGS]))
+            for tag, step, value, _count in latest[:_MAX_TAGS]:
+                text.append(f"  {_safe(tag):<{wide}}  {format_number(value):>9}  step {step:,}\n")
+            if len(latest) > _MAX_TAGS:
+                text.append(f"  … and {len(latest) - _MAX_TAGS} more\n")
         config = facts["config"]
         text.append("\n")
         if config:
@@ -178,13 +187,6 @@ class LogOverviewPane(TextPane):
         else:
             text.append("no hyper-parameters logged\n", self.get_component_rich_style(
                 "logoverview--muted"))  # fmt: skip
-        if latest:
-            text.append("\nLatest values\n", self.get_component_rich_style("logoverview--label"))
-            wide = min(40, max(len(_safe(tag)) for tag, *_ in latest[:_MAX_TAGS]))
-            for tag, step, value, _count in latest[:_MAX_TAGS]:
-                text.append(f"  {_safe(tag):<{wide}}  {format_number(value):>9}  step {step:,}\n")
-            if len(latest) > _MAX_TAGS:
-                text.append(f"  … and {len(latest) - _MAX_TAGS} more\n")
         return text
 
 
