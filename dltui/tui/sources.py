@@ -62,8 +62,9 @@ def tool_of_source(source: RunSource) -> str | None:
 def cannot_control(source: str, action: str) -> str:
     """Why ``action`` (``stop``, ``resume``) does nothing for a run ``source`` logged."""
     return (
-        f"{action.capitalize()} does not apply to this run: {source_name(source)} logged it "
-        "from its own program, which dltui neither started nor can signal. dltui only reads it."
+        f"{action.capitalize()} does not apply to this run: it was logged by "
+        f"{source_name(source)} in another program, which dltui did not start and cannot "
+        "signal. dltui only reads its log."
     )
 
 
