@@ -256,12 +256,17 @@ async def test_compare_a_tensorboard_run_with_a_dltui_run(tmp_path: Path) -> Non
 
 
 @run_async
-async def test_stop_and_resume_in_the_browser_say_they_do_not_apply(tmp_path: Path) -> None:
+async def test_stop_resume_and_delete_in_the_browser_say_they_do_not_apply(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     folder = write_tb(logs / "tb" / "run1")
-    app = log_app(tmp_path, logs)
+    missing = tmp_path / "not-there"
+    app = make_app(tmp_path, logdirs=[logs, missing])
     async with app.run_test(size=(120, 40)) as pilot:
         browser = await _listed(pilot)
+        await pilot.pause(0.1)
+        # A log folder that is not there is said once, naming it; the others are listed.
+        told = [n.message for n in app._notifications if str(missing) in n.message]
+        assert len(told) == 1 and "cannot be read" in told[0]
         browser.table.select(f"run:{folder}")
         await pilot.press("S", "R", "D")
         await pilot.pause(0.1)
