@@ -336,3 +336,32 @@ def test_the_watcher_reports_new_log_files_not_every_append(tmp_path: Path) -> N
         assert not any(growing in paths for paths in seen), seen
     finally:
         watcher.stop()
+
+
+def test_the_follower_sees_a_log_grow_between_its_polls(tmp_path: Path) -> None:
+    """A follower stats another tool's files often, so an append is read at once, not at
+    the next poll (here 5 s away)."""
+    import threading
+
+    from dltui.logs.reader import LogRunReader
+    from dltui.logs.runs import log_run_at
+    from dltui.tui.watch import RunFollower
+
+    folder = tmp_path / "tb"
+    writer = tensorboardX.SummaryWriter(str(folder))
+    writer.add_scalar("loss", 1.0, 0)
+    writer.flush()
+    log = log_run_at(folder)
+    assert log is not None
+    got = threading.Event()
+    follower = RunFollower(LogRunReader(log), lambda changes: got.set(), interval=5.0)
+    follower.start()
+    try:
+        time.sleep(0.3)  # its first poll is behind it
+        got.clear()
+        writer.add_scalar("loss", 0.5, 1)
+        writer.flush()
+        assert got.wait(2.0), "the append was not seen before the next poll"
+    finally:
+        follower.stop()
+        writer.close()

@@ -202,7 +202,12 @@ class RunFollower(threading.Thread):
         self.polls = 0
         self.posts = 0
         self.errors: list[BaseException] = []
-        self._watched = [os.path.join(reader.run_dir, name) for name in RUN_DATA_FILES]
+        files = getattr(reader, "files", None)
+        if callable(files):
+            # Another tool's log (`LogRunReader`): its event files or CSV are what grow.
+            self._watched = [str(path) for path in files()]
+        else:
+            self._watched = [os.path.join(reader.run_dir, name) for name in RUN_DATA_FILES]
 
     def _files_key(self) -> tuple[tuple[int, int] | None, ...]:
         """Size and modification time of each of the run's busy files (None: missing)."""
