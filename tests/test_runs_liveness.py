@@ -54,7 +54,12 @@ def test_killed_writer_leaves_a_readable_run_that_is_dead(tmp_path):
         run_dir = tmp_path / "killed" / "r"
         reader = RunReader(run_dir)
         assert reader.status.state == "running" and reader.status.pid == process.pid
-        time.sleep(0.05)
+        # Killed mid-stream once enough has reached the disk (a loaded machine writes
+        # slower, so wait for the records, not for a fixed time).
+        scalars = run_dir / "scalars.bin"
+        deadline = time.monotonic() + 30
+        while scalars.stat().st_size < 2 * 5_001 * 32 and time.monotonic() < deadline:
+            time.sleep(0.01)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()  # reaped: the pid is gone
     finally:
