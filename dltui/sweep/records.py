@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from dltui.bounded import FileLimitError, loads_json, read_bytes_limited
+from dltui.run_format import SWEEPS
 from dltui.runs.control import is_pid_alive, this_host
 from dltui.runs.files import write_json_atomic
 
-SWEEPS = "sweeps"
 SWEEP_FILE = "sweep.json"
 JOURNAL = "study.journal"
 WORKERS = "workers"
