@@ -124,6 +124,16 @@ def find_sweeps(runs_root: str | os.PathLike[str]) -> tuple[list[SweepFolder], l
     return found, problems
 
 
+def open_sweep_folder(path: str | os.PathLike[str]) -> SweepFolder:
+    """The sweep in ``path`` (``runs/<experiment>/sweeps/<name>``) as it is now.
+
+    Raises ValueError, naming the file, when its sweep.json cannot be read.
+    """
+    folder = Path(path)
+    info = read_sweep_file(folder)
+    return SweepFolder(folder.parent.parent.name, folder.name, folder, info, worker_states(folder))
+
+
 def _starting(path: Path) -> bool:
     """A folder without sweep.json whose sweep was launched moments ago."""
     if (path / SWEEP_FILE).exists():

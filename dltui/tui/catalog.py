@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dltui.tui.sweep_catalog import SweepReadings
+
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
     from dltui.spec import Experiment
+    from dltui.tui.sweep_catalog import SweepEntry
 
 
 @dataclass
@@ -93,6 +96,15 @@ class Catalog:
     experiments: dict[Path, ExperimentEntry]
     runs: list[RunInfo]
     """`dltui.runs.RunInfo` of every run, in discovery order."""
+    sweeps: list[SweepEntry] = field(default_factory=list)
+    """Every sweep under the runs folder (its trials are among ``runs``)."""
+    readings: SweepReadings = field(default_factory=SweepReadings)
+    """The sweeps' studies as last read (the next load re-reads only changed ones)."""
+
+    def sweeps_of(self, name: str) -> list[SweepEntry]:
+        """The sweeps of the experiment ``name``, the newest first."""
+        found = [sweep for sweep in self.sweeps if sweep.experiment == name]
+        return sorted(found, key=lambda s: -(s.folder.created or 0))
 
     def runs_of(self, name: str) -> list[RunInfo]:
         """The runs recorded under the experiment ``name``."""
@@ -115,9 +127,11 @@ class Catalog:
 
 
 def load_catalog(experiments_dir: Path, runs_dir: Path, previous: Catalog | None = None) -> Catalog:
-    """Read the experiments folder (changed files only) and discover every run."""
+    """Read the experiments folder (changed files only), discover every run and sweep."""
     from dltui.runs import discover_runs
 
     experiments = load_experiments(experiments_dir, previous.experiments if previous else None)
     runs = discover_runs(runs_dir) if runs_dir.is_dir() else []
-    return Catalog(experiments, list(runs))
+    readings = previous.readings if previous is not None else SweepReadings()
+    sweeps, _problems = readings.load(runs_dir) if runs_dir.is_dir() else ([], [])
+    return Catalog(experiments, list(runs), sweeps, readings)

@@ -30,10 +30,13 @@ from dltui.tui.messages import (
     DirectoryChanged,
     LaunchRequest,
     OpenRun,
+    OpenSweep,
     ResumeRequest,
     StopRequest,
+    SweepStopRequest,
 )
 from dltui.tui.screens.browser_details import BrowserDetails, browser_title
+from dltui.tui.screens.browser_sweeps import start_sweep
 from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.describe import CheckKey, ModelChecks
 from dltui.tui.screens.run_deletion import delete_shown_runs
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from dltui.runs.filters import SortMode
     from dltui.tui.catalog import Catalog, ExperimentEntry
     from dltui.tui.screens.describe import ModelReport
+    from dltui.tui.sweep_catalog import SweepEntry
 
 __all__ = ["BrowserScreen"]
 
@@ -187,7 +191,8 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         # not written meta.json yet, are picked up here rather than from every file event.
         if self.catalog is None or self.app.screen is not self:
             return
-        if self.dashboard.launched or any(run.alive for run in self.catalog.runs):
+        sweeping = any(sweep.alive for sweep in self.catalog.sweeps)
+        if self.dashboard.launched or sweeping or any(run.alive for run in self.catalog.runs):
             self.reload()
 
     # -- the model check of each experiment ------------------------------------------------
@@ -233,6 +238,7 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             marked=set(self.marked),
             collapsed=self.collapsed,
             invalid=lambda entry: bool(self.checks.problems(entry)),
+            sweeps=self.catalog.sweeps if self.catalog is not None else (),
         )
         self.table.show(rows)
         if not rows:
@@ -253,6 +259,11 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
     def selected_run(self) -> RunInfo | None:
         """The run under the cursor (None on an experiment row)."""
         return self.table.selected_run
+
+    @property
+    def selected_sweep(self) -> SweepEntry | None:
+        """The sweep under the cursor (None on any other row)."""
+        return self.table.selected_sweep
 
     @property
     def selected_experiment(self) -> str | None:
@@ -283,10 +294,10 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         # Stop/resume/run depend on what is selected. Refreshing the bindings recomposes
         # the footer, so only when the selection or its run's state really changed (the
         # table is refilled, and the row highlighted again, on every reload).
-        run = self.selected_run
+        run, sweep = self.selected_run, self.selected_sweep
         selection = (
             self.table.selected_key,
-            run.state if run is not None else None,
+            run.state if run is not None else sweep.state if sweep is not None else None,
             self.selected_entry() is not None,
         )
         if selection != self._bindings_for:
@@ -299,8 +310,10 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
 
     def _show_details(self) -> None:
         details = self.query_one(BrowserDetails)
-        run, name = self.selected_run, self.selected_experiment
-        if run is not None:
+        run, name, sweep = self.selected_run, self.selected_experiment, self.selected_sweep
+        if sweep is not None:
+            details.show_sweep(sweep, self._now())
+        elif run is not None:
             details.show_run(run, self._now())
         elif name is not None and self.catalog is not None:
             entry = self.catalog.entry_named(name)
@@ -317,16 +330,21 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         """Grey out what does not apply to the selection."""
         run = self.selected_run
         if action == "stop":
-            return True if run is not None and run.alive else None
+            sweep = self.selected_sweep
+            alive = run.alive if run is not None else sweep is not None and sweep.alive
+            return True if alive else None
         if action == "resume":
             return True if run is not None and run.state in RESUMABLE_STATES else None
-        if action in ("launch", "edit"):
+        if action in ("launch", "edit", "sweep"):
             return True if self.selected_entry() is not None else None
         return True
 
     def action_open(self) -> None:
         """Open the selected run, or the newest run of the selected experiment."""
-        run = self.selected_run
+        run, sweep = self.selected_run, self.selected_sweep
+        if sweep is not None:
+            self.post_message(OpenSweep(sweep.folder.path))
+            return
         if run is None:
             name = self.selected_experiment
             if name is None or self.catalog is None:
@@ -385,10 +403,16 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             return
         self.post_message(LaunchRequest(entry.path))
 
+    def action_sweep(self) -> None:
+        """Start a sweep of the selected experiment, after asking (its [sweep] table)."""
+        start_sweep(self)
+
     def action_stop(self) -> None:
-        """Ask the selected run to stop."""
-        run = self.selected_run
-        if run is not None and run.alive:
+        """Ask the selected run (or sweep) to stop."""
+        run, sweep = self.selected_run, self.selected_sweep
+        if sweep is not None and sweep.alive:
+            self.post_message(SweepStopRequest(sweep.folder.path))
+        elif run is not None and run.alive:
             self.post_message(StopRequest(run.path))
 
     def action_resume(self) -> None:
@@ -489,6 +513,12 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         self._fold(False)
 
     def _fold(self, folded: bool) -> None:
+        sweep = self.selected_sweep
+        if sweep is not None and (sweep.key in self.collapsed) != folded:
+            (self.collapsed.add if folded else self.collapsed.discard)(sweep.key)
+            self._fill_table()
+            self.table.select(sweep.key)
+            return
         name = self.selected_experiment
         if name is not None and (name in self.collapsed) != folded:
             (self.collapsed.add if folded else self.collapsed.discard)(name)

@@ -27,12 +27,14 @@ from dltui.run_format import (
     UNKNOWN,
 )
 from dltui.safe_text import printable
+from dltui.tui.sweep_catalog import trial_of
 
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
     from dltui.runs.filters import SortMode
     from dltui.tui.catalog import Catalog, ExperimentEntry
     from dltui.tui.launcher import LaunchedRun
+    from dltui.tui.sweep_catalog import SweepEntry
 
 STATE_COLOURS = {
     RUNNING: "success",
@@ -81,7 +83,7 @@ class ListRow:
     """One row: its key, what it stands for (a run, or an experiment's name), its cells."""
 
     key: str
-    item: RunInfo | str
+    item: RunInfo | str | SweepEntry
     cells: tuple[Cell, ...]
     since: float | None
     """When the Age column counts from (None: no age)."""
@@ -214,8 +216,37 @@ def visible_groups(
 
 
 def run_label(run: RunInfo, marked: bool) -> Cell:
-    """The name cell of a run: indented under its experiment, ``◆`` when marked."""
-    return Cell(f"  {'◆' if marked else ' '} {printable(run.run_id, keep_newlines=False)}")
+    """The name cell of a run: indented under its experiment (a sweep's trial under its
+    sweep, with its number), ``◆`` when marked."""
+    mark = "◆" if marked else " "
+    run_id = printable(run.run_id, keep_newlines=False)
+    trial = trial_of(run)
+    if trial is not None:
+        return Cell(f"   {mark}#{trial[1]} {run_id}")
+    return Cell(f"  {mark} {run_id}")
+
+
+def sweep_row(sweep: SweepEntry, now: float, folded: bool) -> ListRow:
+    """A sweep's row: its name and method, live state and trials done of its budget,
+    the best objective so far, when it began."""
+    budget = sweep.folder.budget
+    done = f"{sweep.done}/{budget}" if budget is not None else f"{sweep.done}"
+    name = printable(sweep.name, keep_newlines=False)
+    method = printable(sweep.folder.method, keep_newlines=False)
+    created = sweep.folder.created
+    return ListRow(
+        sweep.key,
+        sweep,
+        (
+            Cell(f"  {'▸' if folded else '▾'} sweep {name} ({method})", bold=True),
+            Cell(f"{sweep.state} {done}", STATE_COLOURS.get(sweep.state, "foreground")),
+            Cell(format_age(now - created if created else None)),
+            Cell(format_best(sweep.best, sweep.metric)),
+            Cell(""),
+            Cell(""),
+        ),
+        created,
+    )
 
 
 def list_rows(
@@ -225,8 +256,10 @@ def list_rows(
     marked: Collection[Path] = (),
     collapsed: Collection[str] = (),
     invalid: Callable[[ExperimentEntry], bool] = lambda entry: not entry.valid,
+    sweeps: Sequence[SweepEntry] = (),
 ) -> list[ListRow]:
-    """The rows of ``groups``: each experiment, then (unless ``collapsed``) its runs.
+    """The rows of ``groups``: each experiment, then (unless ``collapsed``) its sweeps,
+    each followed by its trials' runs (unless its key is ``collapsed``), then its other runs.
 
     ``invalid(entry)`` says whether `dltui check` finds the experiment's file wrong.
     """
@@ -260,7 +293,21 @@ def list_rows(
         )  # fmt: skip
         if folded:
             continue
+        trials: dict[str, list[RunInfo]] = {}
         for run in runs:
+            trial = trial_of(run)
+            if trial is not None:
+                trials.setdefault(trial[0], []).append(run)
+        listed: list[tuple[RunInfo, bool]] = []
+        for sweep in sorted(
+            (s for s in sweeps if s.experiment == name), key=lambda s: -(s.folder.created or 0)
+        ):
+            sweep_folded = sweep.key in collapsed
+            rows.append(sweep_row(sweep, now, sweep_folded))
+            listed += [(run, not sweep_folded) for run in trials.pop(sweep.name, [])]
+        shown = [run for run, visible in listed if visible]
+        skipped = {id(run) for run, _ in listed}
+        for run in [*shown, *(run for run in runs if id(run) not in skipped)]:
             rows.append(
                 ListRow(
                     f"run:{run.path}",
