@@ -88,6 +88,7 @@ def render_frame(
     cursor_x: float | None = None,
     equal_aspect: bool = False,
     log_x: bool = False,
+    x_ticks: Sequence[tuple[float, str]] | None = None,
 ) -> Frame:
     """Lay out ``traces`` in ``width`` x ``height`` cells.
 
@@ -100,7 +101,9 @@ def render_frame(
     says nothing. ``cursor_x`` (in x units) draws a vertical cursor there and
     writes its x under the axis. ``equal_aspect`` gives x and y the same scale
     per dot (a ring of points stays round). ``log_x`` spaces x by its logarithm (values
-    <= 0 are left out), its ticks at powers of ten and between them.
+    <= 0 are left out), its ticks at powers of ten and between them. ``x_ticks`` names
+    the x positions to label (``(0, "tanh"), (1, "relu")``) instead of numbers; the x
+    range then spans them, half a place beyond each end.
     """
     width, height = max(1, width), max(1, height)
     if log_x:
@@ -120,6 +123,9 @@ def render_frame(
         x_label_row = True
 
     x_lo, x_hi = _x_range(traces)
+    if x_ticks and math.isfinite(x_lo):
+        places = [x for x, _ in x_ticks]
+        x_lo, x_hi = min(places) - 0.5, max(places) + 0.5
     columns = max(2, 2 * width)
     drawn: list[tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float64], bool]] = []
     if math.isfinite(x_lo):
@@ -229,6 +235,7 @@ def render_frame(
                 width,
                 cursor,
                 log_x=log_x,
+                named=x_ticks,
             )
         )
     return frame
@@ -458,6 +465,7 @@ def _x_label_row(
     cursor: tuple[int, str] | None = None,
     *,
     log_x: bool = False,
+    named: Sequence[tuple[float, str]] | None = None,
 ) -> list[Run]:
     """Tick labels under the axis, the axis' name at the right; the cursor's x, if any,
     replaces the tick labels it would overlap."""
@@ -473,7 +481,10 @@ def _x_label_row(
     name = "" if kind == "value" else kind
     room = plot_width - len(name) - 1
     count = max(2, min(8, room // 8))
-    if log_x:
+    if named:
+        ticks = [x for x, _ in named]
+        labels = [label for _, label in named]
+    elif log_x:
         values = log_ticks(10.0**lo, 10.0**hi, count)
         ticks = [math.log10(v) for v in values]
         labels = [format_number(v) for v in values]

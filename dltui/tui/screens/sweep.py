@@ -260,7 +260,7 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
             grid.mount_all(plots)
         for plot, path in zip(plots, paths, strict=True):
             made = param_plot(report, path)
-            plot.show(made.traces, title=made.title, log_x=made.log_x)
+            plot.show(made.traces, title=made.title, log_x=made.log_x, x_ticks=made.x_ticks)
         if pages > 1:
             grid.border_subtitle = f"page {self.page + 1}/{pages} · p: next"
         else:

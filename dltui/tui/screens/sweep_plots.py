@@ -74,6 +74,8 @@ class ParamPlot:
     title: str
     traces: list[SweepTrace]
     log_x: bool
+    x_ticks: list[tuple[float, str]]
+    """The places of choices that are not numbers, and their names."""
 
 
 def _distribution(report: SweepReport, path: str) -> dict[str, Any]:
@@ -90,6 +92,7 @@ def param_plot(report: SweepReport, path: str) -> ParamPlot:
     values = [t.params.get(path) for t in finished]
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     title = printable(path, keep_newlines=False)
+    ticks: list[tuple[float, str]] = []
     if numeric:
         xs = [float(v) for v in values]  # type: ignore[arg-type]
     else:
@@ -97,14 +100,11 @@ def param_plot(report: SweepReport, path: str) -> ParamPlot:
         order = list(choices) if isinstance(choices, list) else []
         order += [v for v in dict.fromkeys(values) if v not in order]
         xs = [float(order.index(v)) for v in values]
-        names = " ".join(
-            f"{i}={printable(str(v), keep_newlines=False)}" for i, v in enumerate(order)
-        )
-        title = f"{title}  ({names})"
+        ticks = [(float(i), printable(str(v), keep_newlines=False)) for i, v in enumerate(order)]
     ys = [float(t.value) for t in finished if t.value is not None]
     log_x = bool(distribution.get("log")) and numeric
     metric = printable(report.metric, keep_newlines=False)
-    return ParamPlot(path, title, [SweepTrace(metric, xs, ys, colour="primary")], log_x)
+    return ParamPlot(path, title, [SweepTrace(metric, xs, ys, colour="primary")], log_x, ticks)
 
 
 def importance_lines(report: SweepReport, width: int, finished: int, needed: int) -> list[str]:

@@ -66,6 +66,7 @@ class SweepPlot(Widget):
         self.title = title
         self.empty_message = empty_message
         self.log_x = False
+        self.x_ticks: tuple[tuple[float, str], ...] = ()
         self._traces: tuple[SweepTrace, ...] = ()
         self._version = 0
         self._key: tuple[Any, ...] | None = None
@@ -85,12 +86,20 @@ class SweepPlot(Widget):
         title: str | None = None,
         log_x: bool = False,
         empty_message: str | None = None,
+        x_ticks: Sequence[tuple[float, str]] = (),
     ) -> None:
-        """Plot ``traces`` (redrawn only when something changed)."""
-        new = (tuple(traces), title or self.title, log_x, empty_message or self.empty_message)
-        if new == (self._traces, self.title, self.log_x, self.empty_message):
+        """Plot ``traces`` (redrawn only when something changed); ``x_ticks`` names the
+        x places of values that are not numbers."""
+        new = (
+            tuple(traces),
+            title or self.title,
+            log_x,
+            empty_message or self.empty_message,
+            tuple(x_ticks),
+        )
+        if new == (self._traces, self.title, self.log_x, self.empty_message, self.x_ticks):
             return
-        self._traces, self.title, self.log_x, self.empty_message = new
+        self._traces, self.title, self.log_x, self.empty_message, self.x_ticks = new
         self._version += 1
         self.refresh()
 
@@ -114,6 +123,7 @@ class SweepPlot(Widget):
             x_kind="value",
             empty_message=self.empty_message,
             log_x=self.log_x,
+            x_ticks=self.x_ticks or None,
         )
 
     def render_line(self, y: int) -> Strip:
