@@ -105,7 +105,7 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         self.checks = ModelChecks()
         """What `dltui check` found for each experiment file."""
         self._stale = False
-        self._bindings_for: tuple[str | None, str | None, bool] | None = None
+        self._bindings_for: tuple[str | None, str | None, bool, bool] | None = None
 
     def compose(self) -> ComposeResult:
         """Title line, filter, the list beside the details, and the footer."""
@@ -299,6 +299,7 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             self.table.selected_key,
             run.state if run is not None else sweep.state if sweep is not None else None,
             self.selected_entry() is not None,
+            self._sweepable(),
         )
         if selection != self._bindings_for:
             self._bindings_for = selection
@@ -325,6 +326,15 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
                                     checking=checking and self.dashboard.layer_tables)  # fmt: skip
 
     # -- actions --------------------------------------------------------------------------
+
+    def _sweepable(self) -> bool:
+        entry = self.selected_entry()
+        shown = entry.shown if entry is not None else None
+        return shown is not None and shown.sweep is not None
+
+    def footer_hidden_actions(self) -> frozenset[str]:
+        """``w`` is in the footer only on an experiment with a [sweep] table (help lists it)."""
+        return frozenset() if self._sweepable() else frozenset({"sweep"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what does not apply to the selection."""
