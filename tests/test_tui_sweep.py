@@ -131,7 +131,7 @@ async def test_the_browser_lists_a_sweep_and_its_trials_under_it(swept: Path) ->
         names = [r[0].strip() for r in rows]
         at = next(i for i, r in enumerate(rows) if "sweep grid" in r[0])
         sweep_row = rows[at]
-        assert "(grid)" in sweep_row[0] and sweep_row[1] == "finished 8/8"
+        assert "(grid)" in sweep_row[0] and sweep_row[1] == "finished" and sweep_row[4] == "8/8"
         assert "val/loss" in sweep_row[3]  # the best objective, with its metric
         trials = names[at + 1 : at + 9]
         assert sorted(int(t.split()[0].lstrip("◆#")) for t in trials) == list(range(8))
@@ -315,7 +315,7 @@ async def test_the_sweep_view_follows_a_live_sweep_and_stops_it(tmp_path: Path) 
     path = _experiment(tmp_path, "long", LONG, epochs=30)
     process = subprocess.Popen(
         [sys.executable, "-m", "dltui", "sweep", str(path), "--runs", str(tmp_path / "runs"),
-         "--name", "live"],
+         "--name", "live", "--trials", "50"],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=tmp_path,
         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
@@ -338,6 +338,7 @@ async def test_the_sweep_view_follows_a_live_sweep_and_stops_it(tmp_path: Path) 
                 ),
                 90,
             )
+            assert "/50 done" in str(view.query_one("#sweep-title").render())  # --trials 50
             assert view.check_action("stop", ()) is True
             await pilot.press("S")
             await pilot.pause()

@@ -64,7 +64,11 @@ class SweepFolder:
 
     @property
     def budget(self) -> int | None:
-        """How many trials the sweep runs (None when only its wall time bounds it)."""
+        """How many trials the sweep runs (None when only its wall time bounds it): what
+        its newest worker was told (``--trials``), else its [sweep] table's."""
+        newest = sorted(self.workers, key=lambda w: w.heartbeat)
+        if newest and newest[-1].budget is not None:
+            return newest[-1].budget
         from dltui.spec.sweep import SweepSpec
 
         try:

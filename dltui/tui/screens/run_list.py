@@ -227,8 +227,8 @@ def run_label(run: RunInfo, marked: bool) -> Cell:
 
 
 def sweep_row(sweep: SweepEntry, now: float, folded: bool) -> ListRow:
-    """A sweep's row: its name and method, live state and trials done of its budget,
-    the best objective so far, when it began."""
+    """A sweep's row: its name and method, live state, when it began, the best objective
+    so far, and (where a run has its epoch) the trials done of its budget."""
     budget = sweep.folder.budget
     done = f"{sweep.done}/{budget}" if budget is not None else f"{sweep.done}"
     name = printable(sweep.name, keep_newlines=False)
@@ -239,10 +239,10 @@ def sweep_row(sweep: SweepEntry, now: float, folded: bool) -> ListRow:
         sweep,
         (
             Cell(f"  {'▸' if folded else '▾'} sweep {name} ({method})", bold=True),
-            Cell(f"{sweep.state} {done}", STATE_COLOURS.get(sweep.state, "foreground")),
+            Cell(sweep.state, STATE_COLOURS.get(sweep.state, "foreground")),
             Cell(format_age(now - created if created else None)),
             Cell(format_best(sweep.best, sweep.metric)),
-            Cell(""),
+            Cell(done),  # a sweep's progress is its trials, as a run's is its epochs
             Cell(""),
         ),
         created,
@@ -298,32 +298,35 @@ def list_rows(
             trial = trial_of(run)
             if trial is not None:
                 trials.setdefault(trial[0], []).append(run)
-        listed: list[tuple[RunInfo, bool]] = []
         for sweep in sorted(
             (s for s in sweeps if s.experiment == name), key=lambda s: -(s.folder.created or 0)
         ):
             sweep_folded = sweep.key in collapsed
             rows.append(sweep_row(sweep, now, sweep_folded))
-            listed += [(run, not sweep_folded) for run in trials.pop(sweep.name, [])]
-        shown = [run for run, visible in listed if visible]
-        skipped = {id(run) for run, _ in listed}
-        for run in [*shown, *(run for run in runs if id(run) not in skipped)]:
-            rows.append(
-                ListRow(
-                    f"run:{run.path}",
-                    run,
-                    (
-                        run_label(run, run.path in marked),
-                        Cell(run.state, STATE_COLOURS.get(run.state, "foreground")),
-                        Cell(format_age(now - run.created if run.created else None)),
-                        Cell(format_best(run.best, run.monitor)),
-                        Cell(format_progress(run)),
-                        Cell(printable(run.device or "-", keep_newlines=False)),
-                    ),
-                    run.created,
-                )
-            )
+            own = trials.pop(sweep.name, [])
+            if not sweep_folded:
+                rows += [_run_row(run, now, marked) for run in own]
+        swept = {id(run) for own in trials.values() for run in own}  # sweeps no longer there
+        rows += [
+            _run_row(run, now, marked) for run in runs if trial_of(run) is None or id(run) in swept
+        ]
     return rows
+
+
+def _run_row(run: RunInfo, now: float, marked: Collection[Path]) -> ListRow:
+    return ListRow(
+        f"run:{run.path}",
+        run,
+        (
+            run_label(run, run.path in marked),
+            Cell(run.state, STATE_COLOURS.get(run.state, "foreground")),
+            Cell(format_age(now - run.created if run.created else None)),
+            Cell(format_best(run.best, run.monitor)),
+            Cell(format_progress(run)),
+            Cell(printable(run.device or "-", keep_newlines=False)),
+        ),
+        run.created,
+    )
 
 
 def starting_runs(launched: Mapping[Path, LaunchedRun], listed: Iterable[RunInfo]) -> list[RunInfo]:
