@@ -228,3 +228,16 @@ def test_each_sweep_is_listed_with_its_own_trials_under_it() -> None:
     assert labels[2].strip() == "#0 b0"
     folded = list_rows(groups, 100.0, sweeps=sweeps, collapsed={"sweep:runs/spirals/sweeps/old"})
     assert "run:runs/spirals/a1" not in [row.key for row in folded]
+
+
+def test_a_pruned_trial_says_pruned_and_an_ordinary_stop_says_stopped() -> None:
+    pruned = dataclasses.replace(
+        _trial("spirals", "p", "s", 3, 1.0),
+        state="stopped",
+        reason="pruned by the median pruner at epoch 9",
+    )
+    stopped = dataclasses.replace(run("spirals", "q", state="stopped"), reason="pruned words")
+    rows = list_rows(visible_groups(Catalog({}, [pruned, stopped]), [], "", "newest"), 10.0)
+    states = {row.key: row.cells[1].text for row in rows}
+    assert states["run:runs/spirals/p"] == "pruned"
+    assert states["run:runs/spirals/q"] == "stopped"  # not a trial: its own words

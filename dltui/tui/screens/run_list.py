@@ -313,13 +313,21 @@ def list_rows(
     return rows
 
 
+def run_state(run: RunInfo) -> Cell:
+    """A run's state cell; a sweep's trial stopped by the pruner says ``pruned``."""
+    reason = run.reason or ""
+    if run.state == STOPPED and reason.startswith("pruned") and trial_of(run) is not None:
+        return Cell("pruned", STATE_COLOURS[STOPPED])
+    return Cell(run.state, STATE_COLOURS.get(run.state, "foreground"))
+
+
 def _run_row(run: RunInfo, now: float, marked: Collection[Path]) -> ListRow:
     return ListRow(
         f"run:{run.path}",
         run,
         (
             run_label(run, run.path in marked),
-            Cell(run.state, STATE_COLOURS.get(run.state, "foreground")),
+            run_state(run),
             Cell(format_age(now - run.created if run.created else None)),
             Cell(format_best(run.best, run.monitor)),
             Cell(format_progress(run)),

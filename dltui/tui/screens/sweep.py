@@ -22,6 +22,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, DataTable, Static
+from textual.worker import get_current_worker
 
 from dltui.run_format import META
 from dltui.safe_text import printable
@@ -67,6 +68,8 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
 
         report: SweepReport | None
         problem: str | None
+        ranked: bool = False
+        """Optuna's importances were worked out for this reading."""
 
         def can_replace(self, message: Message) -> bool:
             """Only the newest reading matters."""
@@ -83,7 +86,8 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         self.page = 0
         self.reads = 0
         """How many readings were shown (tests wait on it)."""
-        self._importances_for: int | None = None
+        self._ranked_for: int | None = None
+        """How many trials had finished when the importances shown were worked out."""
 
     def compose(self) -> ComposeResult:
         """Title line, tabs, the four panes, the footer."""
@@ -122,10 +126,10 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
 
     def reload(self) -> None:
         """Read the sweep again on a worker."""
-        self._read(self._importances_for)
+        self._read(self._ranked_for)
 
     @work(thread=True, exclusive=True, group="sweep-read", exit_on_error=False)
-    def _read(self, importances_for: int | None) -> None:
+    def _read(self, ranked_for: int | None) -> None:
         from dltui.sweep.report import open_sweep_folder, read_sweep
 
         try:
@@ -134,11 +138,13 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
             self.post_message(self.SweepRead(None, str(error)))
             return
         report = read_sweep(folder, importances=False)
-        finished = report.counts().get("finished", 0)
-        if finished != importances_for:
-            # Optuna's ranking fits a forest: only worth it when another trial finished.
-            report = read_sweep(folder, importances=True)
         self.post_message(self.SweepRead(report, report.problem))
+        finished = report.counts().get("finished", 0)
+        if finished != ranked_for and not get_current_worker().is_cancelled:
+            # Optuna's ranking fits a forest (seconds for a big sweep): shown once it is
+            # ready, and worked out again only when another trial finished.
+            ranked = read_sweep(folder, importances=True)
+            self.post_message(self.SweepRead(ranked, ranked.problem, ranked=True))
 
     @on(SweepRead)
     def _sweep_read(self, message: SweepRead) -> None:
@@ -147,10 +153,10 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
             return
         old = self.report
         report = message.report
-        finished = report.counts().get("finished", 0)
-        if finished == self._importances_for and old is not None and report.importances is None:
-            report.importances = old.importances  # not recomputed: nothing new finished
-        self._importances_for = finished
+        if message.ranked:
+            self._ranked_for = report.counts().get("finished", 0)
+        elif old is not None:
+            report.importances = old.importances  # until they are worked out again
         self.report = report
         self.reads += 1
         self._show()

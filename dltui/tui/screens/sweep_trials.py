@@ -1,8 +1,8 @@
 """What the sweep view's trials table holds, worked out without Textual: columns, cells, order.
 
-The columns are the trial's number and state, one per varied value (named by
-the end of its field path, ``lr``, ``layers[0].out_features``), the objective,
-the epoch it was scored at, and how long the trial took. Every column sorts;
+The columns are the trial's number and state, the objective, the epoch it was
+scored at, how long the trial took, and one per varied value (named by its
+field path without the table, ``optimizer.lr``, ``layers[0].out_features``). Every column sorts;
 trials without a value in it go last whichever way it sorts.
 """
 
@@ -49,13 +49,14 @@ def trial_columns(report: SweepReport) -> list[TrialColumn]:
     """The table's columns for ``report``'s sweep."""
     params = [TrialColumn(f"param:{path}", param_label(path)) for path in report.params]
     metric = printable(report.metric, keep_newlines=False)
+    # The objective before the values: on a narrow terminal it stays in view.
     return [
         TrialColumn("#", "#"),
         TrialColumn("state", "State"),
-        *params,
         TrialColumn("objective", f"{metric} {'↑' if report.maximize else '↓'}"),
         TrialColumn("best_epoch", "Epoch"),
         TrialColumn("duration", "Time"),
+        *params,
     ]
 
 
