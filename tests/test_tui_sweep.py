@@ -351,3 +351,20 @@ async def test_the_sweep_view_follows_a_live_sweep_and_stops_it(tmp_path: Path) 
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_running_trial_shows_its_latest_value_and_epoch() -> None:
+    from dltui.sweep.report import SweepReport, TrialRow
+    from dltui.tui.screens.sweep_trials import trial_cells, trial_columns
+
+    report = SweepReport(folder=None, metric="val/loss", maximize=False, params=["lr"])  # type: ignore[arg-type]
+    running = TrialRow(4, "running", {"lr": 0.01}, None, {1: 0.9, 2: 0.7}, None, None, 100.0, None)
+    cells = dict(
+        zip(
+            [c.key for c in trial_columns(report)],
+            trial_cells(running, trial_columns(report), 112.0),
+            strict=True,
+        )
+    )
+    assert cells["objective"] == "0.7…" and cells["best_epoch"] == "2…"
+    assert cells["duration"] == "12s…" and cells["param:lr"] == "0.01"

@@ -7,6 +7,7 @@ shows ``▲``/``▼``. Refilling keeps the cursor on the same trial.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
@@ -84,7 +85,7 @@ class TrialTable(DataTable[Text]):
         best: int | None,
         marked: Collection[int],
     ) -> tuple[list[str], str]:
-        cells = trial_cells(trial, columns)
+        cells = trial_cells(trial, columns, time.time())
         mark = "★" if trial.number == best else "◆" if trial.number in marked else " "
         if trial.number == best and trial.number in marked:
             mark = "★◆"

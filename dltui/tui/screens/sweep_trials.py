@@ -105,8 +105,16 @@ def format_param(value: Any) -> str:
     return printable(str(value), keep_newlines=False)
 
 
-def trial_cells(trial: TrialRow, columns: Sequence[TrialColumn]) -> list[str]:
-    """The text of each column for ``trial``."""
+def trial_cells(
+    trial: TrialRow, columns: Sequence[TrialColumn], now: float | None = None
+) -> list[str]:
+    """The text of each column for ``trial``.
+
+    A running trial shows its latest reported value and epoch, and its time so far,
+    each with ``…``: the race as it goes (it is scored when it ends).
+    """
+    running = trial.state == "running"
+    latest = max(trial.intermediate) if running and trial.intermediate else None
     cells: list[str] = []
     for column in columns:
         key = column.key
@@ -115,11 +123,20 @@ def trial_cells(trial: TrialRow, columns: Sequence[TrialColumn]) -> list[str]:
         elif key == "state":
             cells.append(trial.state)
         elif key == "objective":
-            cells.append(format_param(trial.value))
+            if latest is not None:
+                cells.append(format_param(trial.intermediate[latest]) + "…")
+            else:
+                cells.append(format_param(trial.value))
         elif key == "best_epoch":
-            cells.append("-" if trial.best_epoch is None else str(trial.best_epoch))
+            if latest is not None:
+                cells.append(f"{latest}…")
+            else:
+                cells.append("-" if trial.best_epoch is None else str(trial.best_epoch))
         elif key == "duration":
-            cells.append("-" if trial.duration is None else format_duration(trial.duration))
+            if running and trial.started is not None and now is not None:
+                cells.append(format_duration(max(0.0, now - trial.started)) + "…")
+            else:
+                cells.append("-" if trial.duration is None else format_duration(trial.duration))
         else:
             cells.append(format_param(sort_value(trial, key)))
     return cells
