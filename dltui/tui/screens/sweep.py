@@ -11,6 +11,7 @@ while the sweep is live (heartbeats and running trials say so, not the folder).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -22,7 +23,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, DataTable, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from dltui.run_format import META
 from dltui.safe_text import printable
@@ -44,6 +45,8 @@ TAB_IDS = ("trials", "progress", "parameters", "importances")
 """The tabs' pane ids, in the order of `SWEEP_TABS`."""
 
 _LIVE_REFRESH_S = 2.0
+_TICK_S = 0.5
+"""How often a change seen in the sweep's files may start a reading (never two at once)."""
 _MAX_COMPARE = 8
 _BEST_COMPARED = 5
 _PLOT_MIN_WIDTH = 48
@@ -70,6 +73,8 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         problem: str | None
         ranked: bool = False
         """Optuna's importances were worked out for this reading."""
+        final: bool = True
+        """The reading's last message (a second, ranked one may follow a first)."""
 
         def can_replace(self, message: Message) -> bool:
             """Only the newest reading matters."""
@@ -86,6 +91,9 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         self.page = 0
         self.reads = 0
         """How many readings were shown (tests wait on it)."""
+        self._reading = False
+        self._dirty = False
+        self._last_read = 0.0
         self._ranked_for: int | None = None
         """How many trials had finished when the importances shown were worked out."""
 
@@ -112,7 +120,7 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         """Read the study, and keep it fresh while the sweep is live."""
         self._layout()
         self.reload()
-        self.set_interval(_LIVE_REFRESH_S, self._refresh_live)
+        self.set_interval(_TICK_S, self._tick)
 
     def on_resize(self) -> None:
         """Show the progress plot under the table on tall terminals; re-page the plots."""
@@ -125,7 +133,12 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
     # -- reading ----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the sweep again on a worker."""
+        """Read the sweep again on a worker (after the reading in progress, if one is)."""
+        if self._reading:
+            self._dirty = True
+            return
+        self._reading, self._dirty = True, False
+        self._last_read = time.monotonic()
         self._read(self._ranked_for)
 
     @work(thread=True, exclusive=True, group="sweep-read", exit_on_error=False)
@@ -138,16 +151,26 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
             self.post_message(self.SweepRead(None, str(error)))
             return
         report = read_sweep(folder, importances=False)
-        self.post_message(self.SweepRead(report, report.problem))
         finished = report.counts().get("finished", 0)
-        if finished != ranked_for and not get_current_worker().is_cancelled:
+        rank = finished != ranked_for and not get_current_worker().is_cancelled
+        self.post_message(self.SweepRead(report, report.problem, final=not rank))
+        if rank:
             # Optuna's ranking fits a forest (seconds for a big sweep): shown once it is
             # ready, and worked out again only when another trial finished.
             ranked = read_sweep(folder, importances=True)
             self.post_message(self.SweepRead(ranked, ranked.problem, ranked=True))
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A reading that failed (reported) or was cancelled lets the next one start."""
+        super().on_worker_state_changed(event)
+        failed = event.state in (WorkerState.ERROR, WorkerState.CANCELLED)
+        if event.worker.group == "sweep-read" and failed:
+            self._reading = False
+
     @on(SweepRead)
     def _sweep_read(self, message: SweepRead) -> None:
+        if message.final:
+            self._reading = False
         if message.report is None:
             self.query_one("#sweep-title", Static).update(printable(message.problem or ""))
             return
@@ -161,10 +184,16 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         self.reads += 1
         self._show()
 
-    def _refresh_live(self) -> None:
+    def _tick(self) -> None:
+        # Trials write their events ten times a second: changes are gathered and read at
+        # most once per tick, one reading at a time. A live sweep is read every two
+        # seconds anyway (a worker's heartbeat and a trial's epochs are not in the folder).
+        if self._reading or self.app.screen is not self:
+            return
         report = self.report
         live = report is None or report.folder.state in ("running", "starting")
-        if live and self.app.screen is self:
+        due = live and time.monotonic() - self._last_read >= _LIVE_REFRESH_S
+        if self._dirty or due:
             self.reload()
 
     @on(DirectoryChanged)
@@ -174,10 +203,10 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         runs = {t.run_dir for t in self.report.trials if t.run_dir} if self.report else set()
         for path in message.paths or {self.folder}:
             if path == self.folder or self.folder in path.parents:
-                self.reload()
+                self._dirty = True
                 return
             if any(path == run or run in path.parents for run in runs):
-                self.reload()
+                self._dirty = True
                 return
 
     def on_screen_resume(self) -> None:
