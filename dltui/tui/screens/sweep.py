@@ -45,6 +45,8 @@ TAB_IDS = ("trials", "progress", "parameters", "importances")
 """The tabs' pane ids, in the order of `SWEEP_TABS`."""
 
 _LIVE_REFRESH_S = 2.0
+_RANK_EVERY_S = 15.0
+"""While the importances are not in view, how often a live sweep's are worked out again."""
 _TICK_S = 0.5
 """How often a change seen in the sweep's files may start a reading (never two at once)."""
 _MAX_COMPARE = 8
@@ -94,6 +96,7 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         self._reading = False
         self._dirty = False
         self._last_read = 0.0
+        self._last_ranked = 0.0
         self._ranked_for: int | None = None
         """How many trials had finished when the importances shown were worked out."""
 
@@ -138,11 +141,15 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
             self._dirty = True
             return
         self._reading, self._dirty = True, False
-        self._last_read = time.monotonic()
-        self._read(self._ranked_for)
+        self._last_read = now = time.monotonic()
+        # Optuna's ranking fits a forest (most of a reading's cost): worked out again when
+        # another trial finished, and while they are out of view at most every 15 s.
+        in_view = TAB_IDS[self.active_tab] == "importances"
+        may_rank = self._ranked_for is None or in_view or now - self._last_ranked >= _RANK_EVERY_S
+        self._read(self._ranked_for, may_rank)
 
     @work(thread=True, exclusive=True, group="sweep-read", exit_on_error=False)
-    def _read(self, ranked_for: int | None) -> None:
+    def _read(self, ranked_for: int | None, may_rank: bool) -> None:
         from dltui.sweep.report import open_sweep_folder, read_sweep
 
         try:
@@ -152,11 +159,9 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
             return
         report = read_sweep(folder, importances=False)
         finished = report.counts().get("finished", 0)
-        rank = finished != ranked_for and not get_current_worker().is_cancelled
+        rank = may_rank and finished != ranked_for and not get_current_worker().is_cancelled
         self.post_message(self.SweepRead(report, report.problem, final=not rank))
-        if rank:
-            # Optuna's ranking fits a forest (seconds for a big sweep): shown once it is
-            # ready, and worked out again only when another trial finished.
+        if rank:  # shown once it is ready: the table does not wait for it
             ranked = read_sweep(folder, importances=True)
             self.post_message(self.SweepRead(ranked, ranked.problem, ranked=True))
 
@@ -178,6 +183,7 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         report = message.report
         if message.ranked:
             self._ranked_for = report.counts().get("finished", 0)
+            self._last_ranked = time.monotonic()
         elif old is not None:
             report.importances = old.importances  # until they are worked out again
         self.report = report
@@ -323,6 +329,8 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
             self.table.focus()
         if TAB_IDS[index] == "parameters":
             self.call_after_refresh(self._show_params)
+        if TAB_IDS[index] == "importances" and self.report is not None:
+            self.reload()  # brings the ranking up to date now
 
     @on(TabLine.Chosen)
     def _tab_chosen(self, event: TabLine.Chosen) -> None:
