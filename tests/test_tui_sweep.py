@@ -241,9 +241,10 @@ def test_sorting_puts_trials_without_a_value_last_either_way() -> None:
         state = "finished" if value is not None else "running"
         return TrialRow(number, state, {}, value, {}, None, None, None, None)
 
-    trials = [trial(0, 0.5), trial(1, None), trial(2, 0.1), trial(3, 0.9)]
-    assert [t.number for t in sort_trials(trials, "objective", False)] == [2, 0, 3, 1]
-    assert [t.number for t in sort_trials(trials, "objective", True)] == [3, 0, 2, 1]
+    trials = [trial(0, 0.5), trial(1, None), trial(2, 0.1), trial(3, 0.9), trial(4, 0.5)]
+    assert [t.number for t in sort_trials(trials, "objective", False)] == [2, 0, 4, 3, 1]
+    # Ties keep the order the trials ran in, whichever way the column sorts.
+    assert [t.number for t in sort_trials(trials, "objective", True)] == [3, 0, 4, 2, 1]
 
 
 def test_importances_say_how_many_finished_trials_they_need() -> None:

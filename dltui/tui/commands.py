@@ -278,6 +278,10 @@ SWEEP = Scope("sweep", "Sweep view", (
             "Ask the sweep to stop: its running trials save a checkpoint and end."),
     Command("sweep.down", "j", "cursor_down", "Down", "Move down.", show=False, palette=False),
     Command("sweep.up", "k", "cursor_up", "Up", "Move up.", show=False, palette=False),
+    Command("sweep.top", "g", "top", "Top", "Go to the first trial.", show=False,
+            palette=False),
+    Command("sweep.bottom", "G", "bottom", "Bottom", "Go to the last trial.", show=False,
+            palette=False),
     Command("sweep.back", "escape", "back", "Back", "Back to the experiments."),
 ), includes_app=True)
 

@@ -389,6 +389,14 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         """Move up the trials."""
         self.table.action_cursor_up()
 
+    def action_top(self) -> None:
+        """Go to the first trial listed."""
+        self.table.move_cursor(row=0)
+
+    def action_bottom(self) -> None:
+        """Go to the last trial listed."""
+        self.table.move_cursor(row=max(0, self.table.row_count - 1))
+
     @on(DataTable.RowSelected, "#sweep-trials")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_trial()

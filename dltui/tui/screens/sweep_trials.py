@@ -79,16 +79,18 @@ def sort_value(trial: TrialRow, key: str) -> Any:
 
 def sort_trials(trials: Sequence[TrialRow], key: str, descending: bool) -> list[TrialRow]:
     """``trials`` in the order of column ``key``; trials without a value last, by number."""
-    with_value = [t for t in trials if sort_value(t, key) is not None]
-    without = sorted((t for t in trials if sort_value(t, key) is None), key=lambda t: t.number)
+    by_number = sorted(trials, key=lambda t: t.number)
+    with_value = [t for t in by_number if sort_value(t, key) is not None]
+    without = [t for t in by_number if sort_value(t, key) is None]
 
-    def order(trial: TrialRow) -> tuple[int, Any, int]:
+    def order(trial: TrialRow) -> tuple[int, Any]:
         value = sort_value(trial, key)
         # Numbers before text (a choice may mix them), each in its own order.
         if isinstance(value, bool | int | float):
-            return (0, float(value), trial.number)
-        return (1, str(value), trial.number)
+            return (0, float(value))
+        return (1, str(value))
 
+    # Stable either way: trials that tie stay in the order they ran.
     return sorted(with_value, key=order, reverse=descending) + without
 
 
