@@ -349,6 +349,9 @@ async def test_the_sweep_view_follows_a_live_sweep_and_stops_it(tmp_path: Path) 
                 pilot, lambda: view.report is not None and view.report.folder.state == "stopped", 30
             )
             assert "stopped" in str(view.query_one("#sweep-title").render())
+            # Its trials that were running are stopped now (a resume takes them up again).
+            await settle(pilot, lambda: view.report is not None and view.reads > 0, 5)
+            assert view.report is not None and "running" not in view.report.counts()
     finally:
         if process.poll() is None:
             process.kill()

@@ -154,7 +154,8 @@ class TrialRow:
 
     number: int
     state: str
-    """``running``, ``finished``, ``pruned``, ``failed`` or ``waiting``."""
+    """``running``, ``finished``, ``pruned``, ``failed``, ``waiting``, or ``stopped``: the
+    study says running but no worker is at work (it continues when the sweep resumes)."""
     params: dict[str, Any]
     value: float | None
     intermediate: dict[int, float]
@@ -246,7 +247,13 @@ def read_sweep(folder: SweepFolder, *, importances: bool = True) -> SweepReport:
     except Exception as error:  # a study that cannot be opened is shown, not fatal
         report.problem = f"{folder.path}: cannot read its study ({type(error).__name__}: {error})"
         return report
+    # A stopped or killed sweep leaves its running trials RUNNING in the study (a resumed
+    # sweep takes them up again): with nobody at work they are stopped, not running.
+    idle = folder.state not in ("running", "starting")
     for frozen in study.get_trials(deepcopy=False):
+        state = _STATES.get(frozen.state.name, frozen.state.name.lower())
+        if idle and state == "running":
+            state = "stopped"
         start = frozen.datetime_start.timestamp() if frozen.datetime_start else None
         end = frozen.datetime_complete.timestamp() if frozen.datetime_complete else None
         run = frozen.user_attrs.get("run_dir")
@@ -254,7 +261,7 @@ def read_sweep(folder: SweepFolder, *, importances: bool = True) -> SweepReport:
         report.trials.append(
             TrialRow(
                 number=frozen.number,
-                state=_STATES.get(frozen.state.name, frozen.state.name.lower()),
+                state=state,
                 params=dict(frozen.params),
                 value=value if value is None or math.isfinite(value) else None,
                 intermediate={int(k): float(v) for k, v in frozen.intermediate_values.items()},

@@ -21,6 +21,7 @@ from dltui.tui.launcher import LaunchError
 
 if TYPE_CHECKING:
     from dltui.spec import Experiment
+    from dltui.spec.sweep import Distribution
 
 
 @dataclass
@@ -99,6 +100,18 @@ def stop_sweep(folder: Path) -> None:
     request_sweep_stop(folder, reason="stopped from the dashboard")
 
 
+def _distribution(distribution: Distribution) -> str:
+    """``2, 4, 16``; ``1e-4 … 0.1, log``; ``8 … 64, step 8``: a distribution in a few words."""
+    if distribution.choices is not None:
+        return ", ".join(str(c) for c in distribution.choices)
+    words = [f"{distribution.low:g} … {distribution.high:g}"]
+    if distribution.step is not None:
+        words.append(f"step {distribution.step:g}")
+    if distribution.log:
+        words.append("log")
+    return ", ".join(words)
+
+
 def sweep_question(experiment: Experiment, file_name: str) -> tuple[str, str] | None:
     """The title and text asking to start ``experiment``'s sweep; None when it has none."""
     from dltui.safe_text import printable
@@ -113,10 +126,10 @@ def sweep_question(experiment: Experiment, file_name: str) -> tuple[str, str] | 
     lines = [
         f"{spec.method} search: {trials}, {spec.parallel} at once, pruner {spec.pruner.kind}.",
         "Varied:",
-        *(f"  {path}" for path in spec.params),
+        *(f"  {path}  {_distribution(d)}" for path, d in spec.params.items()),
         "",
         "Each trial is an ordinary run of this experiment; the sweep keeps going when the "
-        "dashboard quits, and S stops it.",
+        "dashboard quits (its output: output.log in its folder under sweeps/), and S stops it.",
     ]
     title = f"Start a sweep of {printable(file_name, keep_newlines=False)}?"
     return title, printable("\n".join(lines))

@@ -24,6 +24,7 @@ TRIAL_STATE_COLOURS = {
     "finished": "primary",
     "pruned": "warning",
     "failed": "error",
+    "stopped": "warning",
     "waiting": "foreground-muted",
 }
 """Theme variable each trial state is drawn in."""
@@ -147,7 +148,7 @@ def trial_cells(
 def trial_counts(report: SweepReport) -> str:
     """``5 finished, 1 pruned, 2 running``: how many trials are in each state."""
     counts = report.counts()
-    order = ["finished", "pruned", "failed", "running", "waiting"]
+    order = ["finished", "pruned", "failed", "running", "stopped", "waiting"]
     parts = [f"{counts[state]} {state}" for state in order if counts.get(state)]
     parts += [
         f"{n} {printable(s, keep_newlines=False)}" for s, n in counts.items() if s not in order
