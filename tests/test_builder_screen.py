@@ -283,8 +283,8 @@ async def test_the_sweep_table_is_edited_in_the_settings(tmp_path: Path) -> None
         screen = app.builder
         await settle(pilot, screen)
         form = screen.query_one("#settings-form", FieldForm)
-        shown = " ".join(str(label.render()) for label in form.query(".form-heading"))
-        assert "varies training.optimizer.lr, model.layers[0].out_features" in shown
+        shown = " ".join(str(label.render()) for label in form.query(".form-description"))
+        assert "Varies training.optimizer.lr, model.layers[0].out_features" in shown
         # The method by its list (tpe -> random, one up), the trials typed.
         screen.query_one("#field-sweep--method").focus()
         await pilot.press("enter", "up", "enter")

@@ -9,6 +9,7 @@ options appear depends on the chosen source.
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ def sweep_fields() -> tuple[SettingField, ...]:
     The varied fields (``[sweep.params]``, a distribution each) are edited in the
     file; the form names them (see `varied_params`).
     """
-    return (
+    fields = [
         _field(SweepSpec, "method", "sweep.method"),
         _field(SweepSpec, "trials", "sweep.trials"),
         _field(SweepSpec, "max_minutes", "sweep.max_minutes"),
@@ -144,6 +145,11 @@ def sweep_fields() -> tuple[SettingField, ...]:
         _field(Objective, "value", "sweep.objective.value"),
         _field(Pruner, "kind", "sweep.pruner.kind"),
         _field(Pruner, "warmup_epochs", "sweep.pruner.warmup_epochs"),
+    ]
+    # Labelled by their place in the table ("objective.metric"): a bare "kind" says nothing.
+    return tuple(
+        SettingField(f.path, dataclasses.replace(f.spec, name=f.path.removeprefix("sweep.")))
+        for f in fields
     )
 
 
