@@ -303,12 +303,29 @@ async def test_w_starts_a_sweep_and_s_stops_it(tmp_path: Path) -> None:
             await settle(pilot, lambda: process.poll() is not None, 120)
             assert process.returncode == 130, (folder / "output.log").read_text()
             await settle(pilot, lambda: any("stopped" in n for n in _notes(app)), 10)
+            # R carries it on (dltui sweep --resume): finished trials kept, its log appended.
+            await settle(pilot, lambda: not app.launched_sweeps, 10)
+            screen.reload()
+            await settle(pilot, lambda: screen.check_action("resume", ()) is True, 30)
+            await pilot.press("R")
+            await settle(pilot, lambda: bool(app.launched_sweeps), 30)
+            resumed = app.launched_sweeps[folder].process
+            deadline = time.monotonic() + 90
+            while not running() and time.monotonic() < deadline:
+                screen.reload()
+                await settle(pilot, timeout=2)
+            assert running(), (folder / "output.log").read_text()
+            await pilot.press("S")  # still selected: asks the resumed sweep to stop
+            await settle(pilot, lambda: resumed.poll() is not None, 120)
+            log = (folder / "output.log").read_text()
+            assert resumed.returncode == 130, log
+            assert log.count(f"sweep {folder.name}") >= 2  # both processes wrote there
         finally:
             for launched in list(app.launched_sweeps.values()):
                 if launched.process.poll() is None:
                     launched.process.kill()
         workers = [json.loads(p.read_text()) for p in (folder / "workers").glob("*.json")]
-        assert [w["status"] for w in workers] == ["stopped"]
+        assert [w["status"] for w in workers] == ["stopped", "stopped"]
 
 
 @run_async

@@ -185,7 +185,7 @@ BROWSER = Scope("browser", "Experiments and runs", (
     Command("browser.stop", "S", "stop", "Stop",
             "Ask the selected run (or sweep) to stop (it saves a checkpoint first)."),
     Command("browser.resume", "R", "resume", "Resume",
-            "Resume the selected run from its last checkpoint."),
+            "Resume the selected run from its last checkpoint (or carry on a stopped sweep)."),
     Command("browser.delete", "D", "delete", "Delete",
             "Delete the marked runs in view, or the selected run, after asking (never a live "
             "run).", show=False),

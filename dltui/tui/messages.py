@@ -84,6 +84,13 @@ class SweepLaunchRequest(Message):
 
 
 @dataclass
+class SweepResumeRequest(Message):
+    """Carry on the sweep whose folder is ``folder`` (`dltui sweep --resume`)."""
+
+    folder: Path
+
+
+@dataclass
 class SweepStopRequest(Message):
     """Ask the sweep whose folder is ``folder`` to stop."""
 

@@ -76,12 +76,36 @@ def launch_sweep(
         fd = open_for_append(folder / OUTPUT)
     except (OSError, RunFileError) as exc:
         raise LaunchError(f"{folder}: cannot start the sweep: {exc}") from None
+    return LaunchedSweep(folder, _spawn(sweep_command(experiment_path, runs_root, name), fd))
+
+
+RESUMABLE = ("stopped", "dead", "failed")
+"""Sweep states `dltui sweep --resume` carries on from (finished trials are kept)."""
+
+
+def resume_sweep(folder: Path, runs_root: Path) -> LaunchedSweep:
+    """Start ``dltui sweep --resume NAME`` on the sweep in ``folder``, appending its log."""
+    from dltui.runs.files import RunFileError, open_for_append
+
+    folder = Path(folder).resolve()
+    command = [
+        sys.executable, "-m", "dltui", "sweep", "--resume", folder.name,
+        "--experiment", folder.parent.parent.name, "--runs", str(Path(runs_root).resolve()),
+    ]  # fmt: skip
+    try:
+        fd = open_for_append(folder / OUTPUT)
+    except (OSError, RunFileError) as exc:
+        raise LaunchError(f"{folder}: cannot resume the sweep: {exc}") from None
+    return LaunchedSweep(folder, _spawn(command, fd))
+
+
+def _spawn(command: list[str], fd: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("NO_COLOR", "1")
     try:
         with os.fdopen(fd, "ab") as out:
-            process = subprocess.Popen(
-                sweep_command(experiment_path, runs_root, name),
+            return subprocess.Popen(
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -90,7 +114,6 @@ def launch_sweep(
             )
     except OSError as exc:
         raise LaunchError(f"cannot start {sys.executable}: {exc}") from None
-    return LaunchedSweep(folder, process)
 
 
 def stop_sweep(folder: Path) -> None:

@@ -19,6 +19,7 @@ from dltui.tui.messages import (
     OpenSweep,
     SweepExited,
     SweepLaunchRequest,
+    SweepResumeRequest,
     SweepStopRequest,
 )
 
@@ -59,14 +60,32 @@ class SweepSupervisor(_Base):
             thread=True, group="launch", exit_on_error=False,
         )  # fmt: skip
 
-    def _supervise_sweep(self, experiment_path: Path, experiment: str) -> None:
-        from dltui.tui.sweep_launch import launch_sweep
+    def on_sweep_resume_request(self, message: SweepResumeRequest) -> None:
+        """Carry on a stopped sweep on a worker, which then waits for its process to end."""
+        if any(folder.resolve() == message.folder.resolve() for folder in self.launched_sweeps):
+            self.notify("That sweep is already running.", severity="warning")
+            return
+        self.run_worker(
+            lambda: self._supervise_sweep(None, message.folder.parent.parent.name, message.folder),
+            thread=True, group="launch", exit_on_error=False,
+        )  # fmt: skip
 
-        launched = launch_sweep(experiment_path, self.runs_dir, experiment)
+    def _supervise_sweep(
+        self, experiment_path: Path | None, experiment: str, folder: Path | None = None
+    ) -> None:
+        from dltui.tui.sweep_launch import launch_sweep, resume_sweep
+
+        if experiment_path is not None:
+            launched = launch_sweep(experiment_path, self.runs_dir, experiment)
+            verb = "Started"
+        else:
+            assert folder is not None
+            launched = resume_sweep(folder, self.runs_dir)
+            verb = "Resumed"
         self.launched_sweeps[launched.folder] = launched
         self.call_from_thread(
             self.notify,
-            printable(f"Started sweep {launched.name} of {experiment} (pid {launched.pid}); "
+            printable(f"{verb} sweep {launched.name} of {experiment} (pid {launched.pid}); "
                       "its output: output.log in its folder.", keep_newlines=False),
             timeout=5,
         )  # fmt: skip

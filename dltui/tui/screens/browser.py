@@ -33,6 +33,7 @@ from dltui.tui.messages import (
     OpenSweep,
     ResumeRequest,
     StopRequest,
+    SweepResumeRequest,
     SweepStopRequest,
 )
 from dltui.tui.screens.browser_details import BrowserDetails, browser_title
@@ -42,6 +43,7 @@ from dltui.tui.screens.describe import CheckKey, ModelChecks
 from dltui.tui.screens.run_deletion import delete_shown_runs
 from dltui.tui.screens.run_list import list_rows, newest_first, starting_runs, visible_groups
 from dltui.tui.screens.run_table import RunTable
+from dltui.tui.sweep_launch import RESUMABLE as SWEEP_RESUMABLE
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -344,6 +346,9 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             alive = run.alive if run is not None else sweep is not None and sweep.alive
             return True if alive else None
         if action == "resume":
+            sweep = self.selected_sweep
+            if sweep is not None:
+                return True if sweep.state in SWEEP_RESUMABLE else None
             return True if run is not None and run.state in RESUMABLE_STATES else None
         if action in ("launch", "edit", "sweep"):
             return True if self.selected_entry() is not None else None
@@ -426,9 +431,11 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             self.post_message(StopRequest(run.path))
 
     def action_resume(self) -> None:
-        """Resume the selected run."""
-        run = self.selected_run
-        if run is not None:
+        """Resume the selected run (or carry on the selected sweep)."""
+        run, sweep = self.selected_run, self.selected_sweep
+        if sweep is not None and sweep.state in SWEEP_RESUMABLE:
+            self.post_message(SweepResumeRequest(sweep.folder.path))
+        elif run is not None:
             self.post_message(ResumeRequest(run.path))
 
     def action_delete(self) -> None:
