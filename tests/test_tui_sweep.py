@@ -389,3 +389,25 @@ def test_a_running_trial_shows_its_latest_value_and_epoch() -> None:
     )
     assert cells["objective"] == "0.7…" and cells["best_epoch"] == "2…"
     assert cells["duration"] == "12s…" and cells["param:lr"] == "0.01"
+
+
+@run_async
+async def test_an_unreadable_sweep_folder_is_reported_once_and_the_rest_listed(
+    swept: Path,
+) -> None:
+    import os
+
+    bad = swept / "runs" / "tiny" / "sweeps" / "broken"
+    bad.mkdir()
+    (bad / "sweep.json").write_text("{not json \x1b[31m")
+    old = time.time() - 3600
+    os.utime(bad, (old, old))
+    app = make_app(swept)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _browser(pilot, app)
+        await settle(pilot, lambda: any("sweep grid" in r[0] for r in _rows(screen)), 60)
+        said = [n for n in _notes(app) if "Sweeps that cannot be read" in n]
+        assert len(said) == 1 and "broken/sweep.json" in said[0] and "\x1b" not in said[0]
+        screen.reload()
+        await settle(pilot, timeout=5)
+        assert len([n for n in _notes(app) if "Sweeps that cannot be read" in n]) == 1

@@ -100,6 +100,8 @@ class Catalog:
     """Every sweep under the runs folder (its trials are among ``runs``)."""
     readings: SweepReadings = field(default_factory=SweepReadings)
     """The sweeps' studies as last read (the next load re-reads only changed ones)."""
+    sweep_problems: list[str] = field(default_factory=list)
+    """Sweep folders that could not be read, each naming its file and why."""
 
     def sweeps_of(self, name: str) -> list[SweepEntry]:
         """The sweeps of the experiment ``name``, the newest first."""
@@ -133,5 +135,5 @@ def load_catalog(experiments_dir: Path, runs_dir: Path, previous: Catalog | None
     experiments = load_experiments(experiments_dir, previous.experiments if previous else None)
     runs = discover_runs(runs_dir) if runs_dir.is_dir() else []
     readings = previous.readings if previous is not None else SweepReadings()
-    sweeps, _problems = readings.load(runs_dir) if runs_dir.is_dir() else ([], [])
-    return Catalog(experiments, list(runs), sweeps, readings)
+    sweeps, problems = readings.load(runs_dir) if runs_dir.is_dir() else ([], [])
+    return Catalog(experiments, list(runs), sweeps, readings, problems)

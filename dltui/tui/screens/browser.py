@@ -108,6 +108,7 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         """What `dltui check` found for each experiment file."""
         self._stale = False
         self._bindings_for: tuple[str | None, str | None, bool, bool] | None = None
+        self._sweep_problems: list[str] = []
 
     def compose(self) -> ComposeResult:
         """Title line, filter, the list beside the details, and the footer."""
@@ -170,6 +171,11 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             run.path for run in self._launched_runs()
         }
         self.marked = [path for path in self.marked if path in known]
+        new = [p for p in message.catalog.sweep_problems if p not in self._sweep_problems]
+        self._sweep_problems = list(message.catalog.sweep_problems)
+        if new:  # said once, not on every reading of the folders
+            self.notify("\n".join(new), title="Sweeps that cannot be read", severity="warning",
+                        timeout=10, markup=False)  # fmt: skip
         self._fill_table()
         self._start_model_checks()
 
