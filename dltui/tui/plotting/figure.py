@@ -254,6 +254,21 @@ def format_x(value: float, kind: XKind) -> str:
     return format_number(value, 4)
 
 
+def _log_axis_ticks(lo: float, hi: float, count: int) -> list[float]:
+    """Ticks for a log axis: powers of ten, or 1-2-5 steps when fewer than two fall inside."""
+    ticks = log_ticks(lo, hi, count)
+    if len(ticks) >= 2 or not (0 < lo < hi):
+        return ticks
+    found = [
+        m * 10.0**e
+        for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+        for m in (1, 2, 5)
+        if lo <= m * 10.0**e <= hi
+    ]
+    stride = max(1, math.ceil(len(found) / max(1, count)))
+    return found[::stride] or ticks
+
+
 def _log10(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """log10 of ``x``, NaN where it is not positive (left out of the plot)."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -485,7 +500,7 @@ def _x_label_row(
         ticks = [x for x, _ in named]
         labels = [label for _, label in named]
     elif log_x:
-        values = log_ticks(10.0**lo, 10.0**hi, count)
+        values = _log_axis_ticks(10.0**lo, 10.0**hi, count)
         ticks = [math.log10(v) for v in values]
         labels = [format_number(v) for v in values]
     elif kind == "time":

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dltui.safe_text import printable
-from dltui.tui.plotting.axis import format_number
 from dltui.tui.widgets.sweep_plot import SweepTrace
 
 if TYPE_CHECKING:
@@ -117,12 +116,12 @@ def importance_lines(report: SweepReport, width: int, finished: int, needed: int
         return ["Optuna could not rank the parameters yet (too few distinct values)."]
     names = {path: printable(path, keep_newlines=False) for path in report.importances}
     label_width = min(max(len(n) for n in names.values()), max(8, width // 3))
-    bar_room = max(4, width - label_width - 8)
+    bar_room = max(4, width - label_width - 7)
     top = max(report.importances.values()) or 1.0
     lines = []
     for path, share in sorted(report.importances.items(), key=lambda item: -item[1]):
         name = names[path]
         name = name if len(name) <= label_width else name[: label_width - 1] + "…"
         bar = "█" * max(1 if share > 0 else 0, round(bar_room * share / top))
-        lines.append(f"{name.ljust(label_width)} {format_number(share, 2).rjust(5)} {bar}")
+        lines.append(f"{name.ljust(label_width)} {share * 100:4.0f}% {bar}")
     return lines
