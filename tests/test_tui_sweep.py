@@ -411,3 +411,18 @@ async def test_an_unreadable_sweep_folder_is_reported_once_and_the_rest_listed(
         screen.reload()
         await settle(pilot, timeout=5)
         assert len([n for n in _notes(app) if "Sweeps that cannot be read" in n]) == 1
+
+
+@run_async
+async def test_a_sweep_whose_study_cannot_be_read_says_so_once(swept: Path) -> None:
+    journal = swept / "runs" / "tiny" / "sweeps" / "grid" / "study.journal"
+    journal.write_text("not a journal \x1b[2J\n")
+    app = make_app(swept)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await _open_sweep(pilot, app)
+        first = view.reads
+        view.reload()
+        await settle(pilot, lambda: view.reads > first, 30)
+        said = [n for n in _notes(app) if "cannot read its study" in n]
+        assert len(said) == 1 and "\x1b" not in said[0]
+        assert view.query_one(TrialTable).row_count == 0  # nothing made up

@@ -97,6 +97,7 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         self._dirty = False
         self._last_read = 0.0
         self._last_ranked = 0.0
+        self._problem_said: str | None = None
         self._ranked_for: int | None = None
         """How many trials had finished when the importances shown were worked out."""
 
@@ -236,8 +237,9 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
             best=best.number if best is not None else None,
             marked=set(self.marked),
         )
-        if report.problem:
-            self.notify(report.problem, severity="error", timeout=10)
+        if report.problem and report.problem != self._problem_said:
+            self.notify(report.problem, severity="error", timeout=10)  # once, not each reading
+        self._problem_said = report.problem
         empty = "no trial yet" if not report.trials else "no finished trial yet"
         for plot_id in ("#progress", "#sweep-progress-small"):
             plot = self.query_one(plot_id, SweepPlot)
