@@ -241,3 +241,17 @@ def test_a_pruned_trial_says_pruned_and_an_ordinary_stop_says_stopped() -> None:
     states = {row.key: row.cells[1].text for row in rows}
     assert states["run:runs/spirals/p"] == "pruned"
     assert states["run:runs/spirals/q"] == "stopped"  # not a trial: its own words
+
+
+def test_a_sweep_row_names_it_a_sweep_once() -> None:
+    from dltui.sweep.report import SweepFolder
+    from dltui.tui.screens.run_list import sweep_row
+    from dltui.tui.sweep_catalog import SweepEntry
+
+    def label(name: str) -> str:
+        info = {"name": name, "spec": {"method": "tpe", "params": {}}}
+        entry = SweepEntry(SweepFolder("e", name, Path("runs/e/sweeps", name), info, []), None)
+        return sweep_row(entry, 0.0, False).cells[0].text.strip()
+
+    assert label("lr") == "▾ sweep lr (tpe)"
+    assert label("sweep-20261201-153330") == "▾ sweep-20261201-153330 (tpe)"

@@ -232,13 +232,15 @@ def sweep_row(sweep: SweepEntry, now: float, folded: bool) -> ListRow:
     budget = sweep.folder.budget
     done = f"{sweep.done}/{budget}" if budget is not None else f"{sweep.done}"
     name = printable(sweep.name, keep_newlines=False)
+    label = name if name.startswith("sweep") else f"sweep {name}"
     method = printable(sweep.folder.method, keep_newlines=False)
     created = sweep.folder.created
     return ListRow(
         sweep.key,
         sweep,
         (
-            Cell(f"  {'▸' if folded else '▾'} sweep {name} ({method})", bold=True),
+            # "sweep sweep-20261201-…" says it twice: a name that says it is a sweep stands alone.
+            Cell(f"  {'▸' if folded else '▾'} {label} ({method})", bold=True),
             Cell(sweep.state, STATE_COLOURS.get(sweep.state, "foreground")),
             Cell(format_age(now - created if created else None)),
             Cell(format_best(sweep.best, sweep.metric)),
