@@ -268,3 +268,47 @@ async def test_gan_switches_stacks_and_back_asks_about_unsaved(tmp_path: Path) -
         await pilot.click("#cancel")
         await pilot.pause()
         assert app.screen is screen
+
+
+@run_async
+async def test_the_sweep_table_is_edited_in_the_settings(tmp_path: Path) -> None:
+    import shutil
+
+    experiments = tmp_path / "experiments"
+    experiments.mkdir()
+    path = experiments / "sweep-spirals.toml"
+    shutil.copy(Path(__file__).parent.parent / "experiments" / "sweep-spirals.toml", path)
+    app = BuilderApp(experiments, path=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.builder
+        await settle(pilot, screen)
+        form = screen.query_one("#settings-form", FieldForm)
+        shown = " ".join(str(label.render()) for label in form.query(".form-description"))
+        assert "Varies training.optimizer.lr, model.layers[0].out_features" in shown
+        # The method by its list (tpe -> random, one up), the trials typed.
+        screen.query_one("#field-sweep--method").focus()
+        await pilot.press("enter", "up", "enter")
+        await pilot.pause()
+        assert screen.document.get_field("sweep.method") == "random"
+        screen.query_one("#field-sweep--trials").focus()
+        await pilot.press("ctrl+u", *"30")
+        screen.query_one("#field-sweep--pruner--kind").focus()
+        await pilot.press("enter", "down", "enter")  # median -> halving
+        await pilot.pause()
+        await settle(pilot, screen)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    saved = load_experiment(path)
+    assert saved.sweep is not None
+    assert (saved.sweep.method, saved.sweep.trials, saved.sweep.pruner.kind) == (
+        "random",
+        30,
+        "halving",
+    )
+    assert list(saved.sweep.params) == [
+        "training.optimizer.lr",
+        "model.layers[0].out_features",
+        "model.layers[3].out_features",
+        "model.layers[2].p",
+    ]
+    assert saved.sweep.pruner.warmup_epochs == 8  # the rest of the inline table kept

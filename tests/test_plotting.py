@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -271,3 +272,39 @@ def test_empty_frame_shows_the_message() -> None:
     frame = render_frame([], 40, 6, title="val", empty_message="no val/loss yet")
     assert "no val/loss yet" in frame.text
     assert len(frame.rows) == 6
+
+
+def test_a_log_x_axis_spaces_values_by_decade_and_labels_them() -> None:
+    from dltui.tui.plotting.figure import Trace, render_frame
+
+    x = np.array([1e-4, 1e-3, 1e-2, 1e-1])
+    frame = render_frame(
+        [Trace("acc", x, np.array([0.5, 0.6, 0.7, 0.8]), scatter=True)],
+        60, 8, x_kind="value", log_x=True,
+    )  # fmt: skip
+    rows = frame.text.splitlines()
+    labels = rows[-1]
+    assert "1e-4" in labels and "0.001" in labels and "0.01" in labels
+    # Equal factors, equal distances: the dots are evenly spread across the row.
+    columns = sorted(
+        {i for row in rows[:-1] for i, ch in enumerate(row) if "\u2800" < ch <= "\u28ff"}
+    )
+    gaps = [b - a for a, b in itertools.pairwise(columns)]
+    assert max(gaps) - min(gaps) <= 1
+    # Within one decade the ticks step 1-2-5; a value <= 0 is left out, not drawn.
+    narrow = render_frame(
+        [Trace("acc", np.array([0.004, 0.09, -1.0]), np.array([0.5, 0.7, 0.9]), scatter=True)],
+        60, 6, x_kind="value", log_x=True,
+    )  # fmt: skip
+    assert "0.005" in narrow.text.splitlines()[-1] and "0.05" in narrow.text.splitlines()[-1]
+
+
+def test_named_x_ticks_label_choices_that_are_not_numbers() -> None:
+    from dltui.tui.plotting.figure import Trace, render_frame
+
+    frame = render_frame(
+        [Trace("acc", np.array([0.0, 1.0, 1.0]), np.array([0.5, 0.7, 0.9]), scatter=True)],
+        50, 6, x_kind="value", x_ticks=[(0.0, "tanh"), (1.0, "relu")],
+    )  # fmt: skip
+    last = frame.text.splitlines()[-1]
+    assert "tanh" in last and "relu" in last and "0.5" not in last

@@ -187,3 +187,71 @@ def test_the_list_is_worked_out_without_textual(module: str) -> None:
     code = f"import sys, {module}; print(any(m.startswith('textual') for m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _trial(experiment: str, run_id: str, sweep: str, number: int, created: float) -> RunInfo:
+    meta = {"config": {"sweep": {"name": sweep, "trial": number, "params": {}}}}
+    return dataclasses.replace(run(experiment, run_id, created=created), meta=meta)
+
+
+def test_each_sweep_is_listed_with_its_own_trials_under_it() -> None:
+    from dltui.sweep.report import SweepFolder
+    from dltui.tui.sweep_catalog import SweepEntry
+
+    def sweep(name: str, created: float) -> SweepEntry:
+        info = {"name": name, "created": created, "spec": {"method": "grid", "params": {}}}
+        folder = SweepFolder("spirals", name, Path("runs/spirals/sweeps", name), info, [])
+        return SweepEntry(folder, None)
+
+    runs = [
+        _trial("spirals", "a0", "old", 0, 10.0),
+        _trial("spirals", "a1", "old", 1, 11.0),
+        _trial("spirals", "b0", "new", 0, 20.0),
+        run("spirals", "plain", created=30.0),
+        _trial("spirals", "gone0", "deleted-sweep", 0, 5.0),
+    ]
+    catalog = Catalog({}, runs)
+    groups = visible_groups(catalog, [], "", "newest")
+    sweeps = [sweep("old", 9.0), sweep("new", 19.0)]
+    keys = [row.key for row in list_rows(groups, 100.0, sweeps=sweeps)]
+    assert keys == [
+        "exp:spirals",
+        "sweep:runs/spirals/sweeps/new",
+        "run:runs/spirals/b0",
+        "sweep:runs/spirals/sweeps/old",
+        "run:runs/spirals/a1",
+        "run:runs/spirals/a0",
+        "run:runs/spirals/plain",
+        "run:runs/spirals/gone0",  # its sweep's folder is gone: listed as a run
+    ]
+    labels = [row.cells[0].text for row in list_rows(groups, 100.0, sweeps=sweeps)]
+    assert labels[2].strip() == "#0 b0"
+    folded = list_rows(groups, 100.0, sweeps=sweeps, collapsed={"sweep:runs/spirals/sweeps/old"})
+    assert "run:runs/spirals/a1" not in [row.key for row in folded]
+
+
+def test_a_pruned_trial_says_pruned_and_an_ordinary_stop_says_stopped() -> None:
+    pruned = dataclasses.replace(
+        _trial("spirals", "p", "s", 3, 1.0),
+        state="stopped",
+        reason="pruned by the median pruner at epoch 9",
+    )
+    stopped = dataclasses.replace(run("spirals", "q", state="stopped"), reason="pruned words")
+    rows = list_rows(visible_groups(Catalog({}, [pruned, stopped]), [], "", "newest"), 10.0)
+    states = {row.key: row.cells[1].text for row in rows}
+    assert states["run:runs/spirals/p"] == "pruned"
+    assert states["run:runs/spirals/q"] == "stopped"  # not a trial: its own words
+
+
+def test_a_sweep_row_names_it_a_sweep_once() -> None:
+    from dltui.sweep.report import SweepFolder
+    from dltui.tui.screens.run_list import sweep_row
+    from dltui.tui.sweep_catalog import SweepEntry
+
+    def label(name: str) -> str:
+        info = {"name": name, "spec": {"method": "tpe", "params": {}}}
+        entry = SweepEntry(SweepFolder("e", name, Path("runs/e/sweeps", name), info, []), None)
+        return sweep_row(entry, 0.0, False).cells[0].text.strip()
+
+    assert label("lr") == "▾ sweep lr (tpe)"
+    assert label("sweep-20261201-153330") == "▾ sweep-20261201-153330 (tpe)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from dltui.runs import RunWriter, discover_runs, scan_runs
 from dltui.runs.control import this_host
@@ -89,3 +90,14 @@ def test_discovery_reads_only_the_tail_of_long_logs(tmp_path):
     assert os.path.getsize(w.run_dir / "events.jsonl") > 500_000
     (run,) = discover_runs(tmp_path)
     assert run.best == 0.9 and run.monitor == "val/acc"
+
+
+def test_an_experiments_sweeps_folder_is_not_a_run(tmp_path):
+    """runs/<experiment>/sweeps/ holds sweep records: never listed as a (broken) run."""
+    make_run(tmp_path, "spirals", "20260101-000000-aaaa").close("finished")
+    sweeps = tmp_path / "spirals" / "sweeps" / "lr"
+    sweeps.mkdir(parents=True)
+    (sweeps / "sweep.json").write_text("{}")
+    old = time.time() - 3600  # long past the grace a launching run's folder gets
+    os.utime(tmp_path / "spirals" / "sweeps", (old, old))
+    assert [run.run_id for run in discover_runs(tmp_path)] == ["20260101-000000-aaaa"]

@@ -9,6 +9,7 @@ options appear depends on the chosen source.
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from dltui.builder.fields import FieldSpec, field_spec
 from dltui.spec.data import DATA_SOURCES, DataBase, DataSpec, Split
 from dltui.spec.early_stopping import EarlyStoppingSpec
 from dltui.spec.model import GanModel
+from dltui.spec.sweep import Objective, Pruner, SweepSpec
 from dltui.spec.training import (
     COMMON_OPTIMIZER_OPTIONS,
     COMMON_SCHEDULE_OPTIONS,
@@ -116,12 +118,46 @@ def settings_sections(raw: Mapping[str, Any]) -> list[SettingSection]:
     if isinstance(raw.get("early_stopping"), Mapping):
         for name in ("monitor", "mode", "patience", "min_delta", "restore_best_weights"):
             stopping.append(_field(EarlyStoppingSpec, name, f"early_stopping.{name}"))
-    return [
+    sections = [
         SettingSection("Data", tuple(data_fields)),
         SettingSection("Split", split),
         SettingSection("Training", tuple(training)),
         SettingSection("Early stopping", tuple(stopping)),
     ]
+    if isinstance(raw.get("sweep"), Mapping):
+        sections.append(SettingSection("Sweep", sweep_fields()))
+    return sections
+
+
+def sweep_fields() -> tuple[SettingField, ...]:
+    """The ``[sweep]`` table's settings: how it searches, how long, what it optimises.
+
+    The varied fields (``[sweep.params]``, a distribution each) are edited in the
+    file; the form names them (see `varied_params`).
+    """
+    fields = [
+        _field(SweepSpec, "method", "sweep.method"),
+        _field(SweepSpec, "trials", "sweep.trials"),
+        _field(SweepSpec, "max_minutes", "sweep.max_minutes"),
+        _field(SweepSpec, "parallel", "sweep.parallel"),
+        _field(Objective, "metric", "sweep.objective.metric"),
+        _field(Objective, "direction", "sweep.objective.direction"),
+        _field(Objective, "value", "sweep.objective.value"),
+        _field(Pruner, "kind", "sweep.pruner.kind"),
+        _field(Pruner, "warmup_epochs", "sweep.pruner.warmup_epochs"),
+    ]
+    # Labelled by their place in the table ("objective.metric"): a bare "kind" says nothing.
+    return tuple(
+        SettingField(f.path, dataclasses.replace(f.spec, name=f.path.removeprefix("sweep.")))
+        for f in fields
+    )
+
+
+def varied_params(raw: Mapping[str, Any]) -> list[str]:
+    """The field paths a ``[sweep.params]`` table varies, in the file's order."""
+    sweep = raw.get("sweep")
+    params = sweep.get("params") if isinstance(sweep, Mapping) else None
+    return [str(path) for path in params] if isinstance(params, Mapping) else []
 
 
 def fields_dropped_by_source(data: Mapping[str, Any], source: str) -> list[str]:

@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from dltui.bounded import loads_json
-from dltui.run_format import BROKEN, EVENTS, FORMAT_VERSION, META, OUTPUT, STATUS, UNKNOWN
+from dltui.run_format import (
+    BROKEN,
+    EVENTS,
+    FORMAT_VERSION,
+    META,
+    OUTPUT,
+    STATUS,
+    SWEEPS,
+    UNKNOWN,
+)
 from dltui.runs.files import read_json
 from dltui.runs.layout import number_or_none
 from dltui.runs.status import RunStatus, run_status
@@ -117,6 +126,8 @@ def scan_runs(root: str | os.PathLike[str], now: float | None = None) -> RunScan
     seen.add((top.st_dev, top.st_ino))
     for experiment in _folders(Path(root), seen, skipped):
         for folder in _folders(experiment, seen, skipped):
+            if folder.name == SWEEPS:
+                continue  # the experiment's sweeps (dltui.sweep.records), not a run
             run = _run_of(folder, now)
             if run is not None:
                 runs.append(run)

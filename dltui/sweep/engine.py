@@ -120,7 +120,7 @@ class SweepRunner:
         plan = self.plan
         clear_stop(plan.folder)
         self.study = self._open_study()
-        self.worker = WorkerFile(plan.folder)
+        self.worker = WorkerFile(plan.folder, budget=plan.budget)
         self.me = self.worker.path.stem
         previous = self._install_signals()
         try:

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from dltui.bounded import FileLimitError, loads_json, read_bytes_limited
+from dltui.run_format import SWEEPS
 from dltui.runs.control import is_pid_alive, this_host
 from dltui.runs.files import write_json_atomic
 
-SWEEPS = "sweeps"
 SWEEP_FILE = "sweep.json"
 JOURNAL = "study.journal"
 WORKERS = "workers"
@@ -102,6 +102,8 @@ class WorkerState:
     heartbeat: float
     running: tuple[int, ...]
     alive: bool
+    budget: int | None = None
+    """The trials this worker runs the sweep to (None: only wall time bounds it)."""
 
 
 def worker_states(folder: Path, now: float | None = None) -> list[WorkerState]:
@@ -128,16 +130,20 @@ def worker_states(folder: Path, now: float | None = None) -> list[WorkerState]:
         if alive and host == this_host() and not is_pid_alive(pid):
             alive = False
         running = tuple(t for t in raw.get("running", []) if isinstance(t, int))
-        out.append(WorkerState(host, pid, status, beat, running, alive))
+        budget = raw.get("budget")
+        budget = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
+        out.append(WorkerState(host, pid, status, beat, running, alive, budget))
     return out
 
 
 class WorkerFile:
     """This process's entry under ``workers/``: status and a heartbeat every 2 s."""
 
-    def __init__(self, folder: Path) -> None:
-        """Start beating for this process in the sweep ``folder``."""
+    def __init__(self, folder: Path, budget: int | None = None) -> None:
+        """Start beating for this process in the sweep ``folder``; ``budget`` is the trials
+        it runs the sweep to (``--trials`` may differ from the file's)."""
         self.path = folder / WORKERS / f"{this_host()}-{os.getpid()}.json"
+        self.budget = budget
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.status = "running"
         self.running: set[int] = set()
@@ -158,6 +164,7 @@ class WorkerFile:
                 "heartbeat": time.time(),
                 "running": sorted(self.running),
                 "reason": self.reason,
+                "budget": self.budget,
             }
         write_json_atomic(self.path, state)
 

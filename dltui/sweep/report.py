@@ -11,14 +11,27 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dltui.sweep.records import SWEEPS, WorkerState, read_sweep_file, worker_states
+from dltui.sweep.records import (
+    JOURNAL,
+    SWEEP_FILE,
+    SWEEPS,
+    WorkerState,
+    journal_url,
+    read_sweep_file,
+    worker_states,
+)
 
 MIN_TRIALS_FOR_IMPORTANCE = 4
 """Finished trials needed before parameter importances mean anything."""
+
+STARTING_GRACE_S = 60.0
+"""How long a sweep folder without sweep.json counts as a sweep still starting (a
+launcher makes the folder for its log a moment before the sweep writes sweep.json)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,52 @@ class SweepFolder:
         last = ended[-1].status
         return "dead" if last == "running" else last
 
+    @property
+    def method(self) -> str:
+        """The search method (``tpe``, ``grid`` ...), as sweep.json records it."""
+        spec = self.info.get("spec")
+        method = spec.get("method") if isinstance(spec, dict) else None
+        return method if isinstance(method, str) else "?"
+
+    @property
+    def budget(self) -> int | None:
+        """How many trials the sweep runs (None when only its wall time bounds it): what
+        its newest worker was told (``--trials``), else its [sweep] table's."""
+        newest = sorted(self.workers, key=lambda w: w.heartbeat)
+        if newest and newest[-1].budget is not None:
+            return newest[-1].budget
+        from dltui.spec.sweep import SweepSpec
+
+        try:
+            return SweepSpec.model_validate(self.info.get("spec")).trial_budget
+        except ValueError:
+            return None
+
+    @property
+    def created(self) -> float | None:
+        """When the sweep was started (unix seconds)."""
+        created = self.info.get("created")
+        return float(created) if isinstance(created, int | float) else None
+
+    @property
+    def storage(self) -> str:
+        """The study's storage URL; the default journal is the one in this folder.
+
+        sweep.json records the journal's path as the sweep was given it (relative to
+        where it was started), so the folder's own journal is used wherever it is read.
+        """
+        url = str(self.info.get("storage") or "")
+        if not url or (url.startswith("journal:") and Path(url[len("journal:") :]).name == JOURNAL):
+            return journal_url(self.path)
+        return url
+
+    def trial_run(self, recorded: str | None) -> Path | None:
+        """A trial's run folder: the study records it as the sweep named it, which may be
+        relative to where the sweep started; runs live beside the ``sweeps`` folder."""
+        if not recorded:
+            return None
+        return self.path.parent.parent / Path(recorded).name
+
 
 def find_sweeps(runs_root: str | os.PathLike[str]) -> tuple[list[SweepFolder], list[str]]:
     """Every sweep under ``runs_root/<experiment>/sweeps/``, and folders that could not be read."""
@@ -62,10 +121,31 @@ def find_sweeps(runs_root: str | os.PathLike[str]) -> tuple[list[SweepFolder], l
             try:
                 info = read_sweep_file(path)
             except ValueError as error:
-                problems.append(str(error))
+                if not _starting(path):
+                    problems.append(str(error))
                 continue
             found.append(SweepFolder(experiment.name, path.name, path, info, worker_states(path)))
     return found, problems
+
+
+def open_sweep_folder(path: str | os.PathLike[str]) -> SweepFolder:
+    """The sweep in ``path`` (``runs/<experiment>/sweeps/<name>``) as it is now.
+
+    Raises ValueError, naming the file, when its sweep.json cannot be read.
+    """
+    folder = Path(path)
+    info = read_sweep_file(folder)
+    return SweepFolder(folder.parent.parent.name, folder.name, folder, info, worker_states(folder))
+
+
+def _starting(path: Path) -> bool:
+    """A folder without sweep.json whose sweep was launched moments ago."""
+    if (path / SWEEP_FILE).exists():
+        return False
+    try:
+        return time.time() - path.stat().st_mtime < STARTING_GRACE_S
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -74,7 +154,8 @@ class TrialRow:
 
     number: int
     state: str
-    """``running``, ``finished``, ``pruned``, ``failed`` or ``waiting``."""
+    """``running``, ``finished``, ``pruned``, ``failed``, ``waiting``, or ``stopped``: the
+    study says running but no worker is at work (it continues when the sweep resumes)."""
     params: dict[str, Any]
     value: float | None
     intermediate: dict[int, float]
@@ -162,12 +243,17 @@ def read_sweep(folder: SweepFolder, *, importances: bool = True) -> SweepReport:
         from dltui.sweep.engine import open_storage
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        storage_url = str(info.get("storage") or "")
-        study = optuna.load_study(study_name=folder.name, storage=open_storage(storage_url))
+        study = optuna.load_study(study_name=folder.name, storage=open_storage(folder.storage))
     except Exception as error:  # a study that cannot be opened is shown, not fatal
         report.problem = f"{folder.path}: cannot read its study ({type(error).__name__}: {error})"
         return report
+    # A stopped or killed sweep leaves its running trials RUNNING in the study (a resumed
+    # sweep takes them up again): with nobody at work they are stopped, not running.
+    idle = folder.state not in ("running", "starting")
     for frozen in study.get_trials(deepcopy=False):
+        state = _STATES.get(frozen.state.name, frozen.state.name.lower())
+        if idle and state == "running":
+            state = "stopped"
         start = frozen.datetime_start.timestamp() if frozen.datetime_start else None
         end = frozen.datetime_complete.timestamp() if frozen.datetime_complete else None
         run = frozen.user_attrs.get("run_dir")
@@ -175,11 +261,11 @@ def read_sweep(folder: SweepFolder, *, importances: bool = True) -> SweepReport:
         report.trials.append(
             TrialRow(
                 number=frozen.number,
-                state=_STATES.get(frozen.state.name, frozen.state.name.lower()),
+                state=state,
                 params=dict(frozen.params),
                 value=value if value is None or math.isfinite(value) else None,
                 intermediate={int(k): float(v) for k, v in frozen.intermediate_values.items()},
-                run_dir=Path(run) if isinstance(run, str) else None,
+                run_dir=folder.trial_run(run if isinstance(run, str) else None),
                 reason=frozen.user_attrs.get("reason"),
                 started=start,
                 duration=(end - start) if start is not None and end is not None else None,

@@ -37,6 +37,7 @@ from dltui.tui.messages import (
 )
 from dltui.tui.palette import DashboardCommands
 from dltui.tui.screens.browser import BrowserScreen
+from dltui.tui.sweep_supervisor import SweepSupervisor
 from dltui.tui.themed_app import ThemedApp
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from dltui.tui.watch import DirectoryWatcher
 
 
-class DashboardApp(ReportsWorkerErrors, ThemedApp):
+class DashboardApp(ReportsWorkerErrors, SweepSupervisor, ThemedApp):
     """Browse experiments and runs, launch and stop training, and watch runs live."""
 
     TITLE = "dltui"
@@ -414,6 +415,7 @@ _OTHER_SCREENS_CSS = [
     for name in (
         "screens/run.tcss",
         "screens/compare.tcss",
+        "screens/sweep.tcss",
         "screens/help.tcss",
         "builder/builder.tcss",
     )

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dltui.tui.sweep_catalog import SweepReadings
+
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
     from dltui.spec import Experiment
+    from dltui.tui.sweep_catalog import SweepEntry
 
 
 @dataclass
@@ -97,6 +100,17 @@ class Catalog:
     tools logged under the log folders (their ``source`` says which tool)."""
     log_problems: list[str] = field(default_factory=list)
     """What could not be looked at under the log folders (one line each)."""
+    sweeps: list[SweepEntry] = field(default_factory=list)
+    """Every sweep under the runs folder (its trials are among ``runs``)."""
+    readings: SweepReadings = field(default_factory=SweepReadings)
+    """The sweeps' studies as last read (the next load re-reads only changed ones)."""
+    sweep_problems: list[str] = field(default_factory=list)
+    """Sweep folders that could not be read, each naming its file and why."""
+
+    def sweeps_of(self, name: str) -> list[SweepEntry]:
+        """The sweeps of the experiment ``name``, the newest first."""
+        found = [sweep for sweep in self.sweeps if sweep.experiment == name]
+        return sorted(found, key=lambda s: -(s.folder.created or 0))
 
     def runs_of(self, name: str) -> list[RunInfo]:
         """The runs recorded under the experiment ``name``."""
@@ -124,17 +138,26 @@ def load_catalog(
     previous: Catalog | None = None,
     logdirs: Sequence[Path] = (),
 ) -> Catalog:
-    """Read the experiments folder (changed files only) and discover every run, dltui's
-    under ``runs_dir`` and other tools' under ``logdirs`` (TensorBoard, CSV logs)."""
+    """Read the experiments folder (changed files only) and discover every run and sweep,
+    dltui's under ``runs_dir`` and other tools' under ``logdirs`` (TensorBoard, CSV logs)."""
     from dltui.runs import discover_runs
 
     experiments = load_experiments(experiments_dir, previous.experiments if previous else None)
     runs = list(discover_runs(runs_dir)) if runs_dir.is_dir() else []
-    problems: list[str] = []
+    log_problems: list[str] = []
     if logdirs:
         from dltui.logs.runs import list_log_runs
 
         logs = list_log_runs(logdirs)
         runs += logs.runs
-        problems = logs.problems
-    return Catalog(experiments, runs, problems)
+        log_problems = logs.problems
+    readings = previous.readings if previous is not None else SweepReadings()
+    sweeps, sweep_problems = readings.load(runs_dir) if runs_dir.is_dir() else ([], [])
+    return Catalog(
+        experiments,
+        runs,
+        log_problems=log_problems,
+        sweeps=sweeps,
+        readings=readings,
+        sweep_problems=sweep_problems,
+    )

@@ -174,16 +174,18 @@ TEMPLATE = Scope("template", "TemplatePicker", (
 
 BROWSER = Scope("browser", "Experiments and runs", (
     Command("browser.open", "enter", "open", "Open",
-            "Open the selected run, or the newest run of an experiment."),
+            "Open the selected run or sweep, or the newest run of an experiment."),
     Command("browser.mark", "space", "mark", "Mark ↓",
             "Mark or unmark the selected run (for c, D), then move down."),
     Command("browser.compare", "c", "compare", "Compare",
             "Compare the marked runs in view (or every run of the experiment)."),
     Command("browser.launch", "r", "launch", "Run", "Start training the selected experiment."),
+    Command("browser.sweep", "w", "sweep", "Sweep",
+            "Start a sweep of the selected experiment (its [sweep] table), after asking."),
     Command("browser.stop", "S", "stop", "Stop",
-            "Ask the selected run to stop (it saves a checkpoint first)."),
+            "Ask the selected run (or sweep) to stop (it saves a checkpoint first)."),
     Command("browser.resume", "R", "resume", "Resume",
-            "Resume the selected run from its last checkpoint."),
+            "Resume the selected run from its last checkpoint (or carry on a stopped sweep)."),
     Command("browser.delete", "D", "delete", "Delete",
             "Delete the marked runs in view, or the selected run, after asking (never a live "
             "run).", show=False),
@@ -199,9 +201,9 @@ BROWSER = Scope("browser", "Experiments and runs", (
     Command("browser.down", "j", "cursor_down", "Down", "Move down.", show=False, palette=False),
     Command("browser.up", "k", "cursor_up", "Up", "Move up.", show=False, palette=False),
     Command("browser.collapse", "h", "collapse", "Collapse",
-            "Collapse the experiment.", show=False, palette=False),
+            "Collapse the experiment (or the sweep's trials).", show=False, palette=False),
     Command("browser.expand", "l", "expand", "Expand",
-            "Expand the experiment.", show=False, palette=False),
+            "Expand the experiment (or the sweep's trials).", show=False, palette=False),
     Command("browser.top", "g", "top", "Top", "Go to the first row.", show=False, palette=False),
     Command("browser.bottom", "G", "bottom", "Bottom",
             "Go to the last row.", show=False, palette=False),
@@ -246,6 +248,42 @@ HELP = Scope("help", "HelpScreen", (
     Command("help.close", "escape,question_mark,q", "dismiss", "Close",
             "Close the help.", key_display="esc"),
 ))
+
+SWEEP_TABS: tuple[str, ...] = ("Trials", "Progress", "Parameters", "Importances")
+"""The sweep view's tabs, in number-key order."""
+
+SWEEP = Scope("sweep", "Sweep view", (
+    Command("sweep.open", "enter", "open_trial", "Open",
+            "Open the selected trial's run view."),
+    Command("sweep.mark", "space", "mark", "Mark ↓",
+            "Mark or unmark the selected trial for comparing, then move down."),
+    Command("sweep.compare", "c", "compare", "Compare",
+            "Compare the marked trials (or else the five best)."),
+    Command("sweep.sort", "o", "sort", "Sort",
+            "Sort the trials by the next column (the heading shows which, ▲▼ the way)."),
+    Command("sweep.reverse", "O", "reverse", "Reverse", "Reverse the order of the trials.",
+            show=False),
+    Command("sweep.next_tab", "tab", "next_tab", "Tab",
+            "Next tab: trials, progress, parameters, importances.", key_display="tab"),
+    Command("sweep.previous_tab", "shift+tab", "previous_tab", "Previous tab",
+            "Previous tab.", show=False),
+    *(
+        Command(f"sweep.tab_{number}", str(number), f"show_tab({number})",
+                f"Tab {number}: {title}", f"Show the {title.lower()} tab.", show=False)
+        for number, title in enumerate(SWEEP_TABS, start=1)
+    ),
+    Command("sweep.next_page", "p", "next_page", "More plots",
+            "Show the next page of parameter plots, when they do not all fit."),
+    Command("sweep.stop", "S", "stop", "Stop sweep",
+            "Ask the sweep to stop: its running trials save a checkpoint and end."),
+    Command("sweep.down", "j", "cursor_down", "Down", "Move down.", show=False, palette=False),
+    Command("sweep.up", "k", "cursor_up", "Up", "Move up.", show=False, palette=False),
+    Command("sweep.top", "g", "top", "Top", "Go to the first trial.", show=False,
+            palette=False),
+    Command("sweep.bottom", "G", "bottom", "Bottom", "Go to the last trial.", show=False,
+            palette=False),
+    Command("sweep.back", "escape", "back", "Back", "Back to the experiments."),
+), includes_app=True)
 
 PANE_TITLES: tuple[str, ...] = (
     "Curves", "Overview", "Early stopping", "Gradients", "System", "Output", "Samples",
@@ -305,6 +343,7 @@ SCOPES: tuple[Scope, ...] = (
     CONFIRM,
     HELP,
     RUN,
+    SWEEP,
 )
 """Every scope, in the order `dltui keys` lists them."""
 

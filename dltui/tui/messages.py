@@ -69,6 +69,50 @@ class CompareRuns(Message):
 
 
 @dataclass
+class OpenSweep(Message):
+    """Show the sweep whose folder is ``folder`` in the sweep view."""
+
+    folder: Path
+
+
+@dataclass
+class SweepLaunchRequest(Message):
+    """Start a sweep of the experiment file ``experiment_path`` (runs under ``experiment``)."""
+
+    experiment_path: Path
+    experiment: str
+
+
+@dataclass
+class SweepResumeRequest(Message):
+    """Carry on the sweep whose folder is ``folder`` (`dltui sweep --resume`)."""
+
+    folder: Path
+
+
+@dataclass
+class SweepStopRequest(Message):
+    """Ask the sweep whose folder is ``folder`` to stop."""
+
+    folder: Path
+
+
+@dataclass
+class SweepExited(Message):
+    """A sweep process this dashboard launched has exited with ``returncode``."""
+
+    folder: Path
+    returncode: int
+
+    @property
+    def outcome(self) -> str:
+        """The exit code in words (`dltui sweep`'s documented codes)."""
+        words = {0: "finished", 1: "every trial failed", 2: "refused: invalid file or sweep",
+                 130: "stopped"}  # fmt: skip
+        return words.get(self.returncode, f"exited with code {self.returncode}")
+
+
+@dataclass
 class RunLaunched(Message):
     """A trainer process started: ``pid`` writes into ``run_dir`` (``resumed``: an old run)."""
 

@@ -41,6 +41,11 @@ def heading(title: str) -> FormItem:
     return FormItem(key=f"heading:{title}", spec=None, value=title)
 
 
+def note(text: str) -> FormItem:
+    """A line of plain text under a heading (what the form does not edit), wrapped."""
+    return FormItem(key=f"note:{text}", spec=None, value=text)
+
+
 def _widget_id(key: str) -> str:
     return "field-" + "".join(c if c.isalnum() or c in "_-" else "--" for c in key)
 
@@ -159,6 +164,8 @@ class FieldForm(VerticalScroll):
             await self.mount_all(widgets)
 
     def _row(self, item: FormItem) -> Widget:
+        if item.spec is None and item.key.startswith("note:"):
+            return Static(Content(str(item.value)), classes="form-description")
         if item.spec is None:
             return Label(Content(str(item.value)), classes="form-heading")
         spec = item.spec

@@ -12,9 +12,10 @@ from typing import Any
 from dltui.builder.document import ExperimentDocument, LayerLoc
 from dltui.builder.fields import fields_of
 from dltui.builder.new_layer import UnknownLayerKind, kind_class
-from dltui.builder.settings import EARLY_STOPPING_SWITCH, settings_sections
+from dltui.builder.settings import EARLY_STOPPING_SWITCH, settings_sections, varied_params
 from dltui.builder.toml_edit import MISSING
-from dltui.tui.builder.field_form import FormItem, heading
+from dltui.safe_text import printable
+from dltui.tui.builder.field_form import FormItem, heading, note
 
 
 def layer_form(
@@ -43,6 +44,9 @@ def settings_form(document: ExperimentDocument) -> list[FormItem]:
     items: list[FormItem] = []
     for section in settings_sections(raw):
         items.append(heading(section.title))
+        if section.title == "Sweep":
+            varied = printable(", ".join(varied_params(raw)), keep_newlines=False) or "nothing"
+            items.append(note(f"Varies {varied}: [sweep.params] is edited in the file."))
         for setting in section.fields:
             if setting.path == EARLY_STOPPING_SWITCH:
                 value: Any = "early_stopping" in raw

@@ -8,6 +8,7 @@ is testable and benchmarkable without a terminal.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -86,6 +87,8 @@ def render_frame(
     empty_message: str = "no data yet",
     cursor_x: float | None = None,
     equal_aspect: bool = False,
+    log_x: bool = False,
+    x_ticks: Sequence[tuple[float, str]] | None = None,
 ) -> Frame:
     """Lay out ``traces`` in ``width`` x ``height`` cells.
 
@@ -97,9 +100,14 @@ def render_frame(
     value (a test metric), the values are written as numbers: one dot per series
     says nothing. ``cursor_x`` (in x units) draws a vertical cursor there and
     writes its x under the axis. ``equal_aspect`` gives x and y the same scale
-    per dot (a ring of points stays round).
+    per dot (a ring of points stays round). ``log_x`` spaces x by its logarithm (values
+    <= 0 are left out), its ticks at powers of ten and between them. ``x_ticks`` names
+    the x positions to label (``(0, "tanh"), (1, "relu")``) instead of numbers; the x
+    range then spans them, half a place beyond each end.
     """
     width, height = max(1, width), max(1, height)
+    if log_x:
+        traces = [dataclasses.replace(t, x=_log10(t.x)) for t in traces]
     frame = Frame(width, height)
     counts = [_finite_points(trace) for trace in traces]
     if counts and max(counts) == 1:
@@ -115,6 +123,9 @@ def render_frame(
         x_label_row = True
 
     x_lo, x_hi = _x_range(traces)
+    if x_ticks and math.isfinite(x_lo):
+        places = [x for x, _ in x_ticks]
+        x_lo, x_hi = min(places) - 0.5, max(places) + 0.5
     columns = max(2, 2 * width)
     drawn: list[tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float64], bool]] = []
     if math.isfinite(x_lo):
@@ -215,7 +226,16 @@ def render_frame(
             cursor = (cursor_cell, format_x(cursor_x, x_kind))
         frame.rows.append(
             _x_label_row(
-                x_lo, x_hi, x_kind, label_width, plot_width, canvas.pixel_width, width, cursor
+                x_lo,
+                x_hi,
+                x_kind,
+                label_width,
+                plot_width,
+                canvas.pixel_width,
+                width,
+                cursor,
+                log_x=log_x,
+                named=x_ticks,
             )
         )
     return frame
@@ -232,6 +252,27 @@ def format_x(value: float, kind: XKind) -> str:
     if kind == "epoch":
         return format_epoch(value)
     return format_number(value, 4)
+
+
+def _log_axis_ticks(lo: float, hi: float, count: int) -> list[float]:
+    """Ticks for a log axis: powers of ten, or 1-2-5 steps when fewer than two fall inside."""
+    ticks = log_ticks(lo, hi, count)
+    if len(ticks) >= 2 or not (0 < lo < hi):
+        return ticks
+    found = [
+        m * 10.0**e
+        for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+        for m in (1, 2, 5)
+        if lo <= m * 10.0**e <= hi
+    ]
+    stride = max(1, math.ceil(len(found) / max(1, count)))
+    return found[::stride] or ticks
+
+
+def _log10(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """log10 of ``x``, NaN where it is not positive (left out of the plot)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(x > 0, np.log10(np.where(x > 0, x, 1.0)), np.nan)
 
 
 def _finite_points(trace: Trace) -> int:
@@ -437,6 +478,9 @@ def _x_label_row(
     pixel_width: int,
     width: int,
     cursor: tuple[int, str] | None = None,
+    *,
+    log_x: bool = False,
+    named: Sequence[tuple[float, str]] | None = None,
 ) -> list[Run]:
     """Tick labels under the axis, the axis' name at the right; the cursor's x, if any,
     replaces the tick labels it would overlap."""
@@ -452,7 +496,14 @@ def _x_label_row(
     name = "" if kind == "value" else kind
     room = plot_width - len(name) - 1
     count = max(2, min(8, room // 8))
-    if kind == "time":
+    if named:
+        ticks = [x for x, _ in named]
+        labels = [label for _, label in named]
+    elif log_x:
+        values = _log_axis_ticks(10.0**lo, 10.0**hi, count)
+        ticks = [math.log10(v) for v in values]
+        labels = [format_number(v) for v in values]
+    elif kind == "time":
         ticks = time_ticks(lo, hi, count)
         labels = [format_duration(t) for t in ticks]
     else:

@@ -31,16 +31,21 @@ from dltui.tui.messages import (
     DirectoryChanged,
     LaunchRequest,
     OpenRun,
+    OpenSweep,
     ResumeRequest,
     StopRequest,
+    SweepResumeRequest,
+    SweepStopRequest,
 )
 from dltui.tui.screens.browser_details import BrowserDetails, browser_title
+from dltui.tui.screens.browser_sweeps import start_sweep
 from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.describe import CheckKey, ModelChecks
 from dltui.tui.screens.run_deletion import delete_shown_runs
 from dltui.tui.screens.run_list import list_rows, newest_first, starting_runs, visible_groups
 from dltui.tui.screens.run_table import RunTable
 from dltui.tui.sources import cannot_control, report_log_problems
+from dltui.tui.sweep_launch import RESUMABLE as SWEEP_RESUMABLE
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
     from dltui.runs.filters import SortMode
     from dltui.tui.catalog import Catalog, ExperimentEntry
     from dltui.tui.screens.describe import ModelReport
+    from dltui.tui.sweep_catalog import SweepEntry
 
 __all__ = ["BrowserScreen"]
 
@@ -103,7 +109,8 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         self.checks = ModelChecks()
         """What `dltui check` found for each experiment file."""
         self._stale = False
-        self._bindings_for: tuple[str | None, str | None, bool] | None = None
+        self._bindings_for: tuple[str | None, str | None, bool, bool] | None = None
+        self._sweep_problems: list[str] = []
 
     def compose(self) -> ComposeResult:
         """Title line, filter, the list beside the details, and the footer."""
@@ -168,6 +175,11 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             run.path for run in self._launched_runs()
         }
         self.marked = [path for path in self.marked if path in known]
+        new = [p for p in message.catalog.sweep_problems if p not in self._sweep_problems]
+        self._sweep_problems = list(message.catalog.sweep_problems)
+        if new:  # said once, not on every reading of the folders
+            self.notify("\n".join(new), title="Sweeps that cannot be read", severity="warning",
+                        timeout=10, markup=False)  # fmt: skip
         self._fill_table()
         self._start_model_checks()
         report_log_problems(self, message.catalog.log_problems)
@@ -192,8 +204,9 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         # not written meta.json yet, are picked up here rather than from every file event.
         if self.catalog is None or self.app.screen is not self:
             return
-        if self.dashboard.launched or any(run.alive or run.state == LOGGING
-                                          for run in self.catalog.runs):  # fmt: skip
+        sweeping = any(sweep.alive for sweep in self.catalog.sweeps)
+        logging = any(run.alive or run.state == LOGGING for run in self.catalog.runs)
+        if self.dashboard.launched or sweeping or logging:
             self.reload()
 
     # -- the model check of each experiment ------------------------------------------------
@@ -239,6 +252,7 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             marked=set(self.marked),
             collapsed=self.collapsed,
             invalid=lambda entry: bool(self.checks.problems(entry)),
+            sweeps=self.catalog.sweeps if self.catalog is not None else (),
         )
         self.table.show(rows)
         if not rows:
@@ -259,6 +273,11 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
     def selected_run(self) -> RunInfo | None:
         """The run under the cursor (None on an experiment row)."""
         return self.table.selected_run
+
+    @property
+    def selected_sweep(self) -> SweepEntry | None:
+        """The sweep under the cursor (None on any other row)."""
+        return self.table.selected_sweep
 
     @property
     def selected_experiment(self) -> str | None:
@@ -289,11 +308,12 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         # Stop/resume/run depend on what is selected. Refreshing the bindings recomposes
         # the footer, so only when the selection or its run's state really changed (the
         # table is refilled, and the row highlighted again, on every reload).
-        run = self.selected_run
+        run, sweep = self.selected_run, self.selected_sweep
         selection = (
             self.table.selected_key,
-            run.state if run is not None else None,
+            run.state if run is not None else sweep.state if sweep is not None else None,
             self.selected_entry() is not None,
+            self._sweepable(),
         )
         if selection != self._bindings_for:
             self._bindings_for = selection
@@ -305,8 +325,10 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
 
     def _show_details(self) -> None:
         details = self.query_one(BrowserDetails)
-        run, name = self.selected_run, self.selected_experiment
-        if run is not None:
+        run, name, sweep = self.selected_run, self.selected_experiment, self.selected_sweep
+        if sweep is not None:
+            details.show_sweep(sweep, self._now())
+        elif run is not None:
             details.show_run(run, self._now())
         elif name is not None and self.catalog is not None:
             entry = self.catalog.entry_named(name)
@@ -319,22 +341,39 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
 
     # -- actions --------------------------------------------------------------------------
 
+    def _sweepable(self) -> bool:
+        entry = self.selected_entry()
+        shown = entry.shown if entry is not None else None
+        return shown is not None and shown.sweep is not None
+
+    def footer_hidden_actions(self) -> frozenset[str]:
+        """``w`` is in the footer only on an experiment with a [sweep] table (help lists it)."""
+        return frozenset() if self._sweepable() else frozenset({"sweep"})
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what does not apply to the selection."""
         run = self.selected_run
         if action in ("stop", "resume") and run is not None and run.source:
             return True  # offered, to say why it does not apply (see action_stop)
         if action == "stop":
-            return True if run is not None and run.alive else None
+            sweep = self.selected_sweep
+            alive = run.alive if run is not None else sweep is not None and sweep.alive
+            return True if alive else None
         if action == "resume":
+            sweep = self.selected_sweep
+            if sweep is not None:
+                return True if sweep.state in SWEEP_RESUMABLE else None
             return True if run is not None and run.state in RESUMABLE_STATES else None
-        if action in ("launch", "edit"):
+        if action in ("launch", "edit", "sweep"):
             return True if self.selected_entry() is not None else None
         return True
 
     def action_open(self) -> None:
         """Open the selected run, or the newest run of the selected experiment."""
-        run = self.selected_run
+        run, sweep = self.selected_run, self.selected_sweep
+        if sweep is not None:
+            self.post_message(OpenSweep(sweep.folder.path))
+            return
         if run is None:
             name = self.selected_experiment
             if name is None or self.catalog is None:
@@ -393,18 +432,26 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
             return
         self.post_message(LaunchRequest(entry.path))
 
+    def action_sweep(self) -> None:
+        """Start a sweep of the selected experiment, after asking (its [sweep] table)."""
+        start_sweep(self)
+
     def action_stop(self) -> None:
-        """Ask the selected run to stop."""
-        run = self.selected_run
-        if run is not None and run.source:
+        """Ask the selected run (or sweep) to stop."""
+        run, sweep = self.selected_run, self.selected_sweep
+        if sweep is not None and sweep.alive:
+            self.post_message(SweepStopRequest(sweep.folder.path))
+        elif run is not None and run.source:
             self.notify(cannot_control(run.source, "stop"), severity="warning", timeout=6)
         elif run is not None and run.alive:
             self.post_message(StopRequest(run.path))
 
     def action_resume(self) -> None:
-        """Resume the selected run."""
-        run = self.selected_run
-        if run is not None and run.source:
+        """Resume the selected run (or carry on the selected sweep)."""
+        run, sweep = self.selected_run, self.selected_sweep
+        if sweep is not None and sweep.state in SWEEP_RESUMABLE:
+            self.post_message(SweepResumeRequest(sweep.folder.path))
+        elif run is not None and run.source:
             self.notify(cannot_control(run.source, "resume"), severity="warning", timeout=6)
         elif run is not None:
             self.post_message(ResumeRequest(run.path))
@@ -501,6 +548,12 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
         self._fold(False)
 
     def _fold(self, folded: bool) -> None:
+        sweep = self.selected_sweep
+        if sweep is not None and (sweep.key in self.collapsed) != folded:
+            (self.collapsed.add if folded else self.collapsed.discard)(sweep.key)
+            self._fill_table()
+            self.table.select(sweep.key)
+            return
         name = self.selected_experiment
         if name is not None and (name in self.collapsed) != folded:
             (self.collapsed.add if folded else self.collapsed.discard)(name)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
     from dltui.tui.catalog import ExperimentEntry
     from dltui.tui.screens.describe import ModelReport
+    from dltui.tui.sweep_catalog import SweepEntry
 
 
 def browser_title(
@@ -60,6 +61,12 @@ class BrowserDetails(VerticalScroll):
     def show_run(self, run: RunInfo, now: float) -> None:
         """A run's state, progress and whereabouts."""
         self._show(describe_run(run, now))
+
+    def show_sweep(self, sweep: SweepEntry, now: float) -> None:
+        """A sweep's method, progress, best trial and workers."""
+        from dltui.tui.screens.browser_sweeps import describe_sweep
+
+        self._show(describe_sweep(sweep, now))
 
     def show_experiment(
         self,

@@ -123,6 +123,8 @@ def _deleted(browser: BrowserScreen, removed: list[Path], freed: int, errors: li
 
 def _select_survivor(browser: BrowserScreen, gone: set[Path]) -> None:
     """Move the cursor off deleted runs, to the next row that stays (or the one before)."""
+    from dltui.runs.discovery import RunInfo
+
     table = browser.table
     rows = {row.key: row.item for row in table.listed}
     keys = list(rows)
@@ -130,11 +132,11 @@ def _select_survivor(browser: BrowserScreen, gone: set[Path]) -> None:
     if selected is None or selected not in rows:
         return
     item = rows[selected]
-    if isinstance(item, str) or item.path not in gone:
+    if not isinstance(item, RunInfo) or item.path not in gone:
         return
     index = keys.index(selected)
     for key in [*keys[index + 1 :], *reversed(keys[:index])]:
         candidate = rows[key]
-        if isinstance(candidate, str) or candidate.path not in gone:
+        if not isinstance(candidate, RunInfo) or candidate.path not in gone:
             table.select(key, scroll=False)
             return

@@ -28,12 +28,14 @@ from dltui.run_format import (
     UNKNOWN,
 )
 from dltui.safe_text import printable
+from dltui.tui.sweep_catalog import trial_of
 
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
     from dltui.runs.filters import SortMode
     from dltui.tui.catalog import Catalog, ExperimentEntry
     from dltui.tui.launcher import LaunchedRun
+    from dltui.tui.sweep_catalog import SweepEntry
 
 STATE_COLOURS = {
     RUNNING: "success",
@@ -84,7 +86,7 @@ class ListRow:
     """One row: its key, what it stands for (a run, or an experiment's name), its cells."""
 
     key: str
-    item: RunInfo | str
+    item: RunInfo | str | SweepEntry
     cells: tuple[Cell, ...]
     since: float | None
     """When the Age column counts from (None: no age)."""
@@ -217,12 +219,42 @@ def visible_groups(
 
 
 def run_label(run: RunInfo, marked: bool) -> Cell:
-    """The name cell of a run: indented under its experiment, ``◆`` when marked, and
-    another tool's mark (``tb``, ``csv``) after its name."""
-    name = printable(run.run_id, keep_newlines=False)
+    """The name cell of a run: indented under its experiment (a sweep's trial under its
+    sweep, with its number), ``◆`` when marked, and another tool's mark (``tb``, ``csv``)
+    after its name."""
+    mark = "◆" if marked else " "
+    run_id = printable(run.run_id, keep_newlines=False)
     if run.source:
-        name += f" · {source_mark(run.source)}"
-    return Cell(f"  {'◆' if marked else ' '} {name}")
+        run_id += f" · {source_mark(run.source)}"
+    trial = trial_of(run)
+    if trial is not None:
+        return Cell(f"   {mark}#{trial[1]} {run_id}")
+    return Cell(f"  {mark} {run_id}")
+
+
+def sweep_row(sweep: SweepEntry, now: float, folded: bool) -> ListRow:
+    """A sweep's row: its name and method, live state, when it began, the best objective
+    so far, and (where a run has its epoch) the trials done of its budget."""
+    budget = sweep.folder.budget
+    done = f"{sweep.done}/{budget}" if budget is not None else f"{sweep.done}"
+    name = printable(sweep.name, keep_newlines=False)
+    label = name if name.startswith("sweep") else f"sweep {name}"
+    method = printable(sweep.folder.method, keep_newlines=False)
+    created = sweep.folder.created
+    return ListRow(
+        sweep.key,
+        sweep,
+        (
+            # "sweep sweep-20261201-…" says it twice: a name that says it is a sweep stands alone.
+            Cell(f"  {'▸' if folded else '▾'} {label} ({method})", bold=True),
+            Cell(sweep.state, STATE_COLOURS.get(sweep.state, "foreground")),
+            Cell(format_age(now - created if created else None)),
+            Cell(format_best(sweep.best, sweep.metric)),
+            Cell(done),  # a sweep's progress is its trials, as a run's is its epochs
+            Cell(""),
+        ),
+        created,
+    )
 
 
 def list_rows(
@@ -232,8 +264,10 @@ def list_rows(
     marked: Collection[Path] = (),
     collapsed: Collection[str] = (),
     invalid: Callable[[ExperimentEntry], bool] = lambda entry: not entry.valid,
+    sweeps: Sequence[SweepEntry] = (),
 ) -> list[ListRow]:
-    """The rows of ``groups``: each experiment, then (unless ``collapsed``) its runs.
+    """The rows of ``groups``: each experiment, then (unless ``collapsed``) its sweeps,
+    each followed by its trials' runs (unless its key is ``collapsed``), then its other runs.
 
     ``invalid(entry)`` says whether `dltui check` finds the experiment's file wrong.
     """
@@ -270,23 +304,48 @@ def list_rows(
         )  # fmt: skip
         if folded:
             continue
+        trials: dict[str, list[RunInfo]] = {}
         for run in runs:
-            rows.append(
-                ListRow(
-                    f"run:{run.path}",
-                    run,
-                    (
-                        run_label(run, run.path in marked),
-                        Cell(run.state, STATE_COLOURS.get(run.state, "foreground")),
-                        Cell(format_age(now - run.created if run.created else None)),
-                        Cell(format_best(run.best, run.monitor)),
-                        Cell(format_progress(run)),
-                        Cell(printable(run.device or "-", keep_newlines=False)),
-                    ),
-                    run.created,
-                )
-            )
+            trial = trial_of(run)
+            if trial is not None:
+                trials.setdefault(trial[0], []).append(run)
+        for sweep in sorted(
+            (s for s in sweeps if s.experiment == name), key=lambda s: -(s.folder.created or 0)
+        ):
+            sweep_folded = sweep.key in collapsed
+            rows.append(sweep_row(sweep, now, sweep_folded))
+            own = trials.pop(sweep.name, [])
+            if not sweep_folded:
+                rows += [_run_row(run, now, marked) for run in own]
+        swept = {id(run) for own in trials.values() for run in own}  # sweeps no longer there
+        rows += [
+            _run_row(run, now, marked) for run in runs if trial_of(run) is None or id(run) in swept
+        ]
     return rows
+
+
+def run_state(run: RunInfo) -> Cell:
+    """A run's state cell; a sweep's trial stopped by the pruner says ``pruned``."""
+    reason = run.reason or ""
+    if run.state == STOPPED and reason.startswith("pruned") and trial_of(run) is not None:
+        return Cell("pruned", STATE_COLOURS[STOPPED])
+    return Cell(run.state, STATE_COLOURS.get(run.state, "foreground"))
+
+
+def _run_row(run: RunInfo, now: float, marked: Collection[Path]) -> ListRow:
+    return ListRow(
+        f"run:{run.path}",
+        run,
+        (
+            run_label(run, run.path in marked),
+            run_state(run),
+            Cell(format_age(now - run.created if run.created else None)),
+            Cell(format_best(run.best, run.monitor)),
+            Cell(format_progress(run)),
+            Cell(printable(run.device or "-", keep_newlines=False)),
+        ),
+        run.created,
+    )
 
 
 def starting_runs(launched: Mapping[Path, LaunchedRun], listed: Iterable[RunInfo]) -> list[RunInfo]:

@@ -22,6 +22,7 @@ from textual.color import Color, ColorParseError
 from textual.widgets import DataTable
 
 from dltui.tui.screens.run_list import COLUMNS, Cell, ListRow, format_age, run_label
+from dltui.tui.sweep_catalog import SweepEntry
 
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
@@ -134,26 +135,34 @@ class RunTable(DataTable[Text | str]):
         return key
 
     @property
-    def selected_item(self) -> RunInfo | str | None:
-        """The run under the cursor, or the experiment's name on an experiment row."""
+    def selected_item(self) -> RunInfo | str | SweepEntry | None:
+        """The run or sweep under the cursor, or the experiment's name on an experiment row."""
         row = self._rows.get(self.selected_key or "")
         return None if row is None else row.item
 
     @property
     def selected_run(self) -> RunInfo | None:
-        """The run under the cursor (None on an experiment row)."""
+        """The run under the cursor (None on an experiment or a sweep row)."""
         item = self.selected_item
-        return None if item is None or isinstance(item, str) else item
+        return None if item is None or isinstance(item, str | SweepEntry) else item
+
+    @property
+    def selected_sweep(self) -> SweepEntry | None:
+        """The sweep under the cursor (None on any other row)."""
+        item = self.selected_item
+        return item if isinstance(item, SweepEntry) else None
 
     @property
     def selected_experiment(self) -> str | None:
-        """The experiment under the cursor, or the experiment of the run under it."""
+        """The experiment under the cursor, or the experiment of the run or sweep under it."""
         item = self.selected_item
         return item.experiment if item is not None and not isinstance(item, str) else item
 
     def runs(self) -> list[RunInfo]:
         """The runs listed, in order (those of folded experiments are not)."""
-        return [row.item for row in self._rows.values() if not isinstance(row.item, str)]
+        return [
+            row.item for row in self._rows.values() if not isinstance(row.item, str | SweepEntry)
+        ]
 
     def runs_of(self, experiment: str) -> list[RunInfo]:
         """The runs of ``experiment`` listed, in order."""
