@@ -380,3 +380,21 @@ def test_help_draws_bracket_keys_as_keys() -> None:
     more = next(line for line in lines if "Increase the smoothing" in line)
     assert less.split()[0] == "[" and more.split()[0] == "]"
     assert "[/]" not in plain
+
+
+def test_help_shows_the_glyphs_people_press() -> None:
+    from dltui.tui.commands import RUN
+    from dltui.tui.screens.help import help_text
+
+    plain = help_text("Run", RUN.commands).plain
+    lines = plain.splitlines()
+
+    def keys_of(sentence: str) -> str:
+        return next(line for line in lines if sentence in line).split()[0]
+
+    assert keys_of("previous sample") == ","
+    assert keys_of("next sample") == "."
+    assert keys_of("Move the cursor left") == "←"
+    assert keys_of("Move the cursor ten columns left") == "shift+←"
+    keys = {line.split()[0] for line in lines if line.startswith("  ") and line.strip()}
+    assert not keys & {"comma", "full_stop", "left", "right", "shift+left", "question_mark"}
