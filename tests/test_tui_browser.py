@@ -398,3 +398,22 @@ def test_help_shows_the_glyphs_people_press() -> None:
     assert keys_of("Move the cursor ten columns left") == "shift+←"
     keys = {line.split()[0] for line in lines if line.startswith("  ") and line.strip()}
     assert not keys & {"comma", "full_stop", "left", "right", "shift+left", "question_mark"}
+
+
+@run_async
+async def test_the_details_round_a_live_runs_epoch(tmp_path: Path) -> None:
+    writer = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", epochs=1,
+                      keep_open=True)  # fmt: skip
+    assert not isinstance(writer, Path)
+    writer.status("running", step=10, epoch=0.909091)
+    try:
+        app = make_app(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await browser(pilot, app)
+            select(screen, "run:" + str(writer.run_dir))
+            await pilot.pause()
+            text = details(screen)
+            assert "epoch 0.9," in text, text
+            assert "0.909" not in text
+    finally:
+        writer.close("finished")
