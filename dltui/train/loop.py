@@ -164,6 +164,7 @@ class Trainer:
                 "epoch": -1 if self.best_epoch is None else self.best_epoch,
             },
             "epoch": self.epoch,
+            "epochs_target": self.epochs,
             "step_in_epoch": self.step_in_epoch if mid_epoch else 0,
             "step": self.step,
             "rng": generators,
