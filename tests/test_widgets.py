@@ -415,3 +415,21 @@ async def test_output_log_keeps_its_wrapping_right_when_old_lines_fall_out() -> 
         expected = [row for line in log.lines for row in wrap_line(line, log._wrapped_width)]
         assert log._rows == expected
         assert "line 202" in screen_text(app)  # following the end
+
+
+@sync
+async def test_grad_norm_labels_use_the_width_there_is() -> None:
+    # A GAN's layers are named for their stack: 21 to 30 characters, whole at 64 columns
+    # (a grid cell of the run view at 200 columns) and cut, with the numbers kept, at 40.
+    names = ["discriminator/0_dense", "generator/4_dense", "discriminator/2_dense_wide_name"]
+    values = np.geomspace(1.0, 0.1, 50)
+
+    def pane() -> GradNormPane:
+        grads = GradNormPane()
+        grads.show([LayerNorms(name, values) for name in names], total=values)
+        return grads
+
+    wide = await shown(pane(), (64, 10))
+    assert all(name in wide for name in names), wide
+    narrow = await shown(pane(), (40, 10))
+    assert "…" in narrow and narrow.count("0.1") >= 4, narrow
