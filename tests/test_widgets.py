@@ -433,3 +433,32 @@ async def test_grad_norm_labels_use_the_width_there_is() -> None:
     assert all(name in wide for name in names), wide
     narrow = await shown(pane(), (40, 10))
     assert "…" in narrow and narrow.count("0.1") >= 4, narrow
+
+
+@sync
+async def test_a_gan_overview_shows_both_networks(tmp_path: Path) -> None:
+    writer = RunWriter.create(tmp_path, "gan", device="cpu")
+    for part, inputs, width, params in (("generator", 8, 2, 4866), ("discriminator", 2, 1, 4417)):
+        rows = [
+            {"index": 0, "label": "0_dense", "type": "dense", "out_shape": [64],
+             "params": params - 65},
+            {"index": 1, "label": "1_relu", "type": "relu", "out_shape": [64], "params": 0},
+            {"index": 2, "label": f"2_{part[:3]}_out", "type": "dense", "out_shape": [width],
+             "params": 65},
+        ]  # fmt: skip
+        writer.event("model", rows=rows, total_params=params, trainable_params=params,
+                     input_shape=[inputs], output_shape=[width], part=part)  # fmt: skip
+    writer.close(status="finished")
+    pane = OverviewPane()
+    app = PaneApp(pane)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane.update_from(RunReader(writer.run_dir))
+        await pilot.pause()
+        text = screen_text(app)
+    lines = text.splitlines()
+    generator = next(i for i, line in enumerate(lines) if "generator" in line)
+    discriminator = next(i for i, line in enumerate(lines) if "discriminator" in line)
+    assert generator < discriminator
+    assert "2_gen_out" in text and "2_dis_out" in text and "(8,)" in text
+    assert "generator: 4,866 parameters" in text and "discriminator: 4,417 parameters" in text
+    assert "9,283 parameters in all" in text, text
