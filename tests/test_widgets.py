@@ -462,3 +462,50 @@ async def test_a_gan_overview_shows_both_networks(tmp_path: Path) -> None:
     assert "2_gen_out" in text and "2_dis_out" in text and "(8,)" in text
     assert "generator: 4,866 parameters" in text and "discriminator: 4,417 parameters" in text
     assert "9,283 parameters in all" in text, text
+
+
+# ------------------------------------------------------------------ ConfusionPane
+
+
+@sync
+async def test_a_confusion_matrix_too_big_for_the_pane_shows_its_most_confused_classes() -> None:
+    from dltui.tui.widgets import ConfusionPane
+
+    k = 30
+    matrix = [[40 if i == j else 0 for j in range(k)] for i in range(k)]
+    matrix[7][21] = 13  # the one big mistake, between two classes far apart
+    matrix[21][7] = 1234  # and a count as wide as it gets
+    names = [f"species-{i}" for i in range(k)]
+    for size in ((80, 24), (200, 60)):
+        pane = ConfusionPane()
+        pane.show({"matrix": matrix, "classes": names, "weights": "last"})
+        text = await shown(pane, size)
+        lines = text.splitlines()
+        # At 80x24 only some classes fit (those in mistakes among them); at 200x60 all.
+        cut = f"of {k} classes: those in the most mistakes" in text
+        assert cut == (size == (80, 24)), (size, text)
+        # Columns are numbered (the names do not fit), rows say number and name.
+        row7 = next(line for line in lines if line.strip().startswith("7 species-7"))
+        row21 = next(line for line in lines if line.strip().startswith("21 species-21"))
+        assert "13" in row7.split() and "1234" in row21.split() and "1,274" in row21.split()
+        assert all(len(line) <= size[0] for line in lines)
+        assert "species-21 → species-7 ×1234" in text
+
+
+@sync
+async def test_a_run_without_a_confusion_matrix_says_why() -> None:
+    from dltui.tui.widgets import ConfusionPane
+    from dltui.tui.widgets.confusion_pane import NOT_YET, why_no_confusion
+
+    def meta(**config: Any) -> dict[str, Any]:
+        return {"config": config}
+
+    assert why_no_confusion(meta(training={"loss": "cross_entropy"}), True) == NOT_YET
+    assert "GAN" in why_no_confusion(meta(model={"kind": "gan"}), True)
+    assert "language model" in why_no_confusion(meta(data={"source": "chars"}), False)
+    assert "not a classification" in why_no_confusion(meta(training={"loss": "mse"}), True)
+    no_test = meta(training={"loss": "nll"}, data={"split": {"train": 0.9, "test": 0}})
+    assert "no test split" in why_no_confusion(no_test, True)
+    pane = ConfusionPane()
+    pane.show({"matrix": [[1, 2], [3]]})
+    assert "cannot be shown: confusion event: matrix row 1" in await shown(pane)

@@ -1,4 +1,5 @@
-"""The run view: one run's panes (curves, gradients, early stopping, overview, system, output).
+"""The run view: one run's panes (curves, overview, early stopping, gradients, system, output,
+samples, the confusion matrix).
 
 Large terminals show every pane at once in a grid; below 120x32 (or after
 `z`) one pane fills the screen and the tab line says which. The app reads the
@@ -24,7 +25,7 @@ from textual.widgets import Static
 
 from dltui.run_format import RESUMABLE_STATES
 from dltui.safe_text import printable
-from dltui.tui.commands import PANE_TITLES, RUN
+from dltui.tui.commands import PANE_SHORT_TITLES, PANE_TITLES, RUN
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
 from dltui.tui.plotting.axis import format_epoch
@@ -48,8 +49,9 @@ PANES: tuple[tuple[str, str], ...] = tuple(zip(PANE_IDS, PANE_TITLES, strict=Tru
 """Pane ids and titles, in tab (and number-key) order."""
 
 
-_SINGLE_ONLY = frozenset({"samples"})
-"""Panes shown only one at a time (the grid has six cells)."""
+_SINGLE_ONLY = frozenset({"samples", "confusion"})
+"""Panes shown only one at a time (the grid has six cells; a sample or a matrix needs the
+room of the screen)."""
 
 _WIDE = (120, 32)
 """Smallest terminal (columns, rows) that shows every pane at once."""
@@ -111,7 +113,7 @@ class RunScreen(CurveControls, DashboardScreen):
     def compose(self) -> ComposeResult:
         """Title line, tab bar, the panes, footer."""
         yield Static(self._title(self.app.size.width - 2), id="run-title")
-        yield TabLine([title for _, title in PANES], id="run-tabs")
+        yield TabLine([title for _, title in PANES], short=list(PANE_SHORT_TITLES), id="run-tabs")
         with Container(id="panes"):
             for pane_id, title in PANES:
                 # Each pane is one widget that draws its own border and title.

@@ -385,8 +385,9 @@ class OverviewPane(Widget):
         lines = [_totals(model, several) for model in self._models]
         if several:
             counts = [m.get("total_params") for m in self._models]
-            if all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
-                lines.append(f"{sum(counts):,} parameters in all")
+            whole = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
+            if len(whole) == len(counts):
+                lines.append(f"{sum(whole):,} parameters in all")
         totals.update(Text("\n".join(line for line in lines if line)))
 
 
