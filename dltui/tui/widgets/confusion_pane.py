@@ -2,8 +2,8 @@
 
 The matrix is drawn with its counts (rows: true class, columns: predicted), each
 cell shaded by its share of the true class: the diagonal in the theme's success
-colour, mistakes in its error colour, so the classes confused most are the
-brightest red cells at a glance. Per-class recall, precision, F1 and support
+colour, mistakes in its error colour (the worst one brightest), so the classes
+confused most are the brightest red cells at a glance. Per-class recall, precision, F1 and support
 sit beside the matrix, or under it when the pane is narrow. Counts and scores
 are never cut: when the classes do not all fit, the pane shows those most
 involved in mistakes and says how many it left out.
@@ -208,7 +208,7 @@ class ConfusionPane(TextPane):
             for head, w in scores:
                 text.append(" " + head.rjust(w), muted)
         text.append("\n")
-        heat = self._heat()
+        heat = self._heat(_worst_share(confusion))
         for c in shown:
             text.append(_cut(labels[c], label).ljust(label), label_style)
             support = confusion.support[c]
@@ -262,8 +262,9 @@ class ConfusionPane(TextPane):
         for value, (_, w) in zip(values, scores, strict=True):
             text.append(" " + value.rjust(w))
 
-    def _heat(self) -> Any:
-        """A function (count, share, diagonal, width) -> (cell text, style)."""
+    def _heat(self, worst: float) -> Any:
+        """A function (count, share, diagonal, width) -> (cell text, style); ``worst`` is
+        the largest share of a mistake, which gets the full error colour."""
         right = self.get_component_rich_style("confusion--right").color
         wrong = self.get_component_rich_style("confusion--wrong").color
         muted = self.get_component_rich_style("confusion--muted")
@@ -275,8 +276,10 @@ class ConfusionPane(TextPane):
             if not count:
                 return "·".rjust(width), muted
             base = base_right if diagonal else base_wrong
-            # Every mistake shows (a floor of colour); the bigger its share, the stronger.
-            shade = background.blend(base, 0.25 + 0.75 * min(1.0, share))
+            # Every mistake shows (a floor of colour) and the worst is the brightest, so the
+            # classes confused most stand out even when every mistake is a small share.
+            strength = share if diagonal else share / worst if worst else 1.0
+            shade = background.blend(base, 0.3 + 0.7 * min(1.0, strength))
             return str(count).rjust(width), Style(
                 color=shade.get_contrast_text().rich_color,
                 bgcolor=shade.rich_color,
@@ -342,6 +345,19 @@ def _layout(
             best = layout
     assert best is not None
     return best
+
+
+def _worst_share(confusion: Confusion) -> float:
+    """The largest share of its true class that one kind of mistake takes (0: none)."""
+    return max(
+        (
+            count / confusion.support[i]
+            for i, row in enumerate(confusion.matrix)
+            for j, count in enumerate(row)
+            if i != j and count and confusion.support[i]
+        ),
+        default=0.0,
+    )
 
 
 def _flow(parts: list[str], width: int, separator: str) -> list[str]:
