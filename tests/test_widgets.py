@@ -460,8 +460,7 @@ async def test_a_gan_overview_shows_both_networks(tmp_path: Path) -> None:
     discriminator = next(i for i, line in enumerate(lines) if "discriminator" in line)
     assert generator < discriminator
     assert "2_gen_out" in text and "2_dis_out" in text and "(8,)" in text
-    assert "generator: 4,866 parameters" in text and "discriminator: 4,417 parameters" in text
-    assert "9,283 parameters in all" in text, text
+    assert "generator 4,866 · discriminator 4,417 · 9,283 parameters in all" in text, text
 
 
 # ------------------------------------------------------------------ ConfusionPane

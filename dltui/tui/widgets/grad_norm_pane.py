@@ -198,11 +198,7 @@ class GradNormPane(TextPane):
 
         text = Text(no_wrap=True, overflow="ellipsis")
         for layer, level, flag in zip(self._layers, levels, flags, strict=True):
-            label = (
-                layer.label
-                if len(layer.label) <= label_width
-                else layer.label[: label_width - 1] + "…"
-            )
+            label = short_label(layer.label, label_width)
             text.append(label.ljust(label_width) + " ", style("grad-norm--label"))
             for cell in level.tolist():
                 text.append(*_heat_cell(cell, lo, hi, heat, style("grad-norm--bad")))
@@ -248,6 +244,17 @@ class GradNormPane(TextPane):
             Style(color=color.blend(background, 0.75 - 0.25 * i).rich_color)
             for i in range(len(SHADES) - 1)
         ]
+
+
+def short_label(label: str, width: int) -> str:
+    """``label`` in at most ``width`` cells. A stack's name gives way before the layer's
+    (``discrimin…/0_dense``): rows of one stack would otherwise all read alike."""
+    if len(label) <= width:
+        return label
+    head, slash, tail = label.rpartition("/")
+    if slash and len(tail) + 2 <= width:
+        return head[: width - len(tail) - 2] + "…/" + tail
+    return label[: width - 1] + "…"
 
 
 def _heat_cell(

@@ -323,7 +323,9 @@ class OverviewPane(Widget):
             name: max([len(name), *(len(row[i]) for row in rows if row[i] != _HEADING)]) + 2
             for i, name in enumerate(_LAYER_COLUMNS)
         }
-        width = self.content_size.width or 80
+        # Less a vertical scrollbar's two cells: a table that scrolls must not also
+        # grow a horizontal bar (or cut its last column, the parameter counts).
+        width = (self.content_size.width or 80) - 2
         columns = list(_LAYER_COLUMNS)
         # A layer's label usually says its type ("3_dense"); the index is its row.
         for optional in ("type", "#"):
@@ -381,14 +383,19 @@ class OverviewPane(Widget):
             else:
                 cells = [Text(row[i], justify="right" if i == 4 else "left") for i in keep]
             table.add_row(*cells)
-        several = len(self._models) > 1
-        lines = [_totals(model, several) for model in self._models]
-        if several:
-            counts = [m.get("total_params") for m in self._models]
-            whole = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
-            if len(whole) == len(counts):
-                lines.append(f"{sum(whole):,} parameters in all")
-        totals.update(Text("\n".join(line for line in lines if line)))
+        if len(self._models) == 1:
+            totals.update(Text(_totals(self._models[0])))
+            return
+        # Each part's input is on its heading row: here, what each part weighs, and all.
+        parts = []
+        counts = [m.get("total_params") for m in self._models]
+        for model, count in zip(self._models, counts, strict=True):
+            if isinstance(count, int) and not isinstance(count, bool):
+                part = printable(str(model.get("part") or "model"), keep_newlines=False)
+                parts.append(f"{part} {count:,}")
+        if len(parts) == len(counts):
+            parts.append(f"{sum(c for c in counts if isinstance(c, int)):,} parameters in all")
+        totals.update(Text(" · ".join(parts)))
 
 
 _LAYER_COLUMNS = ("#", "layer", "type", "output", "params")
@@ -396,8 +403,8 @@ _HEADING = "\x00heading"
 """The params cell of a part's heading row (never a real count: counts are digits)."""
 
 
-def _totals(model: Mapping[str, Any], named: bool) -> str:
-    """``4,866 parameters · input (8,)``, after the part's name when ``named``."""
+def _totals(model: Mapping[str, Any]) -> str:
+    """``4,866 parameters · input (8,)``."""
     total, trainable = model.get("total_params"), model.get("trainable_params")
     line = []
     if isinstance(total, int):
@@ -406,11 +413,7 @@ def _totals(model: Mapping[str, Any], named: bool) -> str:
         line.append(f"{trainable:,} trainable")
     if model.get("input_shape") is not None:
         line.append(f"input {printable(_shape(model.get('input_shape')))}")
-    text = " · ".join(line)
-    if named and text:
-        part = printable(str(model.get("part") or "model"), keep_newlines=False)
-        text = f"{part}: {text}"
-    return text
+    return " · ".join(line)
 
 
 def model_parts(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
