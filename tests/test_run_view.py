@@ -590,3 +590,29 @@ async def test_the_confusion_pane_shows_the_final_test_s_matrix(tmp_path: Path) 
                 assert right.bgcolor is not None and mistake.bgcolor != right.bgcolor
     finally:
         writer.close("finished")
+
+
+@run_async
+async def test_a_gan_s_overview_and_gradients_read_in_the_grid(tmp_path: Path) -> None:
+    writer = RunWriter.create(tmp_path / "runs", "gan-ring", run_id="20260101-000000-hhhh")
+    for part, params in (("generator", 4866), ("discriminator", 4417)):
+        rows = [{"index": i, "label": f"{i}_dense", "type": "dense", "out_shape": [64],
+                 "params": params // 5} for i in range(5)]  # fmt: skip
+        writer.event("model", rows=rows, total_params=params, trainable_params=params,
+                     input_shape=[2], part=part)  # fmt: skip
+        for i in range(0, 5, 2):
+            for step in range(1, 20):
+                writer.scalar(f"grad_norm/{part}/{i}_dense", 0.1 * (1 + i) / step, step)
+    writer.scalar("train/g_loss", 0.7, 19, 1.0)
+    writer.close("finished")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(pilot, writer.run_dir)
+        assert not screen.single
+        text = screen_text(app)
+        # The grid cells are small: the totals of both networks stay in view ...
+        assert "generator 4,866 · discriminator" in text and "9,283 parameters in all" in text
+        # ... and every gradient row says which layer it is.
+        for part in ("genera", "discri"):
+            for i in (0, 2, 4):
+                assert f"{part}…/{i}_dense" in text, text
