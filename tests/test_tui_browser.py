@@ -417,3 +417,15 @@ async def test_the_details_round_a_live_runs_epoch(tmp_path: Path) -> None:
             assert "0.909" not in text
     finally:
         writer.close("finished")
+
+
+def test_the_epoch_column_writes_epochs_as_the_run_view_does(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from dltui.runs import discover_runs
+    from dltui.tui.screens.run_list import format_progress
+
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", epochs=3)
+    (run,) = discover_runs(tmp_path / "runs")
+    assert format_progress(run) == "3"  # a finished run's whole epochs, not "3.0"
+    assert format_progress(replace(run, epoch=0.96)) == "0.9"  # not yet one epoch
