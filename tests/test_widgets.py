@@ -508,3 +508,15 @@ async def test_a_run_without_a_confusion_matrix_says_why() -> None:
     pane = ConfusionPane()
     pane.show({"matrix": [[1, 2], [3]]})
     assert "cannot be shown: confusion event: matrix row 1" in await shown(pane)
+
+
+@sync
+async def test_a_short_run_s_system_lines_have_no_gaps_on_a_wide_pane() -> None:
+    # 20 samples across 200 columns: each holds until the next, not a comb of bars.
+    pane = SystemPane()
+    t = 1e9 + np.arange(20.0) * 6
+    pane.show({"system/cpu_percent": (t, np.full(20, 100.0)), "system/ram_used": (t, t - 1e9)})
+    text = await shown(pane, (200, 10))
+    cpu = next(line for line in text.splitlines() if "CPU" in line)
+    bar = cpu.split("CPU", 1)[1].rsplit("100%", 1)[0].strip()
+    assert len(bar) > 150 and " " not in bar, cpu
