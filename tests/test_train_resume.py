@@ -127,3 +127,8 @@ def test_resume_trains_to_the_epochs_the_run_was_started_with(
     assert main([*args, "--epochs", "4", "--resume", str(run)]) == 0
     assert [e["epoch"] for e in reader(run).events_of("epoch")] == [1, 2, 3, 4]
     assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["epochs_target"] == 4
+    # ... and the dashboard's "epoch 4/4" follows the resume, not meta.json's first target.
+    from dltui.tui.widgets.changes import target_epochs
+
+    assert reader(run).events_of("resumed")[-1]["epochs"] == 4
+    assert target_epochs(reader(run)) == 4

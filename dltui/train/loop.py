@@ -202,7 +202,9 @@ class Trainer:
         if state.get("experiment") and state["experiment"] != self.experiment_text:
             say("note: the experiment file changed since this checkpoint was written")
         say(f"resumed from {path}: epoch {self.epoch + 1}, step {self.step}")
-        self.recorder.event("resumed", checkpoint=str(path), epoch=self.epoch, step=self.step)
+        self.recorder.event(
+            "resumed", checkpoint=str(path), epoch=self.epoch, step=self.step, epochs=self.epochs
+        )
 
     # ------------------------------------------------------------------ the loop
 

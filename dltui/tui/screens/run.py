@@ -34,7 +34,7 @@ from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.run_list import STATE_COLOURS
 from dltui.tui.screens.run_panes import PANE_IDS, CurvesPane, make_pane
 from dltui.tui.widgets import SamplePane
-from dltui.tui.widgets.changes import meta_value
+from dltui.tui.widgets.changes import target_epochs
 from dltui.tui.widgets.overview_pane import latest_progress
 from dltui.tui.widgets.run_pane import RunPane
 from dltui.tui.widgets.tab_line import TabLine
@@ -197,11 +197,11 @@ class RunScreen(CurveControls, DashboardScreen):
         colour = STATE_COLOURS.get(status.state, "foreground")
         state = f"[${colour}]{escape(printable(status.state, keep_newlines=False))}[/]"
         epoch, step = latest_progress(self.reader)
-        epochs = meta_value(self.reader.meta or {}, "config", "training", "epochs")
+        epochs = target_epochs(self.reader)
         progress = ""
         if epoch is not None:
             progress = format_epoch(epoch)
-            if isinstance(epochs, int) and not isinstance(epochs, bool):
+            if epochs is not None:
                 progress += f"/{epochs}"
         steps = f"step {step:,}" if step is not None else ""
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"

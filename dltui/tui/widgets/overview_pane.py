@@ -35,7 +35,7 @@ from dltui.run_format import (
 )
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_bytes, format_duration, format_epoch, format_number
-from dltui.tui.widgets.changes import affects, meta_value
+from dltui.tui.widgets.changes import affects, target_epochs
 
 if TYPE_CHECKING:
     from dltui.runs.reader import RunChanges
@@ -93,10 +93,7 @@ def summarize(source: RunSource) -> RunSummary:
     """Gather a :class:`RunSummary` from a :class:`dltui.runs.RunReader`."""
     meta = source.meta or {}
     status = source.status
-    epochs = meta_value(meta, "config", "training", "epochs")
-    epochs = (
-        int(epochs) if isinstance(epochs, int | float) and not isinstance(epochs, bool) else None
-    )
+    epochs = target_epochs(source)
     epoch, step = latest_progress(source)
     # The trainer's epoch events carry the epoch's wall time as `time_s`; the
     # `epoch_time` series is the same number for writers that only log scalars.
@@ -211,7 +208,7 @@ class OverviewPane(Widget):
         if affects(
             changes,
             tags=_SUMMARY_TAGS,
-            kinds=("epoch", "early_stopping", "test"),
+            kinds=("epoch", "early_stopping", "test", "resumed"),
             status=True,
             meta=True,
         ):
