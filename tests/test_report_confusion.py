@@ -182,3 +182,22 @@ def test_a_csv_classification_run_records_its_confusion_with_the_label_names(
     assert main(["plot", "table/r", "--confusion", "--runs", str(runs)]) == 0
     out = capsys.readouterr().out
     assert "cat" in out and "24 samples" in out
+
+
+def test_f1_precision_recall_are_macro_averages_not_accuracy() -> None:
+    # Micro-averaged multiclass F1, precision and recall all equal accuracy (5/8 here):
+    # a metric named f1 that tells nothing new. Macro: each class's score, averaged.
+    logits = torch.full((8, 3), -1.0)
+    logits[torch.arange(8), torch.tensor(PREDICTED)] = 2.0
+    metrics = MetricSet(
+        ["accuracy", "precision", "recall", "f1"], task="classification", num_classes=3,
+        loss="cross_entropy", device=torch.device("cpu"),
+    )  # fmt: skip
+    metrics.update(logits, torch.tensor(TARGETS))
+    values = metrics.compute()
+    precision, recall, f1, _ = class_scores(EXPECTED)
+    assert values["accuracy"] == pytest.approx(5 / 8)
+    assert values["precision"] == pytest.approx(sum(precision) / 3)
+    assert values["recall"] == pytest.approx(sum(recall) / 3)
+    assert values["f1"] == pytest.approx(sum(f1) / 3)
+    assert values["precision"] != pytest.approx(values["accuracy"])

@@ -133,7 +133,7 @@ def test_rows_and_their_cells() -> None:
     failed, finished = rows[1].cells, rows[2].cells
     assert failed[0].text == "    b" and finished[0].text == "  ◆ a"  # marked
     assert (failed[1].text, failed[1].colour) == ("failed", STATE_COLOURS["failed"])
-    assert finished[2].text == "5m" and finished[4].text == "3.0" and failed[5].text == "cuda:0"
+    assert finished[2].text == "5m" and finished[4].text == "3" and failed[5].text == "cuda:0"
     folded = list_rows(groups, 400.0, collapsed={"cnn"}, invalid=lambda e: False)
     assert len(folded) == 1 and folded[0].cells[0].text == "▸ cnn"
     assert (folded[0].cells[1].text, folded[0].cells[1].colour) == ("2 runs", "foreground-muted")

@@ -522,3 +522,97 @@ async def test_compare_reports_an_unreadable_frozen_experiment_and_carries_on(
         messages = [n.message for n in app._notifications]
         assert any(str(bad / "experiment.toml") in m and "nested" in m for m in messages)
         assert good.exists()
+
+
+DIGITS_MATRIX = [
+    [27, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    [0, 21, 4, 0, 0, 0, 2, 0, 0, 1],
+    [0, 0, 23, 1, 0, 0, 0, 1, 1, 0],
+    [0, 0, 0, 28, 0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 26, 0, 1, 0, 0, 0],
+    [0, 0, 0, 3, 0, 24, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0, 27, 0, 0, 0],
+    [0, 0, 0, 0, 2, 0, 0, 25, 0, 0],
+    [0, 5, 0, 5, 0, 1, 0, 0, 114, 1],
+    [0, 1, 0, 3, 1, 0, 0, 2, 0, 20],
+]
+
+
+@run_async
+async def test_the_confusion_pane_shows_the_final_test_s_matrix(tmp_path: Path) -> None:
+    from rich.text import Text
+
+    from dltui.report.confusion import confusion_fields
+    from dltui.tui.widgets import ConfusionPane
+
+    config = {"training": {"loss": "cross_entropy"}, "data": {"source": "digits"}}
+    writer = RunWriter.create(tmp_path / "runs", "cnn-digits", run_id="20260101-000000-cccc",
+                              device="cpu", config=config)  # fmt: skip
+    writer.status("running")
+    writer.scalar("train/loss", 1.0, 1, 0.5)
+    writer.flush()
+    classes = [str(digit) for digit in range(10)]
+    try:
+        for size in ((80, 24), (120, 40), (200, 60)):
+            app = make_app(tmp_path)
+            async with app.run_test(size=size) as pilot:
+                screen = await open_run(pilot, writer.run_dir)
+                await pilot.press("8")
+                await pilot.pause(0.1)
+                pane = screen.query_one("#pane-confusion", ConfusionPane)
+                assert screen.active_pane == "confusion" and screen.single
+                text = screen_text(app)
+                assert "8 Confusion" in text  # its key, in the tab line
+                if size == (80, 24):
+                    assert "no confusion matrix yet (recorded at the final test)" in text, text
+                    writer.event("confusion", split="test", weights="best (epoch 6)", epoch=6,
+                                 **confusion_fields(DIGITS_MATRIX, classes))  # fmt: skip
+                    writer.flush()
+                    await settle(pilot, lambda pane=pane: pane.confusion is not None)
+                    await pilot.pause(0.1)
+                    text = screen_text(app)
+                lines = text.splitlines()
+                # Every class, every count whole; the scores beside the row.
+                row8 = next(line for line in lines if line.strip().startswith("8 "))
+                assert row8.split()[:11] == ["8", "·", "5", "·", "5", "·", "1", "·", "·",
+                                             "114", "1"], (size, text)  # fmt: skip
+                assert "0.905" in row8 and "0.991" in row8  # recall 114/126, precision 114/115
+                assert "accuracy" in text and "best (epoch 6)" in text
+                assert "most confused (true → predicted):" in text and "8 → 1 ×5" in text
+                # Mistakes are shaded apart from the diagonal: a background, in bold.
+                drawn = pane.render()
+                assert isinstance(drawn, Text)
+                styles = {drawn.plain[span.start : span.end].strip(): span.style
+                          for span in drawn.spans}  # fmt: skip
+                mistake, right = styles["5"], styles["114"]
+                assert not isinstance(mistake, str) and not isinstance(right, str)
+                assert mistake.bgcolor is not None and mistake.bold
+                assert right.bgcolor is not None and mistake.bgcolor != right.bgcolor
+    finally:
+        writer.close("finished")
+
+
+@run_async
+async def test_a_gan_s_overview_and_gradients_read_in_the_grid(tmp_path: Path) -> None:
+    writer = RunWriter.create(tmp_path / "runs", "gan-ring", run_id="20260101-000000-hhhh")
+    for part, params in (("generator", 4866), ("discriminator", 4417)):
+        rows = [{"index": i, "label": f"{i}_dense", "type": "dense", "out_shape": [64],
+                 "params": params // 5} for i in range(5)]  # fmt: skip
+        writer.event("model", rows=rows, total_params=params, trainable_params=params,
+                     input_shape=[2], part=part)  # fmt: skip
+        for i in range(0, 5, 2):
+            for step in range(1, 20):
+                writer.scalar(f"grad_norm/{part}/{i}_dense", 0.1 * (1 + i) / step, step)
+    writer.scalar("train/g_loss", 0.7, 19, 1.0)
+    writer.close("finished")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(pilot, writer.run_dir)
+        assert not screen.single
+        text = screen_text(app)
+        # The grid cells are small: the totals of both networks stay in view ...
+        assert "generator 4,866 · discriminator" in text and "9,283 parameters in all" in text
+        # ... and every gradient row says which layer it is.
+        for part in ("genera", "discri"):
+            for i in (0, 2, 4):
+                assert f"{part}…/{i}_dense" in text, text

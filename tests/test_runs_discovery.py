@@ -101,3 +101,29 @@ def test_an_experiments_sweeps_folder_is_not_a_run(tmp_path):
     old = time.time() - 3600  # long past the grace a launching run's folder gets
     os.utime(tmp_path / "spirals" / "sweeps", (old, old))
     assert [run.run_id for run in discover_runs(tmp_path)] == ["20260101-000000-aaaa"]
+
+
+def test_a_run_without_early_stopping_is_best_at_its_lowest_val_loss(tmp_path):
+    w = make_run(tmp_path, "exp", "r")
+    for epoch, (val, train) in enumerate([(0.9, 1.0), (0.4, 0.8), (0.6, 0.5)], start=1):
+        w.event("epoch", epoch=epoch, step=10 * epoch, **{"val/loss": val, "train/loss": train})
+    w.close()
+    (run,) = discover_runs(tmp_path)
+    assert (run.best, run.monitor, run.best_epoch) == (0.4, "val/loss", 2)
+
+    # Resumed from step 10: epochs 2 and 3 were redone, worse; the superseded 0.4 is gone.
+    w = RunWriter.open(run.path, step=10)
+    for epoch, val in ((2, 0.7), (3, 0.65)):
+        w.event("epoch", epoch=epoch, step=10 * epoch, **{"val/loss": val, "train/loss": 0.5})
+    w.close()
+    (run,) = discover_runs(tmp_path)
+    assert (run.best, run.monitor, run.best_epoch) == (0.65, "val/loss", 3)
+
+
+def test_a_run_without_validation_is_best_at_its_lowest_train_loss(tmp_path):
+    w = make_run(tmp_path, "exp", "r")
+    for epoch, train in enumerate([0.7, 0.3, 0.5], start=1):
+        w.event("epoch", epoch=epoch, step=epoch, **{"train/loss": train})
+    w.close()
+    (run,) = discover_runs(tmp_path)
+    assert (run.best, run.monitor, run.best_epoch) == (0.3, "train/loss", 2)

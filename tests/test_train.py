@@ -130,7 +130,9 @@ def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
         == 0
     )
     halves = root / "tiny" / "halves"
-    assert main(["run", str(exp), "--runs", str(root), "--quiet", "--resume", str(halves)]) == 0
+    # --epochs 2 is that run's target (a plain resume would stop there): 4 is asked for.
+    resume = ["--resume", str(halves), "--epochs", "4"]
+    assert main(["run", str(exp), "--runs", str(root), "--quiet", *resume]) == 0
     a = torch.load(root / "tiny" / "straight" / "checkpoints" / "last.pt", weights_only=True)
     b = torch.load(halves / "checkpoints" / "last.pt", weights_only=True)
     assert a["step"] == b["step"] and a["epoch"] == b["epoch"] == 4
@@ -250,7 +252,8 @@ def test_resume_without_file_uses_the_runs_own_experiment(
     assert main(["run", str(exp), "--runs", str(root), "--quiet", "--epochs", "1"]) == 0
     run = only_run(root, "table")
     exp.write_text("this file was edited since = [", encoding="utf-8")  # not what the run ran
-    assert main(["run", "--resume", str(run), "--runs", str(root), "--quiet"]) == 0
+    resume = ["run", "--resume", str(run), "--runs", str(root), "--quiet", "--epochs", "2"]
+    assert main(resume) == 0
     assert [e["epoch"] for e in reader(run).events_of("epoch")] == [1, 2]
     assert main(["run", "--runs", str(root), "--quiet"]) == 2
     assert "give the experiment FILE" in capsys.readouterr().err

@@ -92,3 +92,43 @@ def test_records_reach_the_files_before_each_checkpoint(tmp_path: Path, monkeypa
     assert len(seen) >= 4
     for step, epoch_step, loss_step in seen:
         assert epoch_step == step and loss_step == step - step % 3, seen
+
+
+@pytest.mark.slow
+def test_resume_trains_to_the_epochs_the_run_was_started_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--epochs 3` on a file of 6 epochs, stopped in epoch 2, resumed: it ends at 3."""
+    from dltui.train.loop import Trainer
+
+    exp = experiment(tmp_path, epochs=6)
+    root = tmp_path / "runs"
+    args = ["run", str(exp), "--runs", str(root), "--quiet", "--threads", "1"]
+    real_poll = Trainer.poll_stop
+
+    def stop_in_epoch_two(self: Trainer) -> None:
+        real_poll(self)
+        if self.epoch >= 1:
+            self.stop.request("test: stopped in epoch 2")
+
+    monkeypatch.setattr(Trainer, "poll_stop", stop_in_epoch_two)
+    assert main([*args, "--epochs", "3", "--name", "r"]) == 130
+    monkeypatch.setattr(Trainer, "poll_stop", real_poll)
+    run = only_run(root, "tiny")
+    assert "epochs = 3" in (run / "experiment.toml").read_text()
+    assert reader(run).meta["config"]["training"]["epochs"] == 3
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["epochs_target"] == 3
+
+    # Resumed with the original file named, and without --epochs: still 3, not 6.
+    assert main(["run", str(exp), "--resume", str(run), "--quiet", "--threads", "1"]) == 0
+    assert [e["epoch"] for e in reader(run).events_of("epoch")] == [1, 2, 3]
+    # An explicit --epochs on resume moves the target (and the checkpoint keeps it).
+    shutil.copy(run / "checkpoints" / "last.pt", tmp_path / "at-3.pt")
+    assert main([*args, "--epochs", "4", "--resume", str(run)]) == 0
+    assert [e["epoch"] for e in reader(run).events_of("epoch")] == [1, 2, 3, 4]
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["epochs_target"] == 4
+    # ... and the dashboard's "epoch 4/4" follows the resume, not meta.json's first target.
+    from dltui.tui.widgets.changes import target_epochs
+
+    assert reader(run).events_of("resumed")[-1]["epochs"] == 4
+    assert target_epochs(reader(run)) == 4

@@ -380,3 +380,52 @@ def test_help_draws_bracket_keys_as_keys() -> None:
     more = next(line for line in lines if "Increase the smoothing" in line)
     assert less.split()[0] == "[" and more.split()[0] == "]"
     assert "[/]" not in plain
+
+
+def test_help_shows_the_glyphs_people_press() -> None:
+    from dltui.tui.commands import RUN
+    from dltui.tui.screens.help import help_text
+
+    plain = help_text("Run", RUN.commands).plain
+    lines = plain.splitlines()
+
+    def keys_of(sentence: str) -> str:
+        return next(line for line in lines if sentence in line).split()[0]
+
+    assert keys_of("previous sample") == ","
+    assert keys_of("next sample") == "."
+    assert keys_of("Move the cursor left") == "←"
+    assert keys_of("Move the cursor ten columns left") == "shift+←"
+    keys = {line.split()[0] for line in lines if line.startswith("  ") and line.strip()}
+    assert not keys & {"comma", "full_stop", "left", "right", "shift+left", "question_mark"}
+
+
+@run_async
+async def test_the_details_round_a_live_runs_epoch(tmp_path: Path) -> None:
+    writer = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", epochs=1,
+                      keep_open=True)  # fmt: skip
+    assert not isinstance(writer, Path)
+    writer.status("running", step=10, epoch=0.909091)
+    try:
+        app = make_app(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await browser(pilot, app)
+            select(screen, "run:" + str(writer.run_dir))
+            await pilot.pause()
+            text = details(screen)
+            assert "epoch 0.9," in text, text
+            assert "0.909" not in text
+    finally:
+        writer.close("finished")
+
+
+def test_the_epoch_column_writes_epochs_as_the_run_view_does(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from dltui.runs import discover_runs
+    from dltui.tui.screens.run_list import format_progress
+
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", epochs=3)
+    (run,) = discover_runs(tmp_path / "runs")
+    assert format_progress(run) == "3"  # a finished run's whole epochs, not "3.0"
+    assert format_progress(replace(run, epoch=0.96)) == "0.9"  # not yet one epoch

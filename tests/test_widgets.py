@@ -415,3 +415,108 @@ async def test_output_log_keeps_its_wrapping_right_when_old_lines_fall_out() -> 
         expected = [row for line in log.lines for row in wrap_line(line, log._wrapped_width)]
         assert log._rows == expected
         assert "line 202" in screen_text(app)  # following the end
+
+
+@sync
+async def test_grad_norm_labels_use_the_width_there_is() -> None:
+    # A GAN's layers are named for their stack: 21 to 30 characters, whole at 64 columns
+    # (a grid cell of the run view at 200 columns) and cut, with the numbers kept, at 40.
+    names = ["discriminator/0_dense", "generator/4_dense", "discriminator/2_dense_wide_name"]
+    values = np.geomspace(1.0, 0.1, 50)
+
+    def pane() -> GradNormPane:
+        grads = GradNormPane()
+        grads.show([LayerNorms(name, values) for name in names], total=values)
+        return grads
+
+    wide = await shown(pane(), (64, 10))
+    assert all(name in wide for name in names), wide
+    narrow = await shown(pane(), (40, 10))
+    assert "…" in narrow and narrow.count("0.1") >= 4, narrow
+
+
+@sync
+async def test_a_gan_overview_shows_both_networks(tmp_path: Path) -> None:
+    writer = RunWriter.create(tmp_path, "gan", device="cpu")
+    for part, inputs, width, params in (("generator", 8, 2, 4866), ("discriminator", 2, 1, 4417)):
+        rows = [
+            {"index": 0, "label": "0_dense", "type": "dense", "out_shape": [64],
+             "params": params - 65},
+            {"index": 1, "label": "1_relu", "type": "relu", "out_shape": [64], "params": 0},
+            {"index": 2, "label": f"2_{part[:3]}_out", "type": "dense", "out_shape": [width],
+             "params": 65},
+        ]  # fmt: skip
+        writer.event("model", rows=rows, total_params=params, trainable_params=params,
+                     input_shape=[inputs], output_shape=[width], part=part)  # fmt: skip
+    writer.close(status="finished")
+    pane = OverviewPane()
+    app = PaneApp(pane)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane.update_from(RunReader(writer.run_dir))
+        await pilot.pause()
+        text = screen_text(app)
+    lines = text.splitlines()
+    generator = next(i for i, line in enumerate(lines) if "generator" in line)
+    discriminator = next(i for i, line in enumerate(lines) if "discriminator" in line)
+    assert generator < discriminator
+    assert "2_gen_out" in text and "2_dis_out" in text and "(8,)" in text
+    assert "generator 4,866 · discriminator 4,417 · 9,283 parameters in all" in text, text
+
+
+# ------------------------------------------------------------------ ConfusionPane
+
+
+@sync
+async def test_a_confusion_matrix_too_big_for_the_pane_shows_its_most_confused_classes() -> None:
+    from dltui.tui.widgets import ConfusionPane
+
+    k = 30
+    matrix = [[40 if i == j else 0 for j in range(k)] for i in range(k)]
+    matrix[7][21] = 13  # the one big mistake, between two classes far apart
+    matrix[21][7] = 1234  # and a count as wide as it gets
+    names = [f"species-{i}" for i in range(k)]
+    for size in ((80, 24), (200, 60)):
+        pane = ConfusionPane()
+        pane.show({"matrix": matrix, "classes": names, "weights": "last"})
+        text = await shown(pane, size)
+        lines = text.splitlines()
+        # At 80x24 only some classes fit (those in mistakes among them); at 200x60 all.
+        cut = f"of {k} classes: those in the most mistakes" in text
+        assert cut == (size == (80, 24)), (size, text)
+        # Columns are numbered (the names do not fit), rows say number and name.
+        row7 = next(line for line in lines if line.strip().startswith("7 species-7"))
+        row21 = next(line for line in lines if line.strip().startswith("21 species-21"))
+        assert "13" in row7.split() and "1234" in row21.split() and "1,274" in row21.split()
+        assert all(len(line) <= size[0] for line in lines)
+        assert "species-21 → species-7 ×1234" in text
+
+
+@sync
+async def test_a_run_without_a_confusion_matrix_says_why() -> None:
+    from dltui.tui.widgets import ConfusionPane
+    from dltui.tui.widgets.confusion_pane import NOT_YET, why_no_confusion
+
+    def meta(**config: Any) -> dict[str, Any]:
+        return {"config": config}
+
+    assert why_no_confusion(meta(training={"loss": "cross_entropy"}), True) == NOT_YET
+    assert "GAN" in why_no_confusion(meta(model={"kind": "gan"}), True)
+    assert "language model" in why_no_confusion(meta(data={"source": "chars"}), False)
+    assert "not a classification" in why_no_confusion(meta(training={"loss": "mse"}), True)
+    no_test = meta(training={"loss": "nll"}, data={"split": {"train": 0.9, "test": 0}})
+    assert "no test split" in why_no_confusion(no_test, True)
+    pane = ConfusionPane()
+    pane.show({"matrix": [[1, 2], [3]]})
+    assert "cannot be shown: confusion event: matrix row 1" in await shown(pane)
+
+
+@sync
+async def test_a_short_run_s_system_lines_have_no_gaps_on_a_wide_pane() -> None:
+    # 20 samples across 200 columns: each holds until the next, not a comb of bars.
+    pane = SystemPane()
+    t = 1e9 + np.arange(20.0) * 6
+    pane.show({"system/cpu_percent": (t, np.full(20, 100.0)), "system/ram_used": (t, t - 1e9)})
+    text = await shown(pane, (200, 10))
+    cpu = next(line for line in text.splitlines() if "CPU" in line)
+    bar = cpu.split("CPU", 1)[1].rsplit("100%", 1)[0].strip()
+    assert len(bar) > 150 and " " not in bar, cpu

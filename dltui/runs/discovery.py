@@ -52,7 +52,8 @@ class RunInfo:
     ``broken``: meta.json or status.json cannot be read; ``reason`` then says why
     (printable text naming the file). ``best``/``monitor``/``best_epoch`` come from
     the last ``early_stopping`` event near the end of events.jsonl that no later
-    resume superseded.
+    resume superseded; without one, from the ``epoch`` events there: the lowest
+    ``val/loss`` (the trainer's choice of best weights), else ``train/loss``.
     """
 
     experiment: str
@@ -265,11 +266,15 @@ def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo:
             raise ValueError(f"{status_path}: expected a JSON object, got {type(loaded).__name__}")
         status_raw = loaded
     status = run_status(status_raw, meta)
-    stopping = _last_early_stopping(folder / EVENTS)
+    stopping, primary = _tail_best(folder / EVENTS)
     best_epoch = stopping.get("best_epoch") if stopping else None
     if isinstance(best_epoch, bool):
         best_epoch = None
     monitor = stopping.get("monitor") if stopping else None
+    best = number_or_none(stopping.get("best")) if stopping else None
+    if primary is not None:
+        # No early stopping: the best of the run's primary loss, as the trainer judges it.
+        monitor, best, best_epoch = primary.monitor, primary.value, primary.epoch
     device = meta.get("device")
     return RunInfo(
         experiment=_label(folder.parent.name),
@@ -279,7 +284,7 @@ def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo:
         state=status.state,
         reason=status.reason,
         device=_field_text(device),
-        best=number_or_none(stopping.get("best")) if stopping else None,
+        best=best,
         monitor=_field_text(monitor),
         best_epoch=best_epoch if isinstance(best_epoch, int) else None,
         epoch=status.epoch,
@@ -306,30 +311,49 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def _last_early_stopping(path: Path) -> dict[str, Any] | None:
-    """The last ``early_stopping`` event within the final 64 KiB of the log that is not
-    superseded by a ``resume`` after it (one continuing from an earlier step)."""
+@dataclass(frozen=True)
+class _Best:
+    """A run's best value of one metric (``monitor``), and the epoch it was reached at."""
+
+    monitor: str
+    value: float
+    epoch: int | None
+
+
+_PRIMARY = ("val/loss", "train/loss")
+"""What a run without early stopping is best at, in order of preference: the trainer picks
+its best weights by the validation loss, and a run without validation has its training
+loss."""
+
+
+def _tail_best(path: Path) -> tuple[dict[str, Any] | None, _Best | None]:
+    """From the final 64 KiB of the log, less what a later ``resume`` superseded: the last
+    ``early_stopping`` event, and the best (lowest) primary loss of the ``epoch`` events
+    there (`_PRIMARY`), for runs without early stopping."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC)
     except OSError:
-        return None
+        return None, None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
+            return None, None
         size = os.lseek(fd, 0, os.SEEK_END)
         start = max(0, size - _TAIL_BYTES)
         tail = os.pread(fd, size - start, start)
     except OSError:
-        return None
+        return None, None
     finally:
         os.close(fd)
     lines = tail.split(b"\n")
     if start > 0:
         lines = lines[1:]  # cut mid-line
     resumed_from: int | None = None  # the earliest step a later resume continued from
+    stopping: dict[str, Any] | None = None
+    best: dict[str, tuple[float, int | None]] = {}
     for line in reversed(lines):
         is_resume = b'"resume"' in line
-        if not is_resume and b'"early_stopping"' not in line:
+        is_epoch = b'"epoch"' in line and b'"kind":"epoch"' in line.replace(b" ", b"")
+        if not is_resume and not is_epoch and b'"early_stopping"' not in line:
             continue
         try:
             event = loads_json(line, source=str(path), max_depth=None)
@@ -342,8 +366,28 @@ def _last_early_stopping(path: Path) -> dict[str, Any] | None:
         kind = event.get("kind")
         if kind == "resume" and step is not None:
             resumed_from = step if resumed_from is None else min(resumed_from, step)
-        elif kind == "early_stopping" and (
-            resumed_from is None or step is None or step <= resumed_from
-        ):
-            return event
-    return None
+            continue
+        if resumed_from is not None and step is not None and step > resumed_from:
+            continue  # redone after the resume: superseded
+        if kind == "early_stopping":
+            stopping = event
+            break
+        if kind == "epoch":
+            epoch = event.get("epoch")
+            epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
+            for monitor in _PRIMARY:
+                value = number_or_none(event.get(monitor))
+                # Ties go to the earlier epoch, as the trainer's best weights do.
+                if (
+                    value is not None
+                    and value == value
+                    and (monitor not in best or value <= best[monitor][0])
+                ):
+                    best[monitor] = (value, epoch)
+    if stopping is not None:
+        return stopping, None
+    for monitor in _PRIMARY:
+        if monitor in best:
+            value, epoch = best[monitor]
+            return None, _Best(monitor, value, epoch)
+    return None, None

@@ -150,22 +150,39 @@ def load_checkpoint(
     return state
 
 
+def _checkpoint_dict(path: Path) -> Any:
+    _refuse_link(path)
+    try:
+        # mmap: the storages stay on disk; only the small pickle of the dict is read.
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as error:
+        raise ValueError(f"{path}: not a readable checkpoint ({error})") from error
+
+
 def checkpoint_step(path: Path) -> int:
     """The step a run's checkpoint was written at, read cheaply (its tensors are not loaded).
 
     Refuses a symbolic link; raises ValueError for what is not a dltui checkpoint
     and FileNotFoundError without one. What resume names as the step it continues from.
     """
-    _refuse_link(path)
-    try:
-        # mmap: the storages stay on disk; only the small pickle of the dict is read.
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as error:
-        raise ValueError(f"{path}: not a readable checkpoint ({error})") from error
+    state = _checkpoint_dict(path)
     step = state.get("step") if isinstance(state, dict) else None
     if not isinstance(step, int) or isinstance(step, bool) or step < 0:
         raise ValueError(f"{path}: not a dltui checkpoint (no step in it)")
     return step
+
+
+def checkpoint_epochs(path: Path) -> int | None:
+    """The epochs the run was to train when its checkpoint was written (its target, which
+    ``--epochs`` may have set), or None for a checkpoint older than that field.
+
+    Read as cheaply as `checkpoint_step`, with the same refusals.
+    """
+    state = _checkpoint_dict(path)
+    epochs = state.get("epochs_target") if isinstance(state, dict) else None
+    if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1:
+        return epochs
+    return None
 
 
 def model_weights(state: dict[str, Any]) -> dict[str, torch.Tensor]:

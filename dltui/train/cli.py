@@ -58,7 +58,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="record into exactly this directory (the dashboard picks it in advance)",
     )
-    parser.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="override training.epochs (the run records it: a resume continues to N)",
+    )
     parser.add_argument(
         "--set",
         action="append",

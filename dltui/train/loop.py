@@ -164,6 +164,7 @@ class Trainer:
                 "epoch": -1 if self.best_epoch is None else self.best_epoch,
             },
             "epoch": self.epoch,
+            "epochs_target": self.epochs,
             "step_in_epoch": self.step_in_epoch if mid_epoch else 0,
             "step": self.step,
             "rng": generators,
@@ -201,7 +202,9 @@ class Trainer:
         if state.get("experiment") and state["experiment"] != self.experiment_text:
             say("note: the experiment file changed since this checkpoint was written")
         say(f"resumed from {path}: epoch {self.epoch + 1}, step {self.step}")
-        self.recorder.event("resumed", checkpoint=str(path), epoch=self.epoch, step=self.step)
+        self.recorder.event(
+            "resumed", checkpoint=str(path), epoch=self.epoch, step=self.step, epochs=self.epochs
+        )
 
     # ------------------------------------------------------------------ the loop
 

@@ -47,7 +47,7 @@ from dltui.runs.lock import RunLock, RunLockedError
 from dltui.runs.writer import RunWriter
 from dltui.spec import Experiment, Problem, SpecError, load_experiment, parse_experiment
 from dltui.train import distributed
-from dltui.train.checkpoint import checkpoint_step
+from dltui.train.checkpoint import checkpoint_epochs, checkpoint_step
 from dltui.train.errors import ConfigError
 from dltui.train.loop import Outcome, Trainer
 from dltui.train.progress import Progress
@@ -97,6 +97,9 @@ def run_from_args(args: argparse.Namespace) -> int:
             # append to (or truncate) a file outside the run.
             _error(f"--resume: {args.resume}: {describe_links(links)}; refusing to resume it")
             return EXIT_INVALID
+    if args.epochs is not None and args.epochs < 1:
+        _error(f"--epochs must be at least 1, got {args.epochs}")
+        return EXIT_INVALID
     try:
         experiment = _load(args)
     except SpecError as error:
@@ -104,9 +107,6 @@ def run_from_args(args: argparse.Namespace) -> int:
             print(str(problem), file=sys.stderr)
         return EXIT_INVALID
     epochs = args.epochs if args.epochs is not None else experiment.training.epochs
-    if epochs < 1:
-        _error(f"--epochs must be at least 1, got {epochs}")
-        return EXIT_INVALID
     if args.resume and args.run_dir:
         _error("--resume RUN_DIR already names the run folder; drop --run-dir")
         return EXIT_INVALID
@@ -114,6 +114,13 @@ def run_from_args(args: argparse.Namespace) -> int:
     if resume_dir is not None and not (resume_dir / LAST_CHECKPOINT_PATH).is_file():
         _error(f"--resume: {resume_dir} has no {LAST_CHECKPOINT_PATH} to continue from")
         return EXIT_INVALID
+    if resume_dir is not None and args.epochs is None:
+        # A resume continues to the run's own target, which an earlier --epochs may have set.
+        try:
+            epochs = checkpoint_epochs(resume_dir / LAST_CHECKPOINT_PATH) or epochs
+        except ValueError as error:
+            _error(f"--resume: {error}")
+            return EXIT_INVALID
     threads = getattr(args, "threads", None) or experiment.training.threads
     if threads is not None:
         # Before any operator runs: OpenMP sizes its pool on first use.
@@ -132,10 +139,14 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """``--set PATH=VALUE`` as path -> value (SpecError naming the bad one)."""
+    """``--set PATH=VALUE`` as path -> value (SpecError naming the bad one); a new run's
+    ``--epochs N`` is ``training.epochs = N``, so its frozen experiment and meta.json say
+    how far it trains (and a resume from that copy goes as far)."""
     from dltui.spec.overrides import PathError, parse_assignment
 
     values: dict[str, Any] = {}
+    if getattr(args, "epochs", None) is not None and not getattr(args, "resume", None):
+        values["training.epochs"] = args.epochs
     for text in getattr(args, "overrides", None) or []:
         try:
             path, value = parse_assignment(text)

@@ -29,6 +29,7 @@ from dltui.tui.messages import (
     LaunchRequest,
     OpenRun,
     ResumeRequest,
+    RunBusy,
     RunExited,
     RunLaunched,
     RunRead,
@@ -322,6 +323,14 @@ class DashboardApp(ReportsWorkerErrors, SweepSupervisor, ThemedApp):
                 DirectoryChanged("runs", self.runs_dir, frozenset({message.run_dir}))
             )
 
+    @on(RunBusy)
+    def _run_busy(self, message: RunBusy) -> None:
+        text = (
+            f"{message.run_dir.parent.name} run {message.run_dir.name} is already running: "
+            f"{message.holder} is writing it, so it was not resumed a second time."
+        )
+        self.notify(text, title="Already running", severity="information", timeout=8)
+
     @on(RunExited)
     def _run_exited(self, message: RunExited) -> None:
         self.launched.pop(message.run_dir.resolve(), None)
@@ -364,7 +373,12 @@ class DashboardApp(ReportsWorkerErrors, SweepSupervisor, ThemedApp):
             launched = launcher.launch(experiment_path, self.runs_dir, name=name)
         else:
             assert run_dir is not None
-            launched = launcher.resume(run_dir, self.runs_dir)
+            try:
+                launched = launcher.resume(run_dir, self.runs_dir)
+            except launcher.AlreadyRunning as busy:
+                # Not a failure: the run trains elsewhere, which is what the user wanted.
+                self.post_message(RunBusy(busy.run_dir, busy.holder.describe()))
+                return
         self.launched[launched.run_dir] = launched
         self.post_message(
             RunLaunched(

@@ -287,8 +287,14 @@ SWEEP = Scope("sweep", "Sweep view", (
 
 PANE_TITLES: tuple[str, ...] = (
     "Curves", "Overview", "Early stopping", "Gradients", "System", "Output", "Samples",
+    "Confusion",
 )
 """The run view's panes, in number-key order."""
+
+PANE_SHORT_TITLES: tuple[str, ...] = (
+    "Curves", "Overview", "Stopping", "Grads", "System", "Output", "Samples", "Confusion",
+)
+"""The same, as the tab line writes them when the full titles do not fit (80 columns)."""
 
 RUN = Scope("run", "Run view", (
     *_plot_commands("run"),

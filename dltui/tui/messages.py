@@ -128,6 +128,14 @@ class RunLaunched(Message):
 
 
 @dataclass
+class RunBusy(Message):
+    """A resume was not started: ``holder`` (``pid 4242 on gpu-01 (since …)``) writes the run."""
+
+    run_dir: Path
+    holder: str
+
+
+@dataclass
 class RunExited(Message):
     """A trainer process this dashboard launched has exited with ``returncode``."""
 

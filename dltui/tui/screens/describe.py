@@ -305,7 +305,9 @@ def _stack_table(title: str, summary: StackSummary) -> list[RenderableType]:
 
 def describe_run(run: RunInfo, now: float | None = None) -> Content:
     """A run's state, progress and whereabouts (``run`` is a `dltui.runs.RunInfo`)."""
+    from dltui.tui.plotting.axis import format_epoch
     from dltui.tui.screens.run_list import STATE_COLOURS, format_age, format_value
+    from dltui.tui.widgets.changes import meta_value
 
     if run.source:
         from dltui.tui.sources import describe_log_run
@@ -331,7 +333,9 @@ def describe_run(run: RunInfo, now: float | None = None) -> Content:
         )
     progress = []
     if run.epoch is not None:
-        progress.append(f"epoch {run.epoch:g}")
+        epochs = meta_value(run.meta, "config", "training", "epochs")
+        target = f"/{epochs}" if isinstance(epochs, int) and not isinstance(epochs, bool) else ""
+        progress.append(f"epoch {format_epoch(run.epoch)}{target}")
     if run.step is not None:
         progress.append(f"step {run.step}")
     if progress:

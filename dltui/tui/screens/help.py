@@ -9,32 +9,31 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from dltui.safe_text import printable
 from dltui.tui.commands import APP, HELP, Command, scope_of
 
-_KEY_NAMES = {
-    "question_mark": "?",
-    "slash": "/",
-    "left_square_bracket": "[",
-    "right_square_bracket": "]",
-    "escape": "esc",
-    "space": "space",
-    "enter": "enter",
-    "tab": "tab",
-    "shift+tab": "shift+tab",
-}
+_KEY_WORDS = {"enter": "enter", "escape": "esc", "space": "space", "tab": "tab"}
+"""Keys written as words rather than Textual's glyphs (``⏎`` reads less well than ``enter``)."""
+
+
+def key_glyph(key: str) -> str:
+    """One key as printed on the keyboard: ``comma`` -> ``,``, ``shift+left`` -> ``shift+←``."""
+    *modifiers, last = key.strip().split("+")
+    shown = _KEY_WORDS.get(last) or format_key(last)
+    return "+".join([*modifiers, shown])
 
 
 def key_label(command: Command, keymap: Mapping[str, str] | None = None) -> str:
-    """The keys of ``command`` as a person types them (``S``, ``ctrl+t``, ``[``).
+    """The keys of ``command`` as a person types them (``S``, ``ctrl+t``, ``[``, ``←``).
 
     ``keymap`` (binding id -> keys) holds the user's remaps, which replace the defaults.
     """
     remapped = keymap.get(command.id) if keymap else None
-    keys = [_KEY_NAMES.get(k.strip(), k.strip()) for k in (remapped or command.key).split(",")]
+    keys = [key_glyph(k) for k in (remapped or command.key).split(",") if k.strip()]
     return " / ".join(keys)
 
 

@@ -1,4 +1,5 @@
-"""The run view: one run's panes (curves, gradients, early stopping, overview, system, output).
+"""The run view: one run's panes (curves, overview, early stopping, gradients, system, output,
+samples, the confusion matrix).
 
 Large terminals show every pane at once in a grid; below 120x32 (or after
 `z`) one pane fills the screen and the tab line says which. The app reads the
@@ -24,7 +25,7 @@ from textual.widgets import Static
 
 from dltui.run_format import RESUMABLE_STATES
 from dltui.safe_text import printable
-from dltui.tui.commands import PANE_TITLES, RUN
+from dltui.tui.commands import PANE_SHORT_TITLES, PANE_TITLES, RUN
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import DirectoryChanged, ResumeRequest, RunUpdated, StopRequest
 from dltui.tui.plotting.axis import format_epoch
@@ -34,7 +35,7 @@ from dltui.tui.screens.run_list import STATE_COLOURS
 from dltui.tui.screens.run_panes import PANE_IDS, CurvesPane, make_pane
 from dltui.tui.sources import tool_of_source
 from dltui.tui.widgets import SamplePane
-from dltui.tui.widgets.changes import meta_value
+from dltui.tui.widgets.changes import target_epochs
 from dltui.tui.widgets.overview_pane import latest_progress
 from dltui.tui.widgets.run_pane import RunPane
 from dltui.tui.widgets.tab_line import TabLine
@@ -49,8 +50,9 @@ PANES: tuple[tuple[str, str], ...] = tuple(zip(PANE_IDS, PANE_TITLES, strict=Tru
 """Pane ids and titles, in tab (and number-key) order."""
 
 
-_SINGLE_ONLY = frozenset({"samples"})
-"""Panes shown only one at a time (the grid has six cells)."""
+_SINGLE_ONLY = frozenset({"samples", "confusion"})
+"""Panes shown only one at a time (the grid has six cells; a sample or a matrix needs the
+room of the screen)."""
 
 _WIDE = (120, 32)
 """Smallest terminal (columns, rows) that shows every pane at once."""
@@ -114,7 +116,7 @@ class RunScreen(CurveControls, DashboardScreen):
     def compose(self) -> ComposeResult:
         """Title line, tab bar, the panes, footer."""
         yield Static(self._title(self.app.size.width - 2), id="run-title")
-        yield TabLine([title for _, title in PANES], id="run-tabs")
+        yield TabLine([title for _, title in PANES], short=list(PANE_SHORT_TITLES), id="run-tabs")
         with Container(id="panes"):
             for pane_id, title in PANES:
                 # Each pane is one widget that draws its own border and title.
@@ -198,11 +200,11 @@ class RunScreen(CurveControls, DashboardScreen):
         colour = STATE_COLOURS.get(status.state, "foreground")
         state = f"[${colour}]{escape(printable(status.state, keep_newlines=False))}[/]"
         epoch, step = latest_progress(self.reader)
-        epochs = meta_value(self.reader.meta or {}, "config", "training", "epochs")
+        epochs = target_epochs(self.reader)
         progress = ""
         if epoch is not None:
             progress = format_epoch(epoch)
-            if isinstance(epochs, int) and not isinstance(epochs, bool):
+            if epochs is not None:
                 progress += f"/{epochs}"
         steps = f"step {step:,}" if step is not None else ""
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"

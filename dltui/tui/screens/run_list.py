@@ -133,9 +133,11 @@ def format_best(value: float | None, monitor: str | None) -> str:
 
 
 def format_progress(run: RunInfo) -> str:
-    """The epoch (one decimal) or the step of a run, or ``-``."""
+    """The epoch (as `format_epoch` writes it: ``30``, ``0.9``) or the step of a run, or ``-``."""
+    from dltui.tui.plotting.axis import format_epoch
+
     if run.epoch is not None:
-        return f"{run.epoch:.1f}"
+        return format_epoch(run.epoch)
     if run.step is not None:
         return f"s{run.step}"
     return "-"

@@ -395,7 +395,16 @@ def _slug(title: str) -> str:
     return plot_slug(title)
 
 
-PANE_IDS = ("curves", "overview", "stopping", "gradients", "system", "output", "samples")
+PANE_IDS = (
+    "curves",
+    "overview",
+    "stopping",
+    "gradients",
+    "system",
+    "output",
+    "samples",
+    "confusion",
+)
 """The run view's panes, in tab (and number-key) order."""
 
 
@@ -420,6 +429,7 @@ def make_pane(pane_id: str, source: RunSource | None = None) -> Widget:
         "system": widgets.SystemPane,
         "output": widgets.OutputLog,
         "samples": widgets.SamplePane,
+        "confusion": widgets.ConfusionPane,
     }
     return kinds[pane_id](id=f"pane-{pane_id}", classes="pane")
 
@@ -436,5 +446,6 @@ if TYPE_CHECKING:
         _widgets.SystemPane,
         _widgets.OutputLog,
         _widgets.SamplePane,
+        _widgets.ConfusionPane,
         _widgets.LinePlot,
     )

@@ -7,6 +7,7 @@ reads a `dltui.runs.source.RunSource` and redraws only when the poll result
 """
 
 from dltui.tui.plotting.series import PlotSeries, assign_colors
+from dltui.tui.widgets.confusion_pane import ConfusionPane
 from dltui.tui.widgets.early_stopping_pane import EarlyStoppingPane
 from dltui.tui.widgets.grad_norm_pane import GradNormPane, LayerNorms
 from dltui.tui.widgets.line_plot import LinePlot
@@ -16,6 +17,7 @@ from dltui.tui.widgets.sample_pane import SamplePane
 from dltui.tui.widgets.system_pane import SystemPane
 
 __all__ = [
+    "ConfusionPane",
     "EarlyStoppingPane",
     "GradNormPane",
     "LayerNorms",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dltui.runs.reader import RunChanges
+    from dltui.runs.source import RunSource
 
 
 def affects(
@@ -37,6 +38,18 @@ def affects(
         if starts and any(tag.startswith(starts) for tag in changes.tags):
             return True
     return False
+
+
+def target_epochs(source: RunSource) -> int | None:
+    """How many epochs the run trains: what its latest ``resumed`` event says (a resume
+    with ``--epochs`` moves the target), else its recorded experiment's."""
+    resumed = source.latest("resumed")
+    epochs = resumed.get("epochs") if resumed else None
+    if epochs is None:
+        epochs = meta_value(source.meta or {}, "config", "training", "epochs")
+    if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1:
+        return epochs
+    return None
 
 
 def meta_value(meta: dict[str, Any], *path: str) -> Any:

@@ -181,11 +181,13 @@ class GradNormPane(TextPane):
         flags = [classify(layer.values) for layer in self._layers]
         total_flag = classify(self._total) if self._total is not None else None
         longest_flag = max((len(f) for f in [*flags, total_flag] if f), default=0)
-        # Every row is label, strip, latest value and flag, and fits the width whole:
-        # the strip gives way first, then the labels (cut with "…"), never the numbers.
+        # Every row is label, strip, latest value and flag, and fits the width whole. The
+        # labels take what they need as long as a third of the width is left for the strip
+        # (at least 4 cells); only then are they cut (with "…"), and never the numbers.
         tail_width = 8 + (longest_flag + 3 if longest_flag else 0)  # " 1.23e-8 ⚠ vanishing"
         longest = max((len(layer.label) for layer in self._layers), default=5)
-        label_width = max(5, min(longest, max(18, width // 3), width - tail_width - 1 - 4))
+        room = width - tail_width - 1 - max(4, width // 3)
+        label_width = max(5, min(longest, room))
         strip_width = max(4, width - label_width - 1 - tail_width)
         levels = [heat_levels(layer.values, strip_width) for layer in self._layers]
         finite = [lv[np.isfinite(lv)] for lv in levels]
@@ -196,11 +198,7 @@ class GradNormPane(TextPane):
 
         text = Text(no_wrap=True, overflow="ellipsis")
         for layer, level, flag in zip(self._layers, levels, flags, strict=True):
-            label = (
-                layer.label
-                if len(layer.label) <= label_width
-                else layer.label[: label_width - 1] + "…"
-            )
+            label = short_label(layer.label, label_width)
             text.append(label.ljust(label_width) + " ", style("grad-norm--label"))
             for cell in level.tolist():
                 text.append(*_heat_cell(cell, lo, hi, heat, style("grad-norm--bad")))
@@ -246,6 +244,17 @@ class GradNormPane(TextPane):
             Style(color=color.blend(background, 0.75 - 0.25 * i).rich_color)
             for i in range(len(SHADES) - 1)
         ]
+
+
+def short_label(label: str, width: int) -> str:
+    """``label`` in at most ``width`` cells. A stack's name gives way before the layer's
+    (``discrimin…/0_dense``): rows of one stack would otherwise all read alike."""
+    if len(label) <= width:
+        return label
+    head, slash, tail = label.rpartition("/")
+    if slash and len(tail) + 2 <= width:
+        return head[: width - len(tail) - 2] + "…/" + tail
+    return label[: width - 1] + "…"
 
 
 def _heat_cell(

@@ -35,7 +35,7 @@ from dltui.run_format import (
 )
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_bytes, format_duration, format_epoch, format_number
-from dltui.tui.widgets.changes import affects, meta_value
+from dltui.tui.widgets.changes import affects, target_epochs
 
 if TYPE_CHECKING:
     from dltui.runs.reader import RunChanges
@@ -93,10 +93,7 @@ def summarize(source: RunSource) -> RunSummary:
     """Gather a :class:`RunSummary` from a :class:`dltui.runs.RunReader`."""
     meta = source.meta or {}
     status = source.status
-    epochs = meta_value(meta, "config", "training", "epochs")
-    epochs = (
-        int(epochs) if isinstance(epochs, int | float) and not isinstance(epochs, bool) else None
-    )
+    epochs = target_epochs(source)
     epoch, step = latest_progress(source)
     # The trainer's epoch events carry the epoch's wall time as `time_s`; the
     # `epoch_time` series is the same number for writers that only log scalars.
@@ -159,7 +156,7 @@ class OverviewPane(Widget):
         """An empty overview."""
         super().__init__(name=name, id=id, classes=classes)
         self._summary = RunSummary()
-        self._model: Mapping[str, Any] | None = None
+        self._models: tuple[Mapping[str, Any], ...] = ()
         self._facts: Text | None = None
         self._columns: tuple[str, ...] = ()
 
@@ -188,24 +185,30 @@ class OverviewPane(Widget):
             self._paint_summary()
 
     def show_model(self, model: Mapping[str, Any] | None) -> None:
-        """Show a ``model`` event (rows, totals, input shape); None clears the table.
+        """Show a ``model`` event (rows, totals, input shape); None clears the table."""
+        self.show_models([model] if model else [])
 
-        Showing the same event again does nothing (refilling the table re-lays it out).
+    def show_models(self, models: Sequence[Mapping[str, Any]]) -> None:
+        """Show the ``model`` events of each part of the model (a GAN's generator and
+        discriminator: one table, a heading row per part, as `dltui summary` prints them).
+
+        Showing the same events again does nothing (refilling the table re-lays it out).
         """
-        if model == self._model:
+        models = tuple(models)
+        if models == self._models:
             return
-        self._model = model
+        self._models = models
         if self.is_mounted:
             self._paint_model()
 
     def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
         """Reload from a :class:`dltui.runs.RunReader`: facts, and layers on a ``model`` event."""
         if affects(changes, kinds=("model",)):
-            self.show_model(source.latest("model"))
+            self.show_models(model_parts(source.events_of("model")))
         if affects(
             changes,
             tags=_SUMMARY_TAGS,
-            kinds=("epoch", "early_stopping", "test"),
+            kinds=("epoch", "early_stopping", "test", "resumed"),
             status=True,
             meta=True,
         ):
@@ -307,17 +310,19 @@ class OverviewPane(Widget):
         """Facts broken for the new width; the layer table drops columns when narrow."""
         self._facts = None
         self.call_after_refresh(self._paint_summary)
-        if self._model and self._table_columns() != self._columns:
+        if self._models and self._table_columns() != self._columns:
             self._paint_model()
 
     def _table_columns(self) -> tuple[str, ...]:
         """The columns that fit the pane: the parameter counts always stay whole."""
         rows = self._rows()
         widths = {
-            name: max([len(name), *(len(row[i]) for row in rows)]) + 2
+            name: max([len(name), *(len(row[i]) for row in rows if row[i] != _HEADING)]) + 2
             for i, name in enumerate(_LAYER_COLUMNS)
         }
-        width = self.content_size.width or 80
+        # Less a vertical scrollbar's two cells: a table that scrolls must not also
+        # grow a horizontal bar (or cut its last column, the parameter counts).
+        width = (self.content_size.width or 80) - 2
         columns = list(_LAYER_COLUMNS)
         # A layer's label usually says its type ("3_dense"); the index is its row.
         for optional in ("type", "#"):
@@ -327,7 +332,18 @@ class OverviewPane(Widget):
         return tuple(columns)
 
     def _rows(self) -> list[tuple[str, ...]]:
-        model = self._model or {}
+        """The table's rows; with several parts, each after a heading row naming it."""
+        out: list[tuple[str, ...]] = []
+        for model in self._models:
+            if len(self._models) > 1:
+                part = printable(str(model.get("part") or "model"), keep_newlines=False)
+                inputs = model.get("input_shape")
+                shape = f"in {printable(_shape(inputs))}" if inputs is not None else ""
+                out.append(("", part, "", shape, _HEADING))
+            out += self._part_rows(model)
+        return out
+
+    def _part_rows(self, model: Mapping[str, Any]) -> list[tuple[str, ...]]:
         rows = model.get("rows") or []
         out: list[tuple[str, ...]] = []
         for row in rows if isinstance(rows, list) else []:
@@ -353,26 +369,58 @@ class OverviewPane(Widget):
         table.clear(columns=True)
         for name in columns:
             table.add_column(name, key=name)
-        model = self._model
-        if not model:
+        if not self._models:
             totals.update("no model summary yet")
             return
         keep = [_LAYER_COLUMNS.index(name) for name in columns]
         for row in self._rows():
-            # Text, not str: a DataTable reads a str cell as markup.
-            table.add_row(*(Text(row[i], justify="right" if i == 4 else "left") for i in keep))
-        total, trainable = model.get("total_params"), model.get("trainable_params")
-        line = []
-        if isinstance(total, int):
-            line.append(f"{total:,} parameters")
-        if isinstance(trainable, int) and trainable != total:
-            line.append(f"{trainable:,} trainable")
-        if model.get("input_shape") is not None:
-            line.append(f"input {printable(_shape(model.get('input_shape')))}")
-        totals.update(Text(" · ".join(line) or ""))
+            if row[4] == _HEADING:
+                # Text, not str: a DataTable reads a str cell as markup.
+                cells = [Text(row[i] if i != 4 else "", style="bold") for i in keep]
+            else:
+                cells = [Text(row[i], justify="right" if i == 4 else "left") for i in keep]
+            table.add_row(*cells)
+        if len(self._models) == 1:
+            totals.update(Text(_totals(self._models[0])))
+            return
+        # Each part's input is on its heading row: here, what each part weighs, and all.
+        parts = []
+        counts = [m.get("total_params") for m in self._models]
+        for model, count in zip(self._models, counts, strict=True):
+            if isinstance(count, int) and not isinstance(count, bool):
+                part = printable(str(model.get("part") or "model"), keep_newlines=False)
+                parts.append(f"{part} {count:,}")
+        if len(parts) == len(counts):
+            parts.append(f"{sum(c for c in counts if isinstance(c, int)):,} parameters in all")
+        totals.update(Text(" · ".join(parts)))
 
 
 _LAYER_COLUMNS = ("#", "layer", "type", "output", "params")
+_HEADING = "\x00heading"
+"""The params cell of a part's heading row (never a real count: counts are digits)."""
+
+
+def _totals(model: Mapping[str, Any]) -> str:
+    """``4,866 parameters · input (8,)``."""
+    total, trainable = model.get("total_params"), model.get("trainable_params")
+    line = []
+    if isinstance(total, int):
+        line.append(f"{total:,} parameters")
+    if isinstance(trainable, int) and trainable != total:
+        line.append(f"{trainable:,} trainable")
+    if model.get("input_shape") is not None:
+        line.append(f"input {printable(_shape(model.get('input_shape')))}")
+    return " · ".join(line)
+
+
+def model_parts(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The latest ``model`` event of each part (``part``: a GAN's generator and
+    discriminator; one part without it), in the order the parts were first recorded."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for event in events:
+        part = event.get("part")
+        latest[part if isinstance(part, str) else ""] = event
+    return list(latest.values())
 
 
 def _shape(value: Any) -> str:

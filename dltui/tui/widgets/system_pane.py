@@ -192,5 +192,12 @@ def _spark_on_time(
     grid = np.full(width, np.nan)
     finite = np.isfinite(values)
     np.fmax.at(grid, columns[finite], values[finite])
+    # Fewer samples than columns (a short run on a wide pane): a sample holds until the
+    # next, so the line is not a comb of bars with gaps that read as missing data.
+    filled = np.isfinite(grid)
+    if filled.any():
+        last = np.maximum.accumulate(np.where(filled, np.arange(width), -1))
+        held = last >= 0
+        grid[held] = grid[last[held]]
     low, high = bounds if bounds is not None else (None, None)
     return sparkline(grid, width, low, high)

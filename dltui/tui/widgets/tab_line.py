@@ -39,22 +39,29 @@ class TabLine(Widget):
 
         index: int
 
-    def __init__(self, labels: list[str], *, id: str | None = None) -> None:
-        """``labels`` are shown numbered from 1, in order."""
+    def __init__(
+        self, labels: list[str], *, short: list[str] | None = None, id: str | None = None
+    ) -> None:
+        """``labels`` are shown numbered from 1, in order; ``short`` (as many) are their
+        shorter forms, for when the labels do not fit."""
         super().__init__(id=id)
         self.titles = list(labels)
+        self.short_titles = list(short) if short and len(short) == len(labels) else []
         self._spans: list[tuple[int, int]] = []
 
     def _parts(self, width: int) -> tuple[list[str], str]:
         """The label texts and the gap between them that fit ``width`` cells.
 
         Roomy ``" 1 Curves "`` labels two cells apart when they fit; then
-        ``"1 Curves"`` one cell apart; then only the active label with its title
-        and the others as their number, so the active one is always in view.
+        ``"1 Curves"`` one cell apart; then the short titles so; then only the active
+        label with its title and the others as their number, so the active one is
+        always in view.
         """
         numbered = [f"{n} {title}" for n, title in enumerate(self.titles, start=1)]
+        short = [f"{n} {title}" for n, title in enumerate(self.short_titles, start=1)]
         roomy = [f" {text} " for text in numbered]
-        for texts, gap in ((roomy, _GAP), (numbered, " ")):
+        tiers = [(roomy, _GAP), (numbered, " ")] + ([(short, " ")] if short else [])
+        for texts, gap in tiers:
             if sum(map(len, texts)) + len(gap) * (len(texts) - 1) <= width:
                 return texts, gap
         short = [text if i == self.active else f" {i + 1} " for i, text in enumerate(roomy)]
