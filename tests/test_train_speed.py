@@ -196,6 +196,7 @@ def test_the_optimizer_runs_the_implementation_asked_for(
     assert {k: defaults.get(k) for k in want} == want
 
 
+@pytest.mark.slow
 def test_a_fused_optimizer_trains_like_the_reference(tmp_path: Path) -> None:
     losses = {}
     for implementation in ("for_loop", "fused"):
@@ -318,6 +319,7 @@ def test_a_compile_failing_in_the_backward_falls_back_too(
     part.train_epoch(t)  # trains, uncompiled
 
 
+@pytest.mark.slow
 def test_a_compiled_run_trains_like_an_uncompiled_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -340,6 +342,7 @@ def test_a_compiled_run_trains_like_an_uncompiled_one(
 # ----------------------------------------------------------------------------- channels_last
 
 
+@pytest.mark.slow
 def test_channels_last_puts_the_weights_and_batches_in_nhwc(tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
     t = trainer(experiment(tmp_path, images=True, training="channels_last = true"), tmp_path)
