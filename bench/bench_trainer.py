@@ -16,17 +16,27 @@ sum of the other periods (and, printed as "best epochs", the rate of its
 fastest epoch: the least disturbed by other processes). Each repeat runs
 plain, dltui, dltui without gradient norms, plain again; dltui's ratio is
 against the mean of the two plain runs around it, so a load change between
-repeats cancels, and the median over repeats is reported (target >= 0.97).
+repeats cancels, and the median over repeats is reported (targets: >= 0.99 small, >= 1.00 large).
 The second plain run against the first is printed as the noise floor: on a
 busy or small machine, a ratio within that spread says nothing either way. Also
 reported: gradient-norm recording on/off, one `grad_norms` call timed alone,
 and the loop alone: dltui's and the plain epoch loop taking turns, one epoch
 each, in this process (the least noisy view of the loop's own cost).
 
+Then the switches of ``[training]`` that go past the plain loop, each run
+like dltui's row (plain, the switch, plain again; its ratio against the mean
+of the two plain runs): ``optimizer.implementation = "foreach"`` and
+``"fused"``, ``compile = true`` (its warm-up printed: the run's wall time
+beyond its epochs at the steady rate, against the same for the default run,
+which holds the start-up both pay; the first compile is cold, with a fresh
+inductor cache), and on a small CNN ``channels_last = true`` against dltui's
+default. ``--switches none`` leaves them out.
+
 On a shared machine, note the load printed with the numbers; torch's operator
 threads suffer badly from other processes (try ``--threads 1``).
 
     python bench/bench_trainer.py [--device cpu|cuda] [--repeats 7] [--epochs 6] [--threads N]
+        [--models small,large,cnn] [--switches foreach,fused,compile,channels_last]
 """
 
 from __future__ import annotations
@@ -64,8 +74,46 @@ epochs = {epochs}
 device = "{device}"
 grad_norms = {grad_norms}
 checkpoint = {checkpoint}
-optimizer = {{ name = "adam", lr = 0.001 }}
+{training}
+optimizer = {{ name = "adam", lr = 0.001{optimizer} }}
 """
+
+SWITCHES = {
+    "foreach": ("", ', implementation = "foreach"'),
+    "fused": ("", ', implementation = "fused"'),
+    "compile": ("compile = true", ""),
+    "channels_last": ("channels_last = true", ""),
+}
+"""Each switch's lines of [training] and its options of the optimizer's table."""
+
+
+CNN_LAYERS = """
+[[model.layers]]
+type = "conv2d"
+out_channels = 16
+kernel_size = 3
+padding = "same"
+[[model.layers]]
+type = "relu"
+[[model.layers]]
+type = "conv2d"
+out_channels = 32
+kernel_size = 3
+padding = "same"
+[[model.layers]]
+type = "relu"
+[[model.layers]]
+type = "maxpool2d"
+kernel_size = 2
+[[model.layers]]
+type = "flatten"
+[[model.layers]]
+type = "dense"
+out_features = 10
+"""
+CNN_IMAGE = (3, 16, 16)
+TARGETS = {"small": "target >= 0.99", "large": "target >= 1.00"}
+"""dltui's default against the plain loop, with full recording (issue 15)."""
 
 
 def layers_toml(hidden: list[int]) -> str:
@@ -89,18 +137,63 @@ def rates(n: int, periods: list[float]) -> tuple[float, float]:
 
 def dltui_rate(exp: Path, root: Path, name: str) -> tuple[float, float]:
     """Samples/s over the epochs after the first, from the run's ``epoch_time`` periods."""
+    return dltui_run(exp, root, name)[0]
+
+
+def dltui_run(exp: Path, root: Path, name: str) -> tuple[tuple[float, float], float]:
+    """`dltui_rate`'s rates, and the seconds the run took beyond its epochs at the steady
+    rate: start-up, the first epoch's warm-up (a compile's), the final test, the close."""
     parser = argparse.ArgumentParser()
     add_run_arguments(parser)
     args = parser.parse_args([str(exp), "--runs", str(root), "--quiet", "--name", name])
+    started = time.perf_counter()
     code = run_from_args(args)
+    wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"dltui run exited {code}")
     experiment = load_experiment(exp)
     reader = RunReader(root / experiment.display_name / name)
     reader.poll()
-    times = reader.series("epoch_time").value
+    times = list(reader.series("epoch_time").value)
     n = int(np.load(str(experiment.data.path))["x"].shape[0])  # type: ignore[union-attr]
-    return rates(n, list(times))
+    steady = statistics.median(times[1:])
+    return rates(n, times), wall - steady * len(times)
+
+
+def switch_rows(
+    files: dict[str, Path],
+    root: Path,
+    device: torch.device,
+    epochs: int,
+    repeats: int,
+    default: tuple[float, float],
+) -> list[str]:
+    """One line per switch in ``files`` (besides ``default``): its ratio to the plain loop
+    around it, that ratio over dltui's default's (``default``: its ratio and its start-up
+    seconds), and its start-up and warm-up."""
+    plain_path = files["default"]
+    default_ratio, default_extra = default
+    rows = []
+    for switch, path in files.items():
+        if switch == "default":
+            continue
+        ratios, ours, extras = [], [], []
+        for r in range(repeats):
+            before = plain_rate(plain_path, epochs, device)
+            rate, extra = dltui_run(path, root, f"{switch}-{r}")
+            after = plain_rate(plain_path, epochs, device)
+            ratios.append(rate[0] / ((before[0] + after[0]) / 2))
+            ours.append(rate[0])
+            extras.append(extra)
+        ratio = statistics.median(ratios)
+        rows.append(
+            f"{'':24s} {switch:>13s}: {statistics.median(ours):>9,.0f} samples/s  ratio "
+            f"{ratio:.3f} (per repeat {', '.join(f'{x:.2f}' for x in ratios)}); over dltui's "
+            f"default {ratio / default_ratio:.3f}; start-up + warm-up "
+            f"{', '.join(f'{x:.1f}' for x in extras)} s (default {default_extra:.1f} s)  "
+            f"[load {load()}]"
+        )
+    return rows
 
 
 def plain_epoch(exp: Path, device: torch.device) -> tuple[Callable[[], None], int]:
@@ -233,18 +326,34 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=10000)
     parser.add_argument("--threads", type=int, help="torch operator threads (default: torch's)")
     parser.add_argument("--no-checkpoint", action="store_true", help="dltui writes no checkpoints")
-    parser.add_argument("--models", default="small,large", help="small, large or both")
+    parser.add_argument("--models", default="small,large,cnn", help="of small, large, cnn")
+    parser.add_argument("--switch-repeats", type=int, default=3, help="repeats of each switch")
+    parser.add_argument(
+        "--switches",
+        default="foreach,fused,compile,channels_last",
+        help="of foreach, fused, compile, channels_last (cnn only), or none",
+    )
     opts = parser.parse_args()
+    switches = [] if opts.switches == "none" else opts.switches.split(",")
+    unknown = set(switches) - set(SWITCHES)
+    if unknown:
+        parser.error(f"unknown switches: {', '.join(sorted(unknown))}")
     if opts.epochs < 2:
         parser.error("--epochs must be at least 2 (the first epoch is warm-up)")
     if opts.threads is not None:
         torch.set_num_threads(opts.threads)
     device = torch.device(opts.device)
-    configs = {"small 784-32-10": [32], "large 784-1024-1024-10": [1024, 1024]}
+    configs: dict[str, list[int] | None] = {
+        "small 784-32-10": [32],
+        "large 784-1024-1024-10": [1024, 1024],
+        "cnn 3x16x16-c16-c32": None,
+    }
     wanted = opts.models.split(",")
     configs = {k: v for k, v in configs.items() if k.split()[0] in wanted}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        # A cold compile, not one from an earlier run's cache.
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder / "inductor")
         rng = np.random.default_rng(0)
         data = folder / "synthetic.npz"
         np.savez(
@@ -252,34 +361,59 @@ def main() -> int:
             x=rng.standard_normal((opts.samples, 784), dtype=np.float32),
             y=rng.integers(0, 10, opts.samples),
         )
+        images = folder / "images.npz"
+        image_samples = opts.samples // 2
+        np.savez(
+            images,
+            x=rng.standard_normal((image_samples, *CNN_IMAGE), dtype=np.float32),
+            y=rng.integers(0, 10, image_samples),
+        )
         print(
             f"device {device}, {torch.get_num_threads()} threads, {opts.samples} samples, "
             f"{opts.epochs} epochs x {opts.repeats} repeats, dltui checkpoints "
             f"{'off' if opts.no_checkpoint else 'on'}, load {load()} on {os.cpu_count()} cores"
         )
         for label, hidden in configs.items():
-            files = {}
-            for norms in (True, False):
-                name = f"{label.split()[0]}-{'norms' if norms else 'nonorms'}"
+            model = label.split()[0]
+
+            def write(
+                name: str, norms: bool, switch: str | None, hidden: list[int] | None = hidden
+            ) -> Path:
+                training, optimizer = SWITCHES[switch] if switch else ("", "")
                 path = folder / f"{name}.toml"
                 path.write_text(
                     EXPERIMENT.format(
                         name=name,
-                        data=data,
-                        layers=layers_toml(hidden),
+                        data=data if hidden is not None else images,
+                        layers=layers_toml(hidden) if hidden is not None else CNN_LAYERS,
                         epochs=opts.epochs,
                         device=opts.device,
                         grad_norms=str(norms).lower(),
                         checkpoint=str(not opts.no_checkpoint).lower(),
+                        training=training,
+                        optimizer=optimizer,
                     )
                 )
-                files[norms] = path
+                return path
+
+            files = {
+                norms: write(f"{model}-{'norms' if norms else 'nonorms'}", norms, None)
+                for norms in (True, False)
+            }
+            wanted_switches = [
+                s for s in switches if (s == "channels_last") == (hidden is None) or s == "compile"
+            ]
+            switch_files = {"default": files[True]}
+            switch_files.update({s: write(f"{model}-{s}", True, s) for s in wanted_switches})
             plain_rate(files[True], 2, device)  # warm-up, untimed
             plain, plain_again, ours, ours_off = [], [], [], []
+            extras: list[float] = []
             for r in range(opts.repeats):
                 tag = f"{label.split()[0]}-{r}"
                 plain.append(plain_rate(files[True], opts.epochs, device))
-                ours.append(dltui_rate(files[True], folder / "runs", f"on-{tag}"))
+                rate, extra = dltui_run(files[True], folder / "runs", f"on-{tag}")
+                ours.append(rate)
+                extras.append(extra)
                 ours_off.append(dltui_rate(files[False], folder / "runs", f"off-{tag}"))
                 plain_again.append(plain_rate(files[True], opts.epochs, device))
             # dltui against the plain loops just before and after it; and, as the noise
@@ -295,19 +429,33 @@ def main() -> int:
             norms_ratio = statistics.median(
                 o[0] / f[0] for o, f in zip(ours, ours_off, strict=True)
             )
-            cost = grad_norm_cost(hidden, device)
-            loop = interleaved_ratio(files[True], folder / "loop", device, 3 * opts.repeats)
+            cost = f"{grad_norm_cost(hidden, device):,.0f} us" if hidden is not None else "n/a"
             print(
                 f"{label:24s} plain {statistics.median(p[0] for p in plain):>9,.0f} samples/s  "
                 f"dltui {statistics.median(o[0] for o in ours):>9,.0f} samples/s  "
-                f"ratio {ratio:.3f} (target >= 0.97; per repeat "
+                f"ratio {ratio:.3f} ({TARGETS.get(model, 'no target')}; per repeat "
                 f"{', '.join(f'{o[0] / p:.2f}' for o, p in pairs)}); best epochs {best:.3f}\n"
                 f"{'':24s} noise floor: plain vs plain {statistics.median(control):.3f} "
                 f"(per repeat {', '.join(f'{c:.2f}' for c in control)})\n"
-                f"{'':24s} the loop alone, epochs interleaved in one process: {loop:.3f}\n"
                 f"{'':24s} grad norms on/off {norms_ratio:.3f}; one grad_norms call "
-                f"{cost:,.0f} us (every log_every = 10 steps)  [load {load()}]"
+                f"{cost} (every log_every = 10 steps)  [load {load()}]",
+                flush=True,
             )
+            loop = interleaved_ratio(files[True], folder / "loop", device, 3 * opts.repeats)
+            print(
+                f"{'':24s} the loop alone, epochs interleaved in one process: {loop:.3f}  "
+                f"[load {load()}]",
+                flush=True,
+            )
+            if len(switch_files) > 1:
+                repeats = opts.switch_repeats
+                print(f"{'':24s} switches ({repeats} repeats each):", flush=True)
+                default = (ratio, statistics.median(extras))
+                rows = switch_rows(
+                    switch_files, folder / "runs", device, opts.epochs, repeats, default
+                )
+                for row in rows:
+                    print(row, flush=True)
     return 0
 
 

@@ -107,6 +107,13 @@ def _sequential(experiment: Experiment, info: DataInfo) -> ModelSummary:
         result.problems.append(Problem(summary.problem.path, summary.problem.message))
         return result
     result.problems += fit_problems(experiment, info, summary.output_shape)
+    if experiment.training.channels_last and len(fed.shape) != 3:
+        result.problems.append(
+            Problem(
+                "training.channels_last",
+                f"needs image samples (C, H, W); this model's are {_fmt(fed.shape)}",
+            )
+        )
     return result
 
 

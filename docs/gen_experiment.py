@@ -28,6 +28,7 @@ from dltui.spec.model import GanModel, InitFrom, SequentialModel
 from dltui.spec.sweep import Distribution, Objective, Pruner, SweepSpec
 from dltui.spec.training import (
     METRICS,
+    OPTIMIZER_IMPLEMENTATIONS,
     OPTIMIZER_OPTIONS,
     SCHEDULE_OPTIONS,
     OptimizerSpec,
@@ -102,10 +103,13 @@ def render() -> str:
     out += table(OptimizerSpec)
     out += ["", "Options each optimizer takes (besides `name`, `lr`, `weight_decay`):", ""]
     out += [f"- `{k}`: {', '.join(sorted(v)) or '—'}" for k, v in OPTIMIZER_OPTIONS.items()]
+    out += ["", "`implementation`:", ""]
+    out += [f"- `{k}`: {meaning}" for k, meaning in OPTIMIZER_IMPLEMENTATIONS.items()]
     out += ["", "## `[training.schedule]`", ""]
     out += table(ScheduleSpec)
     out += ["", "Options each schedule takes (besides `name`, `warmup_epochs`):", ""]
     out += [f"- `{k}`: {', '.join(sorted(v)) or '—'}" for k, v in SCHEDULE_OPTIONS.items()]
+    out += ["", *speed_section()]
     out += [
         "",
         "## `[early_stopping]`",
@@ -135,6 +139,34 @@ def render() -> str:
     out += table(Pruner)
     out += ["", *limits_section()]
     return "\n".join(out) + "\n"
+
+
+def speed_section() -> list[str]:
+    """The switches that make training faster, and why each is off (or auto) by default."""
+    return [
+        "## Training speed",
+        "",
+        "The step itself adds nothing a hand-written PyTorch loop would not do "
+        "(`bench/bench_trainer.py` measures it against one). Three switches go further; "
+        "each is off or `auto` by default, for these reasons:",
+        "",
+        "- `training.optimizer.implementation`: `auto` lets torch choose, which on CPU "
+        "is the one-parameter-at-a-time loop and on CUDA `foreach`. `fused` (one kernel "
+        "for the whole update) is the fastest on both, but it rounds differently from "
+        "the reference loop, so a run's numbers would change with the version of dltui "
+        "that trained it: ask for it.",
+        "- `training.compile`: compiling costs seconds to minutes before the first epoch "
+        "(and again on the first shorter batch and the first evaluation), and needs a "
+        "working C++ compiler on CPU. It pays on long runs of larger models; on small "
+        "ones the warm-up never comes back. When it fails, the run says why and trains "
+        "uncompiled. Sequential models only.",
+        "- `training.channels_last`: for convolutional image models; the layout helps "
+        "convolutions (oneDNN on CPU, tensor cores on GPUs) and costs a copy of every "
+        "batch, so it can be slower for small images or few convolutions. Image data "
+        "only, sequential models.",
+        "",
+        "`bench/bench_trainer.py` prints what each does on this machine.",
+    ]
 
 
 def _size(n: int) -> str:

@@ -60,6 +60,13 @@ class Experiment(SpecModel):
                 "training.precision: fp16 is not supported for GANs yet (no loss scaling "
                 "in the GAN loop); use bf16 or 32"
             )
+        if isinstance(self.model, GanModel):
+            # The GAN step calls two stacks in turn: these switches are built for one.
+            for switch in ("compile", "channels_last"):
+                if getattr(self.training, switch):
+                    raise ValueError(
+                        f"training.{switch}: not supported for GANs yet (sequential models only)"
+                    )
         if isinstance(self.model, GanModel) and self.early_stopping is not None:
             monitor = self.early_stopping.monitor
             if monitor.endswith("/loss") and not monitor.startswith(("train/g_", "train/d_")):

@@ -44,7 +44,17 @@ OPTIMIZER_OPTIONS: dict[str, set[str]] = {
     "rmsprop": {"momentum", "alpha", "eps", "centered"},
     "adagrad": {"eps"},
 }
-COMMON_OPTIMIZER_OPTIONS = {"name", "lr", "weight_decay"}
+COMMON_OPTIMIZER_OPTIONS = {"name", "lr", "weight_decay", "implementation"}
+
+FUSED_OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad")
+"""The optimizers torch has one fused kernel for (on CPU and CUDA alike)."""
+
+OPTIMIZER_IMPLEMENTATIONS: dict[str, str] = {
+    "auto": "torch's own choice: foreach on CUDA, for-loop on CPU",
+    "for_loop": "one parameter at a time (the reference implementation)",
+    "foreach": "each update as a few multi-tensor operations (fewer dispatches)",
+    "fused": "the whole update in one kernel (sgd, adam, adamw, adagrad)",
+}
 
 
 class OptimizerSpec(SpecModel):
@@ -65,6 +75,11 @@ class OptimizerSpec(SpecModel):
     amsgrad: bool = Field(default=False, description="adam, adamw: the AMSGrad variant.")
     alpha: float = Field(default=0.99, gt=0, lt=1, description="rmsprop: smoothing constant.")
     centered: bool = Field(default=False, description="rmsprop: centered variant.")
+    implementation: Literal["auto", "for_loop", "foreach", "fused"] = Field(
+        default="auto",
+        description="How the update runs (the same algorithm): auto, for_loop, foreach, or "
+        "fused (sgd, adam, adamw, adagrad).",
+    )
 
     @field_validator("betas")
     @classmethod
@@ -84,6 +99,11 @@ class OptimizerSpec(SpecModel):
             )
         if self.nesterov and self.momentum <= 0:
             raise ValueError("nesterov needs momentum > 0")
+        if self.implementation == "fused" and self.name not in FUSED_OPTIMIZERS:
+            raise ValueError(
+                f"implementation: {self.name} has no fused kernel (fused: "
+                f"{', '.join(FUSED_OPTIMIZERS)}); use foreach"
+            )
         return self
 
 
@@ -158,6 +178,16 @@ class TrainingSpec(SpecModel):
     log_every: int = Field(default=10, ge=1, description="Steps between recorded step metrics.")
     grad_norms: bool = Field(default=True, description="Record each layer's gradient norm.")
     checkpoint: bool = Field(default=True, description="Write last.pt and best.pt.")
+    compile: bool = Field(
+        default=False,
+        description="torch.compile the model (sequential models): compiled before the first "
+        "epoch, which pays for it; training goes on uncompiled, with a message, when it fails.",
+    )
+    channels_last: bool = Field(
+        default=False,
+        description="Image models: the model and its batches in channels-last (NHWC) memory "
+        "layout, which convolutions are often faster in.",
+    )
     d_steps: int = Field(
         default=1, ge=1, description="GAN: discriminator steps per generator step."
     )

@@ -83,6 +83,11 @@ class Gan:
         noise = env.generators["sample"]
         latent = self.latent_dim
         progress = run.recorder.progress
+        tick = progress.tick if progress is not None and progress.live else None
+        # Both schedules are alike: set once for the epoch unless they change per step.
+        g_sched.at_step(epoch, first)
+        d_sched.at_step(epoch, first)
+        lr_per_step = g_sched.per_step(epoch)
         log = run.step_log
         log.start_epoch()
         losses = log.pending
@@ -103,7 +108,8 @@ class Gan:
                 except StopIteration:
                     break
                 b = len(real)
-                d_sched.at_step(epoch, i)
+                if lr_per_step:
+                    d_sched.at_step(epoch, i)
                 z = torch.randn(b, latent, device=device, generator=noise)
                 with autocast():
                     fake = g_model(z).detach()
@@ -130,7 +136,8 @@ class Gan:
                 epoch_samples += b
             if not d_step_losses:
                 break
-            g_sched.at_step(epoch, i)
+            if lr_per_step:
+                g_sched.at_step(epoch, i)
             z = torch.randn(source.batch_size, latent, device=device, generator=noise)
             with autocast():
                 # The bare discriminator (not its DDP wrapper): this backward leaves its
@@ -165,8 +172,8 @@ class Gan:
                 if log_now:
                     interval_samples = 0
                     run.poll_stop()
-            if progress is not None:
-                progress.tick(i, epoch_samples)
+            if tick is not None:
+                tick(i, epoch_samples)
             if run.should_stop():
                 return {}
         return log.epoch_means()

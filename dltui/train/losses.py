@@ -9,6 +9,7 @@ shape: one unit -> the 0/1 target as ``(N, 1)``, several units -> one-hot.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import torch
@@ -29,6 +30,14 @@ def build_loss(
                 f"training.loss: {name} needs class targets, but the data is regression "
                 "(use mse, l1, huber or smooth_l1)"
             )
+        if task == "classification":
+            # Outputs are (N, classes) (the model summary makes sure): torch's own
+            # function, without a wrapper's call per step.
+            if name == "nll":
+                return F.nll_loss
+            if label_smoothing:
+                return functools.partial(F.cross_entropy, label_smoothing=label_smoothing)
+            return F.cross_entropy
 
         def index_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             if out.dim() > 2:

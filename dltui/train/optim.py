@@ -22,11 +22,13 @@ from dltui.spec.training import OptimizerSpec, ScheduleSpec, TrainingSpec
 def build_optimizer(
     spec: OptimizerSpec, params: Iterable[torch.nn.Parameter]
 ) -> torch.optim.Optimizer:
-    """The optimizer ``spec`` names, over ``params`` (pass only trainable ones)."""
+    """The optimizer ``spec`` names, over ``params`` (pass only trainable ones), run the
+    way ``spec.implementation`` says (``auto`` leaves the choice to torch)."""
     params = [p for p in params if p.requires_grad]
     if not params:
         raise ValueError("no trainable parameters: every layer is frozen or has no weights")
     common: dict[str, Any] = {"lr": spec.lr, "weight_decay": spec.weight_decay}
+    common.update(implementation_options(spec.implementation))
     name = spec.name
     if name == "sgd":
         return torch.optim.SGD(
@@ -57,14 +59,25 @@ def build_optimizer(
     raise ValueError(f"training.optimizer.name: unknown optimizer {name!r}")
 
 
+def implementation_options(implementation: str) -> dict[str, bool]:
+    """torch's ``foreach``/``fused`` arguments for ``training.optimizer.implementation``."""
+    if implementation == "fused":
+        return {"fused": True}
+    if implementation == "foreach":
+        return {"foreach": True}
+    if implementation == "for_loop":
+        return {"foreach": False}
+    return {}
+
+
 class LrSchedule:
     """Sets the optimizer's learning rate for each step from the schedule spec.
 
-    Call `at_step(epoch, step_in_epoch)` before every optimizer step (cheap: it
-    writes the param groups only when the rate changes) and `end_epoch(values)`
-    after validation (the plateau schedule reads its monitor there). Epochs are
-    0-based here. Warm-up ramps linearly per step over ``warmup_epochs``; the
-    schedule proper starts after it.
+    Call `at_step(epoch, step_in_epoch)` before the epoch's first step, and before every
+    other step while `per_step` (it writes the param groups only when the rate changes),
+    and `end_epoch(values)` after validation (the plateau schedule reads its monitor
+    there). Epochs are 0-based here. Warm-up ramps linearly per step over
+    ``warmup_epochs``; the schedule proper starts after it.
     """
 
     def __init__(
@@ -131,6 +144,11 @@ class LrSchedule:
         else:
             lo, hi, t = peak, end, min(1.0, (step - up) / down)
         return hi + (lo - hi) * (1 + math.cos(math.pi * t)) / 2
+
+    def per_step(self, epoch: int) -> bool:
+        """Whether the rate may change between the steps of 0-based ``epoch`` (warm-up and
+        one-cycle); otherwise one `at_step` at the epoch's start sets it for the epoch."""
+        return epoch < self.warmup or self.spec.name == "onecycle"
 
     def at_step(self, epoch: int, step: int) -> float:
         """Set and return the learning rate for this step."""

@@ -107,13 +107,19 @@ class Progress:
         if self._run_started is None:
             self._run_started = self.started
 
+    @property
+    def live(self) -> bool:
+        """Whether there is a bar to draw (a terminal, not quiet): otherwise `tick` and
+        `set_status` show nothing, and the loop need not call them."""
+        return self.tty and not self.quiet
+
     def set_status(self, text: str) -> None:
         """The metrics shown after the bar (the latest logged loss, say)."""
         self.status = text
 
     def tick(self, step: int, samples: int) -> None:
         """Step ``step`` (1-based) of the epoch is done, ``samples`` seen so far this epoch."""
-        if not self.tty or self.quiet:
+        if not self.live:
             return
         now = time.perf_counter()
         if self._epoch_base is None:

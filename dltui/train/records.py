@@ -152,7 +152,7 @@ class StepLog:
             values[rf.GRAD_NORM_TOTAL] = total
         self.recorder.record(values, step, epoch)
         progress = self.recorder.progress
-        if progress is not None:
+        if progress is not None and progress.live:
             shown = zip(self.names, self._tags, strict=True)
             progress.set_status("  ".join(f"{name} {values[tag]:.4g}" for name, tag in shown))
         self.since = now
@@ -162,6 +162,9 @@ class StepLog:
         per = len(self.names)
         values = self.values
         sums = [sum(values[j::per]) for j in range(per)]
+        if not self.dist.enabled:
+            count = max(1.0, float(len(values) // per))
+            return {tag: sums[j] / count for j, tag in enumerate(self._tags)}
         counted = torch.tensor(
             [*sums, float(len(values) // per)], dtype=torch.float64, device=self.device
         )

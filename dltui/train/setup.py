@@ -26,12 +26,13 @@ from dltui.model_summary import ModelSummary, summarize_experiment
 from dltui.spec import Experiment
 from dltui.spec.model import GanModel
 from dltui.train.batches import BatchSource, fits_on_device, split_bytes
+from dltui.train.compiled import compile_model
 from dltui.train.distributed import DistInfo
 from dltui.train.errors import ConfigError
 from dltui.train.gan import build_gan
 from dltui.train.grad_norms import LayerGroups
 from dltui.train.records import Recorder
-from dltui.train.supervised import build_supervised
+from dltui.train.supervised import Supervised, build_supervised
 
 if TYPE_CHECKING:
     from dltui.train.loop import Trainer
@@ -90,6 +91,8 @@ class Setup:
     """Batches of ``train``, ``val`` and ``test`` on the device."""
     steps_per_epoch: int
     autocast: Callable[[], AbstractContextManager[Any]]
+    autocasts: bool
+    """Whether ``autocast`` does anything: a step in 32-bit enters no context at all."""
     scaler: torch.amp.GradScaler | None
     """The fp16 loss scaler (None in other precisions)."""
     generators: dict[str, torch.Generator]
@@ -143,6 +146,8 @@ def prepare(
     sources = batch_sources(experiment, splits, device)
     if len(splits.train) == 0:
         raise ConfigError("data.split.train: the training split is empty")
+    if spec.compile and isinstance(part, Supervised):
+        part.model = compile_model(part, sources["train"], autocast, recorder)
     n = len(splits.train) // dist.world_size
     batches = max(1, (n + experiment.data.batch_size - 1) // experiment.data.batch_size)
     return Setup(
@@ -154,6 +159,7 @@ def prepare(
         sources=sources,
         steps_per_epoch=max(1, batches // part.batches_per_step),
         autocast=autocast,
+        autocasts=spec.precision != "32",
         scaler=scaler,
         generators=generators,
     )

@@ -55,6 +55,13 @@ class Supervised:
     """A language model: perplexities, and a text sample after each epoch."""
     step_names: tuple[str, ...] = (rf.LOSS,)
     batches_per_step: int = 1
+    channels_last: bool = False
+    """``training.channels_last``: the model's weights and every batch in NHWC layout."""
+
+    @property
+    def params(self) -> list[nn.Parameter]:
+        """What the optimizer updates: the gradients each step drops before its backward."""
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     @property
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -73,22 +80,42 @@ class Supervised:
     # ------------------------------------------------------------------ the epoch
 
     def train_epoch(self, run: Trainer) -> dict[str, float]:
-        """One pass over this rank's shard of the training split."""
+        """One pass over this rank's shard of the training split.
+
+        The step does what a hand-written loop does, and per step only what the
+        experiment asks for: no autocast context in 32-bit, the learning rate set
+        once per epoch unless it changes per step (warm-up, one-cycle), gradients
+        dropped by assignment (what ``zero_grad(set_to_none=True)`` does, without
+        its dispatch), the progress bar only on a terminal.
+        """
         env, spec = run.env, run.train_spec
         model, optimizer, loss_fn, scaler = self.model, self.optimizer, self.loss_fn, env.scaler
         schedule = run.schedules["model"]
         source = env.sources["train"]
         metrics = self.metric_sets["train"]
-        groups, autocast = self.groups, env.autocast
+        counting = bool(metrics.metrics)
+        groups, autocast, autocasts = self.groups, env.autocast, env.autocasts
+        params = self.params
         augment = run.exp.data.augment
         aug_gen = env.generators["augment"]
+        channels_last = self.channels_last
         log_every, l1, clip = spec.log_every, spec.l1, spec.grad_clip
         record_norms = spec.grad_norms
         epoch, first, steps = run.epoch, run.step_in_epoch, env.steps_per_epoch
         progress = run.recorder.progress
+        tick = progress.tick if progress is not None and progress.live else None
         log = run.step_log
         log.start_epoch()
         losses = log.pending
+        schedule.at_step(epoch, first)
+        lr_per_step = schedule.per_step(epoch)
+
+        def forward(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            out = model(x)
+            loss = loss_fn(out, y)
+            if l1:
+                loss = loss + l1 * weight_l1(groups)
+            return out, loss
 
         order = run.epoch_order(len(source))
         if first and order is not None:
@@ -100,13 +127,17 @@ class Supervised:
         for x, y in source.batches(order):
             if augment is not None:
                 x = augment_batch(x, augment, aug_gen)
-            schedule.at_step(epoch, i)
-            with autocast():
-                out = model(x)
-                loss = loss_fn(out, y)
-                if l1:
-                    loss = loss + l1 * weight_l1(groups)
-            optimizer.zero_grad(set_to_none=True)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            if lr_per_step:
+                schedule.at_step(epoch, i)
+            if autocasts:
+                with autocast():
+                    out, loss = forward(x, y)
+            else:
+                out, loss = forward(x, y)
+            for p in params:
+                p.grad = None
             run.step += 1
             i += 1
             log_now = run.step % log_every == 0
@@ -126,9 +157,9 @@ class Supervised:
             else:
                 optimizer.step()
             losses.append(loss.detach())
-            if metrics.metrics:
+            if counting:
                 metrics.update(out, y)
-            n = len(y)
+            n = y.shape[0]
             interval_samples += n
             epoch_samples += n
             run.step_in_epoch = i
@@ -143,8 +174,8 @@ class Supervised:
                 if log_now:
                     interval_samples = 0
                     run.poll_stop()
-            if progress is not None:
-                progress.tick(i, epoch_samples)
+            if tick is not None:
+                tick(i, epoch_samples)
             if run.should_stop():
                 break
         if losses:
@@ -174,6 +205,8 @@ class Supervised:
         total = torch.zeros((), dtype=torch.float64, device=device)
         count = 0
         for x, y in source.batches(order):
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             with env.autocast():
                 out = model(x)
                 loss = loss_fn(out, y)
@@ -256,6 +289,9 @@ def build_supervised(
     if model_spec.freeze:
         freeze(recorder, stack, model_spec.freeze)
     stack.to(device)
+    if spec.channels_last:
+        # Module.to takes memory_format (4-D weights only), though torch's stubs omit it.
+        stack.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     groups = layer_groups(stack)
     metric_sets = {
         split: MetricSet(
@@ -276,6 +312,7 @@ def build_supervised(
         optimizer=build_optimizer(spec.optimizer, groups.flat),
         metric_sets=metric_sets,
         is_lm=info.task == "language_model",
+        channels_last=spec.channels_last,
     )
 
 
