@@ -1,4 +1,5 @@
-"""A background thread sampling CPU, RAM and (when pynvml imports) GPU use every 2 s.
+"""A background thread sampling CPU, RAM and (when pynvml imports) GPU use every 2 s
+(the first reading half a second in, a last one when the run ends).
 
 The values go through the run writer as ``system/...`` scalars at the loop's
 current step; the dashboard plots them on the run's time axis.
@@ -14,6 +15,8 @@ from typing import Any
 import psutil
 
 from dltui import run_format as rf
+
+FIRST_SAMPLE_AFTER = 0.5  # seconds: long enough for a meaningful CPU percentage
 
 
 class SystemSampler(threading.Thread):
@@ -72,20 +75,30 @@ class SystemSampler(threading.Thread):
         return values
 
     def run(self) -> None:
-        """Sample until `stop`; the first CPU reading primes psutil's counter."""
+        """Sample until `stop`: the first reading soon after the start (a run of a few
+        seconds still has one), then every ``interval``; the first CPU call only primes
+        psutil's counter."""
         psutil.cpu_percent(interval=None)
-        while not self._stop_event.wait(self.interval):
-            try:
-                self.record(self.sample())
-            except Exception:
-                # A closed writer at shutdown must not kill the process.
+        wait = min(FIRST_SAMPLE_AFTER, self.interval)
+        while not self._stop_event.wait(wait):
+            wait = self.interval
+            if not self._record():
                 return
 
+    def _record(self) -> bool:
+        try:
+            self.record(self.sample())
+        except Exception:
+            # A closed writer at shutdown must not kill the process.
+            return False
+        return True
+
     def stop(self) -> None:
-        """End the thread and shut NVML down."""
+        """End the thread with a last reading (how the run ended), and shut NVML down."""
         self._stop_event.set()
         if self.is_alive():
             self.join(timeout=5)
+            self._record()
         if self._nvml is not None:
             with contextlib.suppress(Exception):
                 self._nvml.nvmlShutdown()
