@@ -61,15 +61,16 @@ class RunInfo:
     path: Path
     created: float | None
     state: str
-    reason: str | None
-    device: str | None
-    best: float | None
-    monitor: str | None
-    best_epoch: int | None
-    epoch: float | None
-    step: int | None
     status: RunStatus
-    meta: dict[str, Any] = field(repr=False)
+    meta: dict[str, Any] = field(repr=False, default_factory=dict)
+    reason: str | None = None
+    # What the run has shown so far: None until known (a starting, broken or foreign run).
+    device: str | None = None
+    best: float | None = None
+    monitor: str | None = None
+    best_epoch: int | None = None
+    epoch: float | None = None
+    step: int | None = None
     source: str | None = None
     """The tool that logged it when that is not dltui (``tensorboard``, ``lightning-csv``,
     ``keras-csv``: see `dltui.logs.runs`); None for dltui's own runs."""
@@ -228,14 +229,7 @@ def broken_run_info(run_dir: str | os.PathLike[str], reason: str) -> RunInfo:
         created=created,
         state=BROKEN,
         reason=text,
-        device=None,
-        best=None,
-        monitor=None,
-        best_epoch=None,
-        epoch=None,
-        step=None,
         status=status,
-        meta={},
     )
 
 

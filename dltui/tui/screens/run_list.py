@@ -378,14 +378,7 @@ def starting_runs(launched: Mapping[Path, LaunchedRun], listed: Iterable[RunInfo
                 created=created,
                 state=STARTING,
                 reason="the trainer is starting",
-                device=None,
-                best=None,
-                monitor=None,
-                best_epoch=None,
-                epoch=None,
-                step=None,
                 status=status,
-                meta={},
             )
         )
     return runs
