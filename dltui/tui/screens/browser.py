@@ -44,6 +44,7 @@ from dltui.tui.screens.describe import CheckKey, ModelChecks
 from dltui.tui.screens.run_deletion import delete_shown_runs
 from dltui.tui.screens.run_list import list_rows, newest_first, starting_runs, visible_groups
 from dltui.tui.screens.run_table import RunTable
+from dltui.tui.screens.table_cursor import TableCursorKeys
 from dltui.tui.sources import cannot_control, report_log_problems
 from dltui.tui.sweep_launch import RESUMABLE as SWEEP_RESUMABLE
 from dltui.tui.worker_errors import ReportsWorkerErrors
@@ -66,7 +67,7 @@ _AGE_TICK_S = 1.0
 _MAX_COMPARE = 8
 
 
-class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
+class BrowserScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
     """Experiments (from the experiments folder) with their runs (from the runs folder)."""
 
     CSS_PATH = "browser.tcss"
@@ -522,22 +523,6 @@ class BrowserScreen(ReportsWorkerErrors, DashboardScreen):
     def action_refresh(self) -> None:
         """Re-read experiments and runs."""
         self.reload()
-
-    def action_cursor_down(self) -> None:
-        """Move the cursor down."""
-        self.table.action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """Move the cursor up."""
-        self.table.action_cursor_up()
-
-    def action_top(self) -> None:
-        """Go to the first row."""
-        self.table.move_cursor(row=0)
-
-    def action_bottom(self) -> None:
-        """Go to the last row."""
-        self.table.move_cursor(row=max(0, self.table.row_count - 1))
 
     def action_collapse(self) -> None:
         """Fold the selected experiment's runs away."""

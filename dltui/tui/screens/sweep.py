@@ -34,6 +34,7 @@ from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.sweep_plots import importance_lines, param_plot, progress_traces
 from dltui.tui.screens.sweep_table import TrialTable
 from dltui.tui.screens.sweep_trials import trial_columns, trial_counts
+from dltui.tui.screens.table_cursor import TableCursorKeys
 from dltui.tui.widgets.sweep_plot import SweepPlot
 from dltui.tui.widgets.tab_line import TabLine
 from dltui.tui.worker_errors import ReportsWorkerErrors
@@ -57,7 +58,7 @@ _TALL = 36
 """Rows from which the trials tab shows the progress plot under the table."""
 
 
-class SweepScreen(ReportsWorkerErrors, DashboardScreen):
+class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
     """One sweep: its trials table, its plots and its parameter importances, live."""
 
     CSS_PATH = "sweep.tcss"
@@ -382,22 +383,6 @@ class SweepScreen(ReportsWorkerErrors, DashboardScreen):
         """Reverse the order."""
         self.descending = not self.descending
         self._show()
-
-    def action_cursor_down(self) -> None:
-        """Move down the trials."""
-        self.table.action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """Move up the trials."""
-        self.table.action_cursor_up()
-
-    def action_top(self) -> None:
-        """Go to the first trial listed."""
-        self.table.move_cursor(row=0)
-
-    def action_bottom(self) -> None:
-        """Go to the last trial listed."""
-        self.table.move_cursor(row=max(0, self.table.row_count - 1))
 
     @on(DataTable.RowSelected, "#sweep-trials")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
