@@ -227,7 +227,17 @@ _STATES = {
 
 
 def read_sweep(folder: SweepFolder, *, importances: bool = True) -> SweepReport:
-    """The sweep's trials from its study (Optuna is imported here: call it on a worker)."""
+    """The sweep's trials from its study, and with ``importances`` Optuna's ranking of its
+    parameters (Optuna is imported here: call it on a worker)."""
+    report, study = load_sweep(folder)
+    if importances and study is not None:
+        report.importances = importances_of(report, study)
+    return report
+
+
+def load_sweep(folder: SweepFolder) -> tuple[SweepReport, Any]:
+    """The sweep's trials, and its Optuna study (None when it cannot be opened: the
+    report's ``problem`` says why) for `importances_of` without reading it again."""
     info = folder.info
     spec = info.get("spec") if isinstance(info.get("spec"), dict) else {}
     params = list(spec.get("params", {})) if isinstance(spec, dict) else []
@@ -246,7 +256,7 @@ def read_sweep(folder: SweepFolder, *, importances: bool = True) -> SweepReport:
         study = optuna.load_study(study_name=folder.name, storage=open_storage(folder.storage))
     except Exception as error:  # a study that cannot be opened is shown, not fatal
         report.problem = f"{folder.path}: cannot read its study ({type(error).__name__}: {error})"
-        return report
+        return report, None
     # A stopped or killed sweep leaves its running trials RUNNING in the study (a resumed
     # sweep takes them up again): with nobody at work they are stopped, not running.
     idle = folder.state not in ("running", "starting")
@@ -271,11 +281,19 @@ def read_sweep(folder: SweepFolder, *, importances: bool = True) -> SweepReport:
                 duration=(end - start) if start is not None and end is not None else None,
             )
         )
+    return report, study
+
+
+def importances_of(report: SweepReport, study: Any) -> dict[str, float] | None:
+    """Optuna's importance of each varied parameter, once enough trials have finished
+    (None before, or when Optuna cannot rank them)."""
+    import optuna
+
     finished = sum(1 for t in report.trials if t.state == "finished")
-    if importances and finished >= MIN_TRIALS_FOR_IMPORTANCE and len(params) > 1:
-        try:
-            found = optuna.importance.get_param_importances(study)
-            report.importances = {name: float(v) for name, v in found.items()}
-        except Exception:  # too few distinct values, a single parameter, ...
-            report.importances = None
-    return report
+    if finished < MIN_TRIALS_FOR_IMPORTANCE or len(report.params) < 2:
+        return None
+    try:
+        found = optuna.importance.get_param_importances(study)
+    except Exception:  # too few distinct values, a single parameter, ...
+        return None
+    return {name: float(v) for name, v in found.items()}

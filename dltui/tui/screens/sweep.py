@@ -12,7 +12,7 @@ while the sweep is live (heartbeats and running trials say so, not the folder).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -152,19 +152,20 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
 
     @work(thread=True, exclusive=True, group="sweep-read", exit_on_error=False)
     def _read(self, ranked_for: int | None, may_rank: bool) -> None:
-        from dltui.sweep.report import open_sweep_folder, read_sweep
+        from dltui.sweep.report import importances_of, load_sweep, open_sweep_folder
 
         try:
             folder = open_sweep_folder(self.folder)
         except ValueError as error:
             self.post_message(self.SweepRead(None, str(error)))
             return
-        report = read_sweep(folder, importances=False)
+        report, study = load_sweep(folder)
         finished = report.counts().get("finished", 0)
-        rank = may_rank and finished != ranked_for and not get_current_worker().is_cancelled
+        rank = study is not None and may_rank and finished != ranked_for
+        rank = rank and not get_current_worker().is_cancelled
         self.post_message(self.SweepRead(report, report.problem, final=not rank))
         if rank:  # shown once it is ready: the table does not wait for it
-            ranked = read_sweep(folder, importances=True)
+            ranked = replace(report, importances=importances_of(report, study))
             self.post_message(self.SweepRead(ranked, ranked.problem, ranked=True))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
