@@ -429,3 +429,15 @@ def test_the_epoch_column_writes_epochs_as_the_run_view_does(tmp_path: Path) -> 
     (run,) = discover_runs(tmp_path / "runs")
     assert format_progress(run) == "3"  # a finished run's whole epochs, not "3.0"
     assert format_progress(replace(run, epoch=0.96)) == "0.9"  # not yet one epoch
+
+
+@run_async
+async def test_the_palette_shows_help_text_as_text(tmp_path: Path) -> None:
+    # The sweep command's help names the "[sweep]" table: the palette must not read it
+    # as markup (it showed "(its  table)").
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await browser(pilot, app)
+        await pilot.press("ctrl+p")
+        await settle(pilot, lambda: "Start a sweep" in screen_text(app))
+        assert "(its [sweep] table)" in screen_text(app)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from dltui.safe_text import printable
 from dltui.tui.commands import APP, scope_of
@@ -52,7 +53,11 @@ class DashboardCommands(Provider):
             shown = printable(name, keep_newlines=False)
             action = f"set_theme({name!r})"
             entries.append((f"Theme: {shown}", f"Switch to the {shown} theme.", app, action))
-        return entries
+        # The palette renders help as markup: "[sweep]" in a command's help is text.
+        return [
+            (title, escape(help_text), target, action)
+            for title, help_text, target, action in entries
+        ]
 
     async def discover(self) -> Hits:
         """Everything, before the user types."""
