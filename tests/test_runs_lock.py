@@ -108,6 +108,21 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path: Path) -> None:
         os.waitpid(child, 0)
 
 
+def test_releasing_frees_the_lock_while_a_copy_of_its_file_is_still_open(tmp_path: Path) -> None:
+    # A forked child closes its inherited copy only once it is scheduled; until then
+    # the copy shares the lock, so releasing must unlock, not merely close (CI saw this).
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    lock = RunLock.acquire(run_dir)
+    copy = os.dup(lock._fd)  # type: ignore[arg-type]
+    try:
+        lock.release()
+        assert lock_holder(run_dir) is None
+        RunLock.acquire(run_dir).release()
+    finally:
+        os.close(copy)
+
+
 def test_a_locked_run_is_not_removed(tmp_path: Path) -> None:
     RunWriter.create(tmp_path, "exp", run_id="r", flush_interval=60.0).close("stopped")
     run_dir = tmp_path / "exp" / "r"

@@ -79,7 +79,7 @@ class RunLockedError(Exception):
 
 
 class RunLock:
-    """The held lock of one run folder; `release` it (closing does, and so does exiting)."""
+    """The held lock of one run folder; `release` it (exiting does too)."""
 
     def __init__(self, run_dir: Path, fd: int) -> None:
         """Use :meth:`acquire`."""
@@ -133,12 +133,18 @@ class RunLock:
         return self._fd is not None
 
     def release(self) -> None:
-        """Give the lock up (closing the file does); releasing twice does nothing."""
+        """Give the lock up; releasing twice does nothing.
+
+        Unlocks before closing: a child forked a moment ago may not yet have closed
+        its copy of the file, and while any copy is open, closing alone keeps the lock.
+        """
         fd, self._fd = self._fd, None
         if fd is None:
             return
         with _held_lock:
             _held.discard(fd)
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
         with contextlib.suppress(OSError):
             os.close(fd)
 
