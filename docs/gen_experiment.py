@@ -44,8 +44,10 @@ INTRO = """\
 An experiment is one TOML file, usually in `experiments/`. Nothing in it is
 executed. `dltui check FILE` validates it and reports every problem at once
 with file, line and field path; unknown keys are errors (with a did-you-mean
-suggestion), never silently ignored. Relative paths resolve against the
-file's folder. The examples in `experiments/` show each architecture.
+suggestion), never silently ignored. A value must have the type its table
+gives: `epochs = "150"`, `batch_size = 32.0` and `shuffle = "yes"` are errors,
+not guesses (an integer is fine where a float is asked). Relative paths resolve
+against the file's folder. The examples in `experiments/` show each architecture.
 
 Tables: top level, `[data]`, `[model]` (`[[model.layers]]`, see
 [layers.md](layers.md)), `[training]` with `[training.optimizer]` and

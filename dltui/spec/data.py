@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from dltui.spec.paths import Wanted, checks_files, path_problem, resolve_path
-from dltui.spec_model import SpecModel
+from dltui.spec_model import FROM_ARRAY, FilePath, SpecModel
 
 PLAYGROUND_SOURCES = ("spirals", "circles", "xor", "gaussian", "moons", "plane")
 
@@ -74,9 +74,9 @@ class FileData(DataBase):
     reads: ClassVar[Wanted] = "file"
     """What each of the source's paths must be: a regular file, or a folder."""
 
-    path: Path = Field(description="The data file or folder (relative to the experiment file).")
-    val_path: Path | None = Field(default=None, description="A separate validation file.")
-    test_path: Path | None = Field(default=None, description="A separate test file.")
+    path: FilePath = Field(description="The data file or folder (relative to the experiment file).")
+    val_path: FilePath | None = Field(default=None, description="A separate validation file.")
+    test_path: FilePath | None = Field(default=None, description="A separate test file.")
 
     @field_validator("path", "val_path", "test_path")
     @classmethod
@@ -171,7 +171,7 @@ class NumpyData(FileData):
     source: Literal["numpy"]
     x_key: str = Field(default="x", description="Array of inputs in the .npz.")
     y_key: str = Field(default="y", description="Array of targets in the .npz.")
-    targets: Path | None = Field(default=None, description="A .npy of targets, with a .npy path.")
+    targets: FilePath | None = Field(default=None, description="A .npy of targets, with a .npy path.")
     task: Literal["auto", "classification", "regression"] = "auto"
 
     @field_validator("targets")
@@ -191,7 +191,7 @@ class ImageFolderData(FileData):
     reads: ClassVar[Wanted] = "folder"
 
     source: Literal["image_folder"]
-    image_size: tuple[int, int] = Field(
+    image_size: Annotated[tuple[int, int], FROM_ARRAY] = Field(
         default=(32, 32), description="Images are resized to (H, W)."
     )
     grayscale: bool = Field(default=False, description="One channel instead of RGB.")

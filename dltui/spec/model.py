@@ -10,7 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from dltui.layers.registry import any_layer_annotation
 from dltui.names import name_problem
 from dltui.spec.paths import checks_files, path_problem, resolve_path
-from dltui.spec_model import SpecModel
+from dltui.spec_model import FROM_ARRAY, FilePath, SpecModel
 
 AnyLayer = any_layer_annotation()
 
@@ -22,7 +22,7 @@ class InitFrom(SpecModel):
     (the newest run of that experiment in the runs directory).
     """
 
-    path: Path | None = None
+    path: FilePath | None = None
     experiment: str | None = None
     checkpoint: Literal["best", "last"] = "best"
     strict: bool = Field(
@@ -75,7 +75,7 @@ class SequentialModel(SpecModel):
     """Layers applied in order."""
 
     kind: Literal["sequential"] = "sequential"
-    input_shape: tuple[int, ...] | None = Field(
+    input_shape: Annotated[tuple[int, ...], FROM_ARRAY] | None = Field(
         default=None, description="Per-sample input shape; default: the data's."
     )
     layers: list[AnyLayer] = Field(min_length=1)  # type: ignore[valid-type]

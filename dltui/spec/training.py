@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from dltui.spec.errors import did_you_mean
-from dltui.spec_model import SpecModel
+from dltui.spec_model import FROM_ARRAY, SpecModel
 
 LOSSES = (
     "cross_entropy",
@@ -68,7 +68,7 @@ class OptimizerSpec(SpecModel):
     momentum: float = Field(default=0.0, ge=0, lt=1, description="sgd, rmsprop.")
     nesterov: bool = Field(default=False, description="sgd: Nesterov momentum.")
     dampening: float = Field(default=0.0, ge=0, le=1, description="sgd: momentum dampening.")
-    betas: tuple[float, float] = Field(
+    betas: Annotated[tuple[float, float], FROM_ARRAY] = Field(
         default=(0.9, 0.999), description="Adam family: decay of the moment estimates."
     )
     eps: float = Field(default=1e-8, gt=0, description="Added to denominators for stability.")
