@@ -127,3 +127,31 @@ def test_a_run_without_validation_is_best_at_its_lowest_train_loss(tmp_path):
     w.close()
     (run,) = discover_runs(tmp_path)
     assert (run.best, run.monitor, run.best_epoch) == (0.3, "train/loss", 2)
+
+
+def test_a_long_run_is_best_at_what_its_status_says_not_at_the_tail_of_its_log(tmp_path):
+    # 2,000 epochs of events with text samples: the best (epoch 3) is far before the
+    # last 64 KiB of the log, which is all a run list reads of it.
+    w = make_run(tmp_path, "exp", "r")
+    for epoch in range(1, 2001):
+        val = 0.1 if epoch == 3 else 1.0 + epoch / 1e4
+        w.event("epoch", epoch=epoch, step=epoch, **{"val/loss": val, "train/loss": val})
+        w.event("sample", epoch=epoch, step=epoch, format="text", text="x" * 200, seed=0)
+        if epoch == 3:
+            w.best("val/loss", val, epoch)
+    w.close()
+    (run,) = discover_runs(tmp_path)
+    assert (run.best, run.monitor, run.best_epoch) == (0.1, "val/loss", 3)
+
+
+def test_a_status_best_that_is_not_valid_falls_back_to_the_log(tmp_path):
+    w = make_run(tmp_path, "exp", "r")
+    w.event("epoch", epoch=1, step=1, **{"val/loss": 0.5})
+    w.close()
+    status_path = tmp_path / "exp" / "r" / "status.json"
+    for told in ({"monitor": 3, "value": 0.1, "epoch": 1}, {"monitor": "m", "value": "x"}, [1]):
+        status = json.loads(status_path.read_text())
+        status["best"] = told
+        status_path.write_text(json.dumps(status))
+        (run,) = discover_runs(tmp_path)
+        assert (run.best, run.monitor, run.best_epoch) == (0.5, "val/loss", 1)

@@ -116,6 +116,30 @@ def test_run_records_everything(tmp_path: Path) -> None:
     assert "epoch 3/3" in log and "finished" in log
 
 
+@pytest.mark.parametrize(
+    "extra", ["", '[early_stopping]\nmonitor = "val/accuracy"\npatience = 9\n']
+)
+def test_status_says_the_runs_best_as_the_trainer_judges_it(tmp_path: Path, extra: str) -> None:
+    # The run list reads a run's best from status.json, not by scanning its whole log.
+    exp = spirals(tmp_path, epochs=4, extra=extra)
+    root = tmp_path / "runs"
+    assert main(["run", str(exp), "--runs", str(root), "--quiet"]) == 0
+    run = only_run(root, "tiny")
+    told = json.loads((run / "status.json").read_text())["best"]
+    r = reader(run)
+    if extra:
+        last = r.events_of("early_stopping")[-1]
+        assert told == {
+            "monitor": last["monitor"],
+            "value": last["best"],
+            "epoch": last["best_epoch"],
+        }
+    else:
+        losses = [(e["val/loss"], e["epoch"]) for e in r.events_of("epoch")]
+        value, epoch = min(losses, key=lambda pair: (pair[0], pair[1]))
+        assert told == {"monitor": "val/loss", "value": value, "epoch": epoch}
+
+
 @pytest.mark.slow
 def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
     extra = '[[model.layers]]\ntype = "dropout"\np = 0.1\n'

@@ -260,15 +260,7 @@ def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo:
             raise ValueError(f"{status_path}: expected a JSON object, got {type(loaded).__name__}")
         status_raw = loaded
     status = run_status(status_raw, meta)
-    stopping, primary = _tail_best(folder / EVENTS)
-    best_epoch = stopping.get("best_epoch") if stopping else None
-    if isinstance(best_epoch, bool):
-        best_epoch = None
-    monitor = stopping.get("monitor") if stopping else None
-    best = number_or_none(stopping.get("best")) if stopping else None
-    if primary is not None:
-        # No early stopping: the best of the run's primary loss, as the trainer judges it.
-        monitor, best, best_epoch = primary.monitor, primary.value, primary.epoch
+    best = _status_best(status_raw) or _tail_best(folder / EVENTS)
     device = meta.get("device")
     return RunInfo(
         experiment=_label(folder.parent.name),
@@ -278,9 +270,9 @@ def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo:
         state=status.state,
         reason=status.reason,
         device=_field_text(device),
-        best=best,
-        monitor=_field_text(monitor),
-        best_epoch=best_epoch if isinstance(best_epoch, int) else None,
+        best=best.value if best is not None else None,
+        monitor=_field_text(best.monitor) if best is not None else None,
+        best_epoch=best.epoch if best is not None else None,
         epoch=status.epoch,
         step=status.step,
         status=status,
@@ -309,8 +301,8 @@ def _short(value: Any) -> str:
 class _Best:
     """A run's best value of one metric (``monitor``), and the epoch it was reached at."""
 
-    monitor: str
-    value: float
+    monitor: str | None
+    value: float | None
     epoch: int | None
 
 
@@ -320,22 +312,39 @@ its best weights by the validation loss, and a run without validation has its tr
 loss."""
 
 
-def _tail_best(path: Path) -> tuple[dict[str, Any] | None, _Best | None]:
-    """From the final 64 KiB of the log, less what a later ``resume`` superseded: the last
-    ``early_stopping`` event, and the best (lowest) primary loss of the ``epoch`` events
-    there (`_PRIMARY`), for runs without early stopping."""
+def _status_best(status: dict[str, Any] | None) -> _Best | None:
+    """status.json's ``best`` (what the trainer says its best so far is), if valid."""
+    told = status.get("best") if status is not None else None
+    if not isinstance(told, dict):
+        return None
+    monitor, value, epoch = (
+        told.get("monitor"),
+        number_or_none(told.get("value")),
+        told.get("epoch"),
+    )
+    if not isinstance(monitor, str) or value is None or value != value:
+        return None
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        epoch = None
+    return _Best(monitor, value, epoch)
+
+
+def _tail_best(path: Path) -> _Best | None:
+    """From the final 64 KiB of the log, less what a later ``resume`` superseded: the best
+    of the last ``early_stopping`` event, else the best (lowest) primary loss of the
+    ``epoch`` events there (`_PRIMARY`), for runs without early stopping."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC)
     except OSError:
-        return None, None
+        return None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, None
+            return None
         size = os.lseek(fd, 0, os.SEEK_END)
         start = max(0, size - _TAIL_BYTES)
         tail = os.pread(fd, size - start, start)
     except OSError:
-        return None, None
+        return None
     finally:
         os.close(fd)
     lines = tail.split(b"\n")
@@ -379,9 +388,14 @@ def _tail_best(path: Path) -> tuple[dict[str, Any] | None, _Best | None]:
                 ):
                     best[monitor] = (value, epoch)
     if stopping is not None:
-        return stopping, None
+        at, named = stopping.get("best_epoch"), stopping.get("monitor")
+        return _Best(
+            named if isinstance(named, str) else None,
+            number_or_none(stopping.get("best")),
+            at if isinstance(at, int) and not isinstance(at, bool) else None,
+        )
     for monitor in _PRIMARY:
         if monitor in best:
             value, epoch = best[monitor]
-            return None, _Best(monitor, value, epoch)
-    return None, None
+            return _Best(monitor, value, epoch)
+    return None

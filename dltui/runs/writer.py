@@ -379,6 +379,23 @@ class RunWriter:
             self.flush()
         out.write_status()
 
+    def best(self, monitor: str, value: float, epoch: int) -> None:
+        """Say the run's best so far: ``value`` of ``monitor``, reached at ``epoch``.
+
+        Kept in status.json (``best``) with its next write, so a run list reads a
+        run's best without scanning its whole event log.
+        """
+        out = self._out
+        with self._lock:
+            if self._closed:
+                return
+            finite = math.isfinite(value)
+            out.state["best"] = {
+                "monitor": monitor,
+                "value": value if finite else None,
+                "epoch": epoch,
+            }
+
     def heartbeat(self, step: int | None = None, epoch: float | None = None) -> None:
         """Say the run is alive (at ``step``/``epoch``); status.json at most once a second.
 

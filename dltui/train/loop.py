@@ -256,6 +256,7 @@ class Trainer:
             for sched in self.schedules.values():
                 sched.end_epoch(epoch, values)
             improved, decision = self._check_best(epoch + 1, values)
+            self._report_best()
             self.epoch += 1
             self.step_in_epoch = 0
             self.checkpoints.end_of_epoch(improved)
@@ -274,6 +275,15 @@ class Trainer:
         parts += [f"{k} {v:.4g}" for k, v in values.items() if not k.endswith(rf.EPOCH_SUFFIX)]
         parts.append(f"{elapsed:.1f}s")
         return "  ".join(parts)
+
+    def _report_best(self) -> None:
+        """Tell the run's best so far (early stopping's, else the monitored loss's)."""
+        stopping = self.early_stopping
+        if stopping is not None:
+            if stopping.best_epoch is not None and math.isfinite(stopping.best):
+                self.recorder.best(stopping.monitor, stopping.best, stopping.best_epoch)
+        elif self.monitor is not None and self.best_epoch is not None:
+            self.recorder.best(self.monitor, self.best_value, self.best_epoch)
 
     def _check_best(self, epoch: int, values: dict[str, float]) -> tuple[bool, Decision | None]:
         """Early stopping's check (if any), and whether this epoch is the best so far."""

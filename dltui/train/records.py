@@ -50,6 +50,11 @@ class Recorder:
         if self.writer is not None:
             self.writer.event(kind, **fields)
 
+    def best(self, monitor: str, value: float, epoch: int) -> None:
+        """The run's best so far (status.json's ``best``)."""
+        if self.writer is not None:
+            self.writer.best(monitor, value, epoch)
+
 
 class StepLog:
     """One epoch's per-step losses, read back in one transfer per log step.
