@@ -17,8 +17,9 @@ from typing import Any
 from dltui.safe_text import printable
 
 MAX_RECORDED_CLASSES = 50
-"""Largest matrix the trainer records: the event is one line of events.jsonl, and run
-discovery looks for the early-stopping outcome in the log's last 64 KiB."""
+"""Largest matrix the trainer records: the event is one line of events.jsonl, and for a
+run whose status.json does not say its best, run discovery looks for the early-stopping
+outcome in the log's last 64 KiB."""
 
 NAN = math.nan
 
