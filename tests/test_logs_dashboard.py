@@ -235,7 +235,7 @@ async def test_compare_a_tensorboard_run_with_a_dltui_run(tmp_path: Path) -> Non
     # has the same name as the first one's, and one of them is lost.
     writer = SummaryWriter(str(folder))
     for step in range(20):
-        writer.add_scalar("train/loss", 2.0 / (step + 1), step)
+        writer.add_scalar("Loss/train", 2.0 / (step + 1), step)  # torch's tutorial spelling
     writer.add_hparams({"lr": 0.5, "optimizer": "adam"}, {"hparam/loss": 0.1}, run_name=".")
     writer.close()
     app = log_app(tmp_path, logs)
@@ -248,10 +248,13 @@ async def test_compare_a_tensorboard_run_with_a_dltui_run(tmp_path: Path) -> Non
         await settle(pilot, lambda: isinstance(app.screen, CompareScreen) and bool(app.screen.tags))
         screen = app.screen
         assert isinstance(screen, CompareScreen)
-        screen.tag = "train/loss"  # the one tag both runs logged
+        # One metric, however each tool spells it, under the first run's name.
+        assert "train/loss" in screen.tags and "Loss/train" not in screen.tags
+        screen.tag = "train/loss"
         await pilot.pause(0.1)
         plot = screen.query_one("#compare-plot", LinePlot)
         assert sorted(len(s.step) for s in plot.series) == [20, 50]
+        assert any(s.label.endswith("(Loss/train)") for s in plot.series)
         rows = dict(screen.query_one(DiffPane).rows)
         assert rows["lr"] == ["—", "0.5"] and rows["optimizer"] == ["—", '"adam"']
         assert rows["training.optimizer.lr"] == ["0.01", "—"]

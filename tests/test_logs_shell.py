@@ -84,6 +84,23 @@ def test_plot_and_export_take_another_tools_run(
     assert len(values) == 30 and values[0]["value"] == 1.5 and values[0]["step"] == 0
 
 
+def test_plot_overlays_another_tools_spelling_of_dltuis_loss(
+    logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui_runs import make_run
+
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    code, out, err = run_cli(capsys, "plot", "spirals", "keras/training.log", "--runs",
+                             str(tmp_path / "runs"), "--logdir", str(logs), "--width", "100",
+                             "--height", "12")  # fmt: skip
+    assert code == 0, err
+    loss_chart = out.split("\n\n")[0]
+    # Keras' `loss` and `val_loss` are dltui's train/loss and val/loss: one chart, four lines.
+    assert "keras/training.log loss last 1.2" in loss_chart
+    assert "keras/training.log val_loss last 1.6" in loss_chart
+    assert "20260101-000000-aaaa train/loss" in loss_chart
+
+
 def test_a_name_that_matches_nothing_says_so(logs: Path, capsys: pytest.CaptureFixture[str]):
     code, _, err = run_cli(capsys, "plot", "nothing-here", "--logdir", str(logs))
     assert code == 2 and "no run matches" in err

@@ -16,7 +16,7 @@ from tui_runs import (
 from dltui.runs import RunWriter
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.messages import OpenRun
-from dltui.tui.screens.compare import CompareScreen, comparable_tags
+from dltui.tui.screens.compare import CompareScreen, comparable_metrics
 from dltui.tui.screens.run import RunScreen
 from dltui.tui.screens.run_panes import CurvesPane, plot_groups
 from dltui.tui.widgets import LinePlot
@@ -32,11 +32,11 @@ def test_plot_groups_cover_loss_metrics_and_lr() -> None:
         ("Learning rate", ("lr",)),
     ]
     assert plot_groups(["train/g_loss", "train/d_loss"])[0][0] == "GAN losses"
-    assert comparable_tags([["grad_norm/x", "val/acc"], ["val/loss"]]) == [
-        "val/loss",
-        "val/acc",
-        "grad_norm/x",
-    ]
+    metrics = comparable_metrics([["grad_norm/x", "val/acc"], ["val/loss"]])
+    assert [m.name for m in metrics] == ["val/loss", "val/acc", "grad_norm/x"]
+    # Another tool's spelling of a preferred metric is offered first too.
+    metrics = comparable_metrics([["zeta", "Loss/train"], ["alpha"]])
+    assert [m.name for m in metrics] == ["Loss/train", "alpha", "zeta"]
 
 
 @run_async

@@ -169,9 +169,21 @@ def chart_lines(
 ) -> tuple[list[Line], Axis]:
     """The chart's lines, decimated to ``columns`` buckets over one shared x range."""
     raw: list[tuple[str, npt.NDArray[np.float64], npt.NDArray[np.float64], float | None]] = []
-    several_tags = len([t for t in chart.tags if any(len(r.reader.series(t)) for r in runs)]) > 1
-    for run in runs:
-        for tag in chart.tags:
+    from dltui.logs.tag_match import own_tag
+
+    # Each run's own spelling of each tag (another tool's ``Loss/train`` for ``train/loss``).
+    run_tags = [[own_tag(tag, run.reader.tags()) for tag in chart.tags] for run in runs]
+    with_points = {
+        i
+        for run, tags in zip(runs, run_tags, strict=True)
+        for i, own in enumerate(tags)
+        if own is not None and len(run.reader.series(own))
+    }
+    several_tags = len(with_points) > 1
+    for run, owns in zip(runs, run_tags, strict=True):
+        for tag in owns:
+            if tag is None:
+                continue
             series = run.reader.series(tag)
             if not len(series):
                 continue

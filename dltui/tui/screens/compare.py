@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from dltui.logs.sources import LOGGING
+from dltui.logs.tag_match import SharedMetric, metric_key, shared_metrics
 from dltui.run_format import (
     GAN_LOSSES,
     GRAD_NORM_PREFIX,
@@ -52,13 +53,19 @@ _SKIPPED_PREFIXES = (GRAD_NORM_PREFIX, SYSTEM_PREFIX, MEMORY_PREFIX)
 """Families of tags about the run rather than the model: offered last."""
 
 
-def comparable_tags(tag_lists: list[list[str]]) -> list[str]:
-    """Tags worth overlaying: those any run has, the usual ones first, noisy families last."""
-    seen = {name for tags in tag_lists for name in tags}
-    first = [name for name in PREFERRED_TAGS if name in seen]
-    rest = sorted(n for n in seen if n not in first and not n.startswith(_SKIPPED_PREFIXES))
-    tail = sorted(name for name in seen if name.startswith(_SKIPPED_PREFIXES))
-    return first + rest + tail
+def comparable_metrics(tag_lists: list[list[str]]) -> list[SharedMetric]:
+    """Metrics worth overlaying: those any run has (one metric however each run's tool
+    spells it: `dltui.logs.tag_match`), the usual ones first, noisy families last."""
+    metrics = shared_metrics(tag_lists)
+    preferred = [metric_key(name) for name in PREFERRED_TAGS]
+
+    def order(metric: SharedMetric) -> tuple[int, int, str]:
+        key = metric_key(metric.name)
+        if key in preferred:
+            return (0, preferred.index(key), "")
+        return (2 if metric.name.startswith(_SKIPPED_PREFIXES) else 1, 0, metric.name)
+
+    return sorted(metrics, key=order)
 
 
 def run_label(run_dir: Path, all_dirs: list[Path]) -> str:
@@ -99,7 +106,17 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, DashboardScreen):
         self.run_dirs = [Path(d) for d in run_dirs]
         self.readers: list[RunSource] = []
         self.followers: list[RunFollower] = []
-        self.tags: list[str] = []
+        self.metrics: list[SharedMetric] = []
+
+    @property
+    def tags(self) -> list[str]:
+        """The metrics offered, by the names shown."""
+        return [metric.name for metric in self.metrics]
+
+    @property
+    def metric(self) -> SharedMetric | None:
+        """The metric shown (each run's tag of it), or None before the runs are read."""
+        return next((m for m in self.metrics if m.name == self.tag), None)
 
     def compose(self) -> ComposeResult:
         """Title, plot beside the differences table, footer."""
@@ -164,7 +181,7 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, DashboardScreen):
         from dltui.tui.watch import RunFollower
 
         self.readers = message.readers
-        self.tags = comparable_tags([reader.tags() for reader in self.readers])
+        self.metrics = comparable_metrics([reader.tags() for reader in self.readers])
         self._fill_diff(message.frozen)
         for problem in message.problems:
             # A path or a parser's message, not markup: shown as it is.
@@ -209,10 +226,11 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, DashboardScreen):
     @on(RunUpdated)
     def _run_updated(self, message: RunUpdated) -> None:
         changes = message.changes
-        if changes is None or self.tag in changes.tags:
-            self._replot()
         if changes is not None and changes.new_tags:
-            self.tags = comparable_tags([reader.tags() for reader in self.readers])
+            self.metrics = comparable_metrics([reader.tags() for reader in self.readers])
+        metric = self.metric
+        if changes is None or (metric is not None and metric.all_tags & changes.tags):
+            self._replot()
 
     def _replot(self) -> None:
         plot = self.query_one("#compare-plot", LinePlot)
@@ -221,11 +239,13 @@ class CompareScreen(ReportsWorkerErrors, CurveControls, DashboardScreen):
         for lock in locks:
             lock.acquire()
         try:
+            metric = self.metric
             plot_runs(
                 plot,
                 self.readers,
                 labels,
                 self.tag,
+                metric.tags if metric is not None else None,
                 smoothing=self.smoothing if self.smoothing_on else 0.0,
                 log_y=self.log_y,
                 x_axis=self.x_axis,
@@ -291,16 +311,27 @@ def plot_runs(
     readers: Sequence[RunSource],
     labels: list[str],
     tag: str,
+    run_tags: Sequence[str | None] | None = None,
     *,
     smoothing: float,
     log_y: bool,
     x_axis: XAxis,
     show_raw: bool = False,
 ) -> None:
-    """Overlay ``tag`` of every reader, coloured by run (stable across metrics)."""
+    """Overlay ``tag`` of every reader, coloured by run (stable across metrics).
+
+    ``run_tags`` names each reader's own tag of the metric where runs spell it
+    differently (``Loss/train`` of a TensorBoard run beside ``train/loss``); a run
+    whose tag is not ``tag`` says its tag in its legend label.
+    """
     series = []
-    for reader, label in zip(readers, labels, strict=True):
-        data = reader.series(tag)
+    own_tags = list(run_tags) if run_tags is not None else [tag] * len(readers)
+    for reader, label, own in zip(readers, labels, own_tags, strict=True):
+        if own is None:
+            continue
+        data = reader.series(own)
+        if own != tag:
+            label = f"{label} ({own})"
         if len(data):
             created = reader.meta.get("created")
             series.append(
@@ -309,7 +340,7 @@ def plot_runs(
                     data,
                     key=str(reader.run_dir),
                     time_origin=float(created) if isinstance(created, int | float) else None,
-                    tag=tag,
+                    tag=own,
                 )
             )
     plot.smoothing = smoothing
