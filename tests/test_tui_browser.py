@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 from tui_runs import (
     FROZEN_NOW,
     make_app,
@@ -441,3 +442,26 @@ async def test_the_palette_shows_help_text_as_text(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await settle(pilot, lambda: "Start a sweep" in screen_text(app))
         assert "(its [sweep] table)" in screen_text(app)
+
+
+@run_async
+async def test_what_is_typed_right_after_slash_goes_to_the_filter(tmp_path: Path) -> None:
+    # Keys that arrive together ("/gan" typed fast, or pasted) used to reach the list
+    # before the filter box had the focus: `g` went to the top, `n` opened the template
+    # picker, and the filter stayed empty.
+    write_experiment(tmp_path / "experiments", "gan-ring")
+    write_experiment(tmp_path / "experiments", "mlp")
+    (tmp_path / "runs").mkdir()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browser(pilot, app)
+        for key, character in (("slash", "/"), ("g", "g"), ("a", "a"), ("n", "n")):
+            event = events.Key(key, character)
+            event.set_sender(app)
+            app._driver.send_message(event)  # as the terminal does: no wait between keys
+        await settle(pilot, lambda: screen.query_one("#filter", Input).value != "", timeout=3)
+        assert app.screen is screen
+        assert screen.query_one("#filter", Input).value == "gan"
+        assert [row[0].strip() for row in rows(screen)] == ["▾ gan-ring"]
+        await pilot.press("slash", "x")  # in the box a slash is typed (tb/run1 holds one)
+        assert screen.query_one("#filter", Input).value == "gan/x"

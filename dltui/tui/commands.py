@@ -192,8 +192,10 @@ BROWSER = Scope("browser", "Experiments and runs", (
     Command("browser.new", "n", "new", "New",
             "A new experiment from a template (cnn, gan, lstm ...)."),
     Command("browser.edit", "e", "edit", "Edit", "Edit the selected experiment's layer stack."),
+    # priority: the app runs it before it hands on the keys typed after it ("/gan" in one
+    # burst), so they reach the filter box and not the list ("n" opened a template).
     Command("browser.filter", "slash", "filter", "Filter",
-            "Filter experiments and runs by typing.", key_display="/"),
+            "Filter experiments and runs by typing.", key_display="/", priority=True),
     Command("browser.sort", "o", "sort", "Sort",
             "Cycle the order: newest, name, best value, status."),
     Command("browser.clear", "escape", "clear", "Clear",
