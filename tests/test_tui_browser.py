@@ -465,3 +465,19 @@ async def test_what_is_typed_right_after_slash_goes_to_the_filter(tmp_path: Path
         assert [row[0].strip() for row in rows(screen)] == ["▾ gan-ring"]
         await pilot.press("slash", "x")  # in the box a slash is typed (tb/run1 holds one)
         assert screen.query_one("#filter", Input).value == "gan/x"
+
+
+@run_async
+async def test_the_footer_says_enter_opens(tmp_path: Path) -> None:
+    # The list's own (hidden) enter shadowed the browser's "enter Open": a new user saw
+    # every key but the one that opens a run.
+    write_experiment(tmp_path / "experiments", "spirals")
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browser(pilot, app)
+        select(screen, "exp:spirals")
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        assert "enter Open" in footer, footer
+        assert footer.index("enter Open") < footer.index("c Compare")

@@ -174,7 +174,8 @@ TEMPLATE = Scope("template", "TemplatePicker", (
 
 BROWSER = Scope("browser", "Experiments and runs", (
     Command("browser.open", "enter", "open", "Open",
-            "Open the selected run or sweep, or the newest run of an experiment."),
+            "Open the selected run or sweep, or the newest run of an experiment.",
+            key_display="enter"),
     Command("browser.mark", "space", "mark", "Mark ↓",
             "Mark or unmark the selected run (for c, D), then move down."),
     Command("browser.compare", "c", "compare", "Compare",
