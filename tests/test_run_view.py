@@ -616,3 +616,17 @@ async def test_a_gan_s_overview_and_gradients_read_in_the_grid(tmp_path: Path) -
         for part in ("genera", "discri"):
             for i in (0, 2, 4):
                 assert f"{part}…/{i}_dense" in text, text
+
+
+@run_async
+async def test_side_by_side_plots_do_not_read_as_one_heading(tmp_path: Path) -> None:
+    # The loss plot's note ended one cell before the next plot's title, and read as
+    # "faint: raw accuracy" (a raw accuracy?) across the two.
+    run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_run(pilot, Path(str(run)))
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "(faint: raw)" in text
+        assert "faint: raw accuracy" not in text and "(faint: raw) accuracy" not in text
