@@ -26,7 +26,8 @@ def _string_as_path(value: Any) -> Any:
 
 
 FROM_ARRAY = BeforeValidator(_array_as_tuple)
-"""Mark a tuple field that an experiment file writes as an array: ``Annotated[tuple[int, int], FROM_ARRAY]``."""
+"""Mark a tuple field that an experiment file writes as an array:
+``Annotated[tuple[int, int], FROM_ARRAY]``."""
 
 FilePath = Annotated[Path, BeforeValidator(_string_as_path)]
 """A path an experiment file writes as a string."""

@@ -171,7 +171,9 @@ class NumpyData(FileData):
     source: Literal["numpy"]
     x_key: str = Field(default="x", description="Array of inputs in the .npz.")
     y_key: str = Field(default="y", description="Array of targets in the .npz.")
-    targets: FilePath | None = Field(default=None, description="A .npy of targets, with a .npy path.")
+    targets: FilePath | None = Field(
+        default=None, description="A .npy of targets, with a .npy path."
+    )
     task: Literal["auto", "classification", "regression"] = "auto"
 
     @field_validator("targets")
