@@ -312,3 +312,34 @@ async def test_the_sweep_table_is_edited_in_the_settings(tmp_path: Path) -> None
         "model.layers[2].p",
     ]
     assert saved.sweep.pruner.warmup_epochs == 8  # the rest of the inline table kept
+
+
+def _screen_lines(app: App[Any]) -> list[str]:
+    return [
+        "".join(segment.text for segment in line).replace("\u00a0", " ")
+        for line in app.screen._compositor.render_update(full=True).strips  # type: ignore[attr-defined]
+    ]
+
+
+@run_async
+async def test_the_layer_picker_reads_as_two_columns_and_names_its_place(tmp_path: Path) -> None:
+    # A kind's description wrapped back under the kind names ("dense   Fully connected
+    # layer on the last" / "dimension (torch.nn.Linear)."), and the title said "Add layer
+    # after" without saying after which.
+    app = BuilderApp(tmp_path / "experiments", template="mlp")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.builder
+        await settle(pilot, screen)
+        await pilot.press("a")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, KindPicker)
+        lines = _screen_lines(app)
+        assert any("Add a layer after 0 · dense" in line for line in lines), lines
+        first = next(i for i, line in enumerate(lines) if "dense " in line and "Fully" in line)
+        column = lines[first].index("Fully")
+        follow = lines[first + 1]
+        assert follow[column - 2 : column] == "  " and "dimension" in follow[column:], follow
+        await pilot.press("escape", "j", "i")
+        await pilot.pause()
+        assert any("Insert a layer before 1 · relu" in line for line in _screen_lines(app))

@@ -87,6 +87,12 @@ class StackTable(DataTable[Text]):
             return None
         return self._rows[max(0, min(self.cursor_row, len(self._rows) - 1))].loc
 
+    def selected_row(self) -> StackRow | None:
+        """The highlighted layer's row, or None for an empty stack."""
+        if not self._rows:
+            return None
+        return self._rows[max(0, min(self.cursor_row, len(self._rows) - 1))]
+
     def select_loc(self, loc: LayerLoc | None) -> None:
         """Move the cursor to the layer at ``loc`` (or the nearest row)."""
         if not self._rows:
