@@ -630,3 +630,17 @@ async def test_side_by_side_plots_do_not_read_as_one_heading(tmp_path: Path) -> 
         text = screen_text(app)
         assert "(faint: raw)" in text
         assert "faint: raw accuracy" not in text and "(faint: raw) accuracy" not in text
+
+
+@run_async
+async def test_the_layer_table_stays_whole_when_the_terminal_grows(tmp_path: Path) -> None:
+    # Widened from 120 to 200 columns, the overview added its type column but kept the
+    # headings' widths: "0_den  dens" with forty blank columns beside them.
+    run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_run(pilot, Path(str(run)))
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "0_dense  dense" in text and "2_dense  dense" in text, text
