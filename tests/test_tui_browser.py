@@ -481,3 +481,27 @@ async def test_the_footer_says_enter_opens(tmp_path: Path) -> None:
         footer = screen_text(app).splitlines()[-1]
         assert "enter Open" in footer, footer
         assert footer.index("enter Open") < footer.index("c Compare")
+
+
+@run_async
+async def test_the_details_count_in_words(tmp_path: Path) -> None:
+    # "Model 1 layers: dense" and "1 problem(s) in x.toml" read as a form letter.
+    experiments = tmp_path / "experiments"
+    one_layer = spirals_toml().replace(
+        '[[model.layers]]\ntype = "tanh"\n\n[[model.layers]]\ntype = "dense"\nout_features = 2\n',
+        "",
+    )
+    write_experiment(experiments, "single", one_layer)
+    write_experiment(experiments, "typo", spirals_toml().replace('"tanh"', '"tanhh"'))
+    (tmp_path / "runs").mkdir()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await browser(pilot, app)
+        select(screen, "exp:single")
+        await pilot.pause()
+        text = details(screen)
+        assert "1 layer: dense" in text and "1 layers" not in text
+        select(screen, "exp:typo")
+        await pilot.pause()
+        text = details(screen)
+        assert "1 problem in typo.toml" in text and "problem(s)" not in text
