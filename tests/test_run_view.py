@@ -369,7 +369,7 @@ async def test_the_gradient_legend_stays_under_the_strips(tmp_path: Path) -> Non
         await open_run(pilot, writer.run_dir)
         lines = screen_text(app).splitlines()
         legend = [line for line in lines if "shade = log10" in line]
-        assert len(legend) == 1 and "log10 norm, 1e-1 … 1e0" in legend[0], lines
+        assert len(legend) == 1 and "log10 norm, 0.141 … 2.8" in legend[0], lines
         assert not any("│ norm," in line for line in lines)  # not wrapped to the left edge
 
 
@@ -644,3 +644,19 @@ async def test_the_layer_table_stays_whole_when_the_terminal_grows(tmp_path: Pat
         await pilot.pause(0.3)
         text = screen_text(app)
         assert "0_dense  dense" in text and "2_dense  dense" in text, text
+
+
+@run_async
+async def test_the_gradient_legend_gives_a_narrow_range_two_ends(tmp_path: Path) -> None:
+    # Norms from 0.0189 to 0.0287 were labelled "1e-2 … 1e-2": one decade, twice.
+    writer = RunWriter.create(tmp_path / "runs", "gru", run_id="20260101-000000-nnnn")
+    for step in range(1, 30):
+        writer.scalar("train/loss", 1.0, step, step / 10)
+        writer.scalar("grad_norm/0_gru", 0.0189, step)
+        writer.scalar("grad_norm/1_dense", 0.0287, step)
+    writer.close("finished")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_run(pilot, writer.run_dir)
+        legend = [line for line in screen_text(app).splitlines() if "shade = log10" in line]
+        assert len(legend) == 1 and "0.0189 … 0.0287" in legend[0], legend
