@@ -505,3 +505,21 @@ async def test_the_details_count_in_words(tmp_path: Path) -> None:
         await pilot.pause()
         text = details(screen)
         assert "1 problem in typo.toml" in text and "problem(s)" not in text
+
+
+@run_async
+async def test_a_run_stopped_from_the_dashboard_is_said_to_have_stopped(tmp_path: Path) -> None:
+    # S in the dashboard stops a run (status "stopped", a checkpoint saved), and the toast
+    # then called it "interrupted", as if something had gone wrong.
+    from dltui.run_format import EXIT_INTERRUPTED
+    from dltui.tui.messages import RunExited
+
+    write_experiment(tmp_path / "experiments", "spirals")
+    run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", state="stopped")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await browser(pilot, app)
+        app.post_message(RunExited(Path(str(run)), EXIT_INTERRUPTED, reason="SIGTERM received"))
+        await pilot.pause(0.1)
+        said = notes(app)
+        assert any("spirals run 20260101-000000-aaaa: stopped." in note for note in said), said
