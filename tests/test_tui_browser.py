@@ -523,3 +523,16 @@ async def test_a_run_stopped_from_the_dashboard_is_said_to_have_stopped(tmp_path
         await pilot.pause(0.1)
         said = notes(app)
         assert any("spirals run 20260101-000000-aaaa: stopped." in note for note in said), said
+
+
+@run_async
+async def test_the_details_write_steps_as_the_run_view_does(tmp_path: Path) -> None:
+    # The run view's header says "step 2,002"; the details said "step 2002".
+    write_experiment(tmp_path / "experiments", "spirals")
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", steps_per_epoch=300)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await browser(pilot, app)
+        select(screen, "run:" + str(tmp_path / "runs" / "spirals" / "20260101-000000-aaaa"))
+        await pilot.pause()
+        assert "step 1,500" in details(screen)

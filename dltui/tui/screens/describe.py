@@ -344,7 +344,7 @@ def describe_run(run: RunInfo, now: float | None = None) -> Content:
         target = f"/{epochs}" if isinstance(epochs, int) and not isinstance(epochs, bool) else ""
         progress.append(f"epoch {format_epoch(run.epoch)}{target}")
     if run.step is not None:
-        progress.append(f"step {run.step}")
+        progress.append(f"step {run.step:,}")
     if progress:
         lines.append(_line("[b]Progress[/b]  $progress", progress=", ".join(progress)))
     if run.best is not None:
