@@ -660,3 +660,18 @@ async def test_the_gradient_legend_gives_a_narrow_range_two_ends(tmp_path: Path)
         await open_run(pilot, writer.run_dir)
         legend = [line for line in screen_text(app).splitlines() if "shade = log10" in line]
         assert len(legend) == 1 and "0.0189 … 0.0287" in legend[0], legend
+
+
+@run_async
+async def test_the_header_at_80x24_names_the_experiment(tmp_path: Path) -> None:
+    # With a long experiment name the header kept the run id (a timestamp) and dropped the
+    # experiment, and at 80x24 the Overview that names it is not on screen.
+    run = make_run(tmp_path / "runs", "transformer-chars", "20261201-173406-7b51")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(pilot, Path(str(run)))
+        await pilot.press("7")
+        await pilot.pause(0.1)
+        header = screen_text(app).splitlines()[0]
+        assert "transformer-chars" in header and "finished" in header, header
+        assert "smooth 0.6" in header and "x:step" in header, header
