@@ -395,8 +395,10 @@ def test_help_shows_the_glyphs_people_press() -> None:
 
     assert keys_of("previous sample") == ","
     assert keys_of("next sample") == "."
-    assert keys_of("Move the cursor left") == "←"
+    assert keys_of("Move the cursor one column left") == "←"
     assert keys_of("Move the cursor ten columns left") == "shift+←"
+    # Said once, on shift's own line (← said "shift: ten times as far" above it too).
+    assert sum("ten" in line and "cursor" in line for line in lines) == 2
     keys = {line.split()[0] for line in lines if line.startswith("  ") and line.strip()}
     assert not keys & {"comma", "full_stop", "left", "right", "shift+left", "question_mark"}
 
