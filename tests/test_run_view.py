@@ -675,3 +675,24 @@ async def test_the_header_at_80x24_names_the_experiment(tmp_path: Path) -> None:
         header = screen_text(app).splitlines()[0]
         assert "transformer-chars" in header and "finished" in header, header
         assert "smooth 0.6" in header and "x:step" in header, header
+
+
+@run_async
+async def test_compare_plot_stands_off_its_border_as_the_run_view_does(tmp_path: Path) -> None:
+    # The compare plot's title and y labels touched its border ("│val/loss", "│0.04┤").
+    from tui_runs import write_experiment
+
+    from dltui.tui.screens.compare import CompareScreen
+
+    write_experiment(tmp_path / "experiments", "spirals")
+    for run_id in ("20260101-000000-aaaa", "20260101-010000-bbbb"):
+        make_run(tmp_path / "runs", "spirals", run_id)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
+        await pilot.press("j", "space", "space", "c")
+        await settle(pilot, lambda: isinstance(app.screen, CompareScreen) and bool(app.screen.tags))
+        await pilot.pause(0.2)
+        lines = screen_text(app).splitlines()
+        title = next(line for line in lines if "val/loss" in line and line.startswith("│"))
+        assert "│ val/loss" in title and "│val/loss" not in title, title
