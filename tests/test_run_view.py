@@ -696,3 +696,22 @@ async def test_compare_plot_stands_off_its_border_as_the_run_view_does(tmp_path:
         lines = screen_text(app).splitlines()
         title = next(line for line in lines if "val/loss" in line and line.startswith("│"))
         assert "│ val/loss" in title and "│val/loss" not in title, title
+
+
+@run_async
+async def test_the_overview_says_the_run_first_and_why_it_ended_below(tmp_path: Path) -> None:
+    # "✔ FINISHED (early stopping: no improvement in 30 epochs (patience 30); best …) mlp"
+    # put the experiment and device after a long reason, in brackets within brackets.
+    reason = "early stopping: no improvement in 30 epochs (patience 30); best val/loss = 0.1"
+    writer = RunWriter.create(tmp_path / "runs", "spirals", run_id="20260101-000000-dddd")
+    writer.scalar("train/loss", 1.0, 1, 0.1)
+    writer.close("finished", reason=reason)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await open_run(pilot, writer.run_dir)
+        from dltui.tui.widgets.overview_pane import OverviewPane
+
+        first = next(line for line in screen_text(app).splitlines() if "FINISHED" in line)
+        assert "FINISHED  spirals" in first and "(early" not in first, first
+        facts = app.screen.query_one(OverviewPane).facts_text().plain.splitlines()
+        assert facts[1] == reason, facts

@@ -222,14 +222,15 @@ class OverviewPane(Widget):
         state = s.state if s.state in _STATE_COLORS else UNKNOWN
         marker = _STATE_MARKS.get(state, "■")
         text.append(f"{marker} {state.upper()}", self._status_style(state))
-        if s.reason:
-            # Written by the trainer, or by whatever wrote status.json: shown, never obeyed.
-            text.append(f" ({printable(s.reason, keep_newlines=False)})")
         if s.experiment:
             text.append(f"  {printable(s.experiment, keep_newlines=False)}", "bold")
         if s.device:
             text.append(f"  on {printable(s.device, keep_newlines=False)}")
         text.append("\n")
+        if s.reason:
+            # On its own line, after the run: a reason is often long, and holds brackets.
+            # Written by the trainer, or by whatever wrote status.json: shown, never obeyed.
+            text.append(printable(s.reason, keep_newlines=False) + "\n")
         parts = []
         if s.epoch is not None:
             epoch = format_epoch(s.epoch)
