@@ -84,10 +84,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = ("check", "keys", "summary", "run", "ls", "plot", "export", "sweep")
+"""The sub-commands' names (`_parser` adds one parser for each)."""
+
+
+def split_logdir_lists(argv: Sequence[str]) -> list[str]:
+    """``--logdir A B ls ...`` as ``--logdir=A --logdir=B ls ...``, before the command.
+
+    ``--logdir`` takes several folders, and argparse gives such an option every word that
+    follows it: the command's name too, so ``dltui --logdir DIR ls`` opened the dashboard
+    on a folder named ``ls``. The folders end at the first option or command name (write
+    ``./ls`` for a folder of that name). After the command, its own options are its own.
+    """
+    words = list(argv)
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--" or word in COMMANDS:
+            return [*out, *words[index:]]
+        if word != "--logdir":
+            out.append(word)
+            index += 1
+            continue
+        folders = []
+        index += 1
+        while index < len(words) and not words[index].startswith("-"):
+            if words[index] in COMMANDS:
+                break
+            folders.append(words[index])
+            index += 1
+        # No folder: leave the bare option for argparse to report.
+        out += [f"--logdir={folder}" for folder in folders] or [word]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `dltui` script and `python -m dltui`."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(split_logdir_lists(sys.argv[1:] if argv is None else argv))
     if args.command == "check":
         from dltui.checks import check_command
 

@@ -82,7 +82,7 @@ EXIT_OUTCOMES = {
     EXIT_FAILED: "failed",
     EXIT_INVALID: "invalid experiment",
     EXIT_BUSY: "already running (another process is writing it)",
-    EXIT_INTERRUPTED: "interrupted",
+    EXIT_INTERRUPTED: "stopped",  # as its status says: on request, a checkpoint saved
     -2: "interrupted",
     -15: "terminated",
     -9: "killed",

@@ -312,3 +312,55 @@ async def test_the_sweep_table_is_edited_in_the_settings(tmp_path: Path) -> None
         "model.layers[2].p",
     ]
     assert saved.sweep.pruner.warmup_epochs == 8  # the rest of the inline table kept
+
+
+def _screen_lines(app: App[Any]) -> list[str]:
+    return [
+        "".join(segment.text for segment in line).replace("\u00a0", " ")
+        for line in app.screen._compositor.render_update(full=True).strips  # type: ignore[attr-defined]
+    ]
+
+
+@run_async
+async def test_the_layer_picker_reads_as_two_columns_and_names_its_place(tmp_path: Path) -> None:
+    # A kind's description wrapped back under the kind names ("dense   Fully connected
+    # layer on the last" / "dimension (torch.nn.Linear)."), and the title said "Add layer
+    # after" without saying after which.
+    app = BuilderApp(tmp_path / "experiments", template="mlp")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.builder
+        await settle(pilot, screen)
+        await pilot.press("a")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, KindPicker)
+        lines = _screen_lines(app)
+        assert any("Add a layer after 0 · dense" in line for line in lines), lines
+        first = next(i for i, line in enumerate(lines) if "dense " in line and "Fully" in line)
+        column = lines[first].index("Fully")
+        follow = lines[first + 1]
+        assert follow[column - 2 : column] == "  " and "dimension" in follow[column:], follow
+        await pilot.press("escape", "j", "i")
+        await pilot.pause()
+        assert any("Insert a layer before 1 · relu" in line for line in _screen_lines(app))
+
+
+@run_async
+async def test_at_80x24_the_parameter_counts_are_whole(tmp_path: Path) -> None:
+    # At 80 columns the options column kept its heading's width after the shapes came,
+    # and pushed the parameter counts off the pane: "3" for 3,776, "66" for 66,944.
+    app = BuilderApp(tmp_path / "experiments", template="transformer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.builder
+        await settle(pilot, screen)
+        await pilot.pause(0.2)
+        counts = [row.params for row in screen.query_one(StackTable).rows_shown if row.params]
+        assert counts and any("," in count for count in counts)
+        table = _region_lines(app, screen.query_one(StackTable))
+        for count in counts:
+            assert any(line.rstrip().endswith(count) for line in table), (count, table)
+
+
+def _region_lines(app: App[Any], widget: Any) -> list[str]:
+    region = widget.content_region
+    return [line[region.x : region.right] for line in _screen_lines(app)[region.y : region.bottom]]

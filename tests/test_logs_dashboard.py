@@ -23,7 +23,7 @@ from dltui.tui.screens.run import RunScreen
 from dltui.tui.screens.run_panes import CurvesPane
 from dltui.tui.widgets import LinePlot
 from dltui.tui.widgets.diff_pane import DiffPane
-from dltui.tui.widgets.log_panes import LogOverviewPane, NotRecordedPane
+from dltui.tui.widgets.log_panes import LogOutput, LogOverviewPane, NotRecordedPane
 
 tensorboardX = pytest.importorskip("tensorboardX")
 
@@ -370,3 +370,27 @@ def test_the_follower_sees_a_log_grow_between_its_polls(tmp_path: Path) -> None:
     finally:
         follower.stop()
         writer.close()
+
+
+@run_async
+async def test_a_tensorboard_run_without_text_says_so_in_output_and_names_confusion(
+    tmp_path: Path,
+) -> None:
+    # The Output pane of a run with no add_text showed its heading over an empty pane,
+    # and the confusion pane began with its id ("confusion: not recorded").
+    logs = tmp_path / "logs"
+    writer = tensorboardX.SummaryWriter(str(logs / "tb" / "quiet"))
+    for step in range(20):
+        writer.add_scalar("loss", 1.0 / (step + 1), step)
+    writer.close()
+    app = log_app(tmp_path, logs)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_run(pilot, logs / "tb" / "quiet")
+        await pilot.press("6")
+        await pilot.pause(0.2)
+        assert app.screen.query_one("#pane-output", LogOutput).lines == [LogOutput.NONE_YET]
+        text = " ".join(screen_text(app).split())
+        assert "No text summaries" in text and "oldest first" not in text
+        await pilot.press("8")
+        await pilot.pause(0.2)
+        assert "Confusion matrix: not recorded by TensorBoard" in screen_text(app)

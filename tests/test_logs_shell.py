@@ -130,3 +130,21 @@ def test_settings_path_honours_xdg_config_home(tmp_path: Path) -> None:
     assert settings_path({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "dltui/settings.toml"
     relative = settings_path({"XDG_CONFIG_HOME": "relative"})
     assert relative == Path.home() / ".config" / "dltui" / "settings.toml"
+
+
+def test_logdir_before_the_command_leaves_the_command_alone(
+    logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--logdir DIR...` takes several folders: the command name after them is not one more
+    # (it was, and `dltui --logdir DIR ls` opened the dashboard on a folder named `ls`).
+    def no_dashboard(**_: object) -> int:
+        raise AssertionError("the dashboard started instead of the command")
+
+    monkeypatch.setattr("dltui.tui.app.run_app", no_dashboard)
+    runs = str(tmp_path / "runs")
+    code, out, err = run_cli(capsys, "--runs", runs, "--logdir", str(logs), "ls", "tb")
+    assert code == 0, err
+    assert "run1" in out and "tb" in out
+    code, out, err = run_cli(capsys, "--logdir", str(logs / "tb"), str(logs / "keras"), "ls")
+    assert code == 0, err
+    assert "run1" in out and "training" in out

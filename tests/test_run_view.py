@@ -369,7 +369,7 @@ async def test_the_gradient_legend_stays_under_the_strips(tmp_path: Path) -> Non
         await open_run(pilot, writer.run_dir)
         lines = screen_text(app).splitlines()
         legend = [line for line in lines if "shade = log10" in line]
-        assert len(legend) == 1 and "log10 norm, 1e-1 … 1e0" in legend[0], lines
+        assert len(legend) == 1 and "log10 norm, 0.141 … 2.8" in legend[0], lines
         assert not any("│ norm," in line for line in lines)  # not wrapped to the left edge
 
 
@@ -616,3 +616,102 @@ async def test_a_gan_s_overview_and_gradients_read_in_the_grid(tmp_path: Path) -
         for part in ("genera", "discri"):
             for i in (0, 2, 4):
                 assert f"{part}…/{i}_dense" in text, text
+
+
+@run_async
+async def test_side_by_side_plots_do_not_read_as_one_heading(tmp_path: Path) -> None:
+    # The loss plot's note ended one cell before the next plot's title, and read as
+    # "faint: raw accuracy" (a raw accuracy?) across the two.
+    run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_run(pilot, Path(str(run)))
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "(faint: raw)" in text
+        assert "faint: raw accuracy" not in text and "(faint: raw) accuracy" not in text
+
+
+@run_async
+async def test_the_layer_table_stays_whole_when_the_terminal_grows(tmp_path: Path) -> None:
+    # Widened from 120 to 200 columns, the overview added its type column but kept the
+    # headings' widths: "0_den  dens" with forty blank columns beside them.
+    run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_run(pilot, Path(str(run)))
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "0_dense  dense" in text and "2_dense  dense" in text, text
+
+
+@run_async
+async def test_the_gradient_legend_gives_a_narrow_range_two_ends(tmp_path: Path) -> None:
+    # Norms from 0.0189 to 0.0287 were labelled "1e-2 … 1e-2": one decade, twice.
+    writer = RunWriter.create(tmp_path / "runs", "gru", run_id="20260101-000000-nnnn")
+    for step in range(1, 30):
+        writer.scalar("train/loss", 1.0, step, step / 10)
+        writer.scalar("grad_norm/0_gru", 0.0189, step)
+        writer.scalar("grad_norm/1_dense", 0.0287, step)
+    writer.close("finished")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_run(pilot, writer.run_dir)
+        legend = [line for line in screen_text(app).splitlines() if "shade = log10" in line]
+        assert len(legend) == 1 and "0.0189 … 0.0287" in legend[0], legend
+
+
+@run_async
+async def test_the_header_at_80x24_names_the_experiment(tmp_path: Path) -> None:
+    # With a long experiment name the header kept the run id (a timestamp) and dropped the
+    # experiment, and at 80x24 the Overview that names it is not on screen.
+    run = make_run(tmp_path / "runs", "transformer-chars", "20261201-173406-7b51")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(pilot, Path(str(run)))
+        await pilot.press("7")
+        await pilot.pause(0.1)
+        header = screen_text(app).splitlines()[0]
+        assert "transformer-chars" in header and "finished" in header, header
+        assert "smooth 0.6" in header and "x:step" in header, header
+
+
+@run_async
+async def test_compare_plot_stands_off_its_border_as_the_run_view_does(tmp_path: Path) -> None:
+    # The compare plot's title and y labels touched its border ("│val/loss", "│0.04┤").
+    from tui_runs import write_experiment
+
+    from dltui.tui.screens.compare import CompareScreen
+
+    write_experiment(tmp_path / "experiments", "spirals")
+    for run_id in ("20260101-000000-aaaa", "20260101-010000-bbbb"):
+        make_run(tmp_path / "runs", "spirals", run_id)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: getattr(app.screen, "catalog", None) is not None)
+        await pilot.press("j", "space", "space", "c")
+        await settle(pilot, lambda: isinstance(app.screen, CompareScreen) and bool(app.screen.tags))
+        await pilot.pause(0.2)
+        lines = screen_text(app).splitlines()
+        title = next(line for line in lines if "val/loss" in line and line.startswith("│"))
+        assert "│ val/loss" in title and "│val/loss" not in title, title
+
+
+@run_async
+async def test_the_overview_says_the_run_first_and_why_it_ended_below(tmp_path: Path) -> None:
+    # "✔ FINISHED (early stopping: no improvement in 30 epochs (patience 30); best …) mlp"
+    # put the experiment and device after a long reason, in brackets within brackets.
+    reason = "early stopping: no improvement in 30 epochs (patience 30); best val/loss = 0.1"
+    writer = RunWriter.create(tmp_path / "runs", "spirals", run_id="20260101-000000-dddd")
+    writer.scalar("train/loss", 1.0, 1, 0.1)
+    writer.close("finished", reason=reason)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await open_run(pilot, writer.run_dir)
+        from dltui.tui.widgets.overview_pane import OverviewPane
+
+        first = next(line for line in screen_text(app).splitlines() if "FINISHED" in line)
+        assert "FINISHED  spirals" in first and "(early" not in first, first
+        facts = app.screen.query_one(OverviewPane).facts_text().plain.splitlines()
+        assert facts[1] == reason, facts

@@ -114,6 +114,8 @@ def test_run_records_everything(tmp_path: Path) -> None:
     torch.load(run / "checkpoints" / "best.pt", weights_only=True)
     log = (run / "output.log").read_text()
     assert "epoch 3/3" in log and "finished" in log
+    # Said in words ("test (best (epoch 3)):" read as nested brackets).
+    assert "test on the best weights (epoch " in log and "test (best" not in log
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 from tui_runs import (
     FROZEN_NOW,
     make_app,
@@ -394,8 +395,10 @@ def test_help_shows_the_glyphs_people_press() -> None:
 
     assert keys_of("previous sample") == ","
     assert keys_of("next sample") == "."
-    assert keys_of("Move the cursor left") == "←"
+    assert keys_of("Move the cursor one column left") == "←"
     assert keys_of("Move the cursor ten columns left") == "shift+←"
+    # Said once, on shift's own line (← said "shift: ten times as far" above it too).
+    assert sum("ten" in line and "cursor" in line for line in lines) == 2
     keys = {line.split()[0] for line in lines if line.startswith("  ") and line.strip()}
     assert not keys & {"comma", "full_stop", "left", "right", "shift+left", "question_mark"}
 
@@ -441,3 +444,97 @@ async def test_the_palette_shows_help_text_as_text(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await settle(pilot, lambda: "Start a sweep" in screen_text(app))
         assert "(its [sweep] table)" in screen_text(app)
+
+
+@run_async
+async def test_what_is_typed_right_after_slash_goes_to_the_filter(tmp_path: Path) -> None:
+    # Keys that arrive together ("/gan" typed fast, or pasted) used to reach the list
+    # before the filter box had the focus: `g` went to the top, `n` opened the template
+    # picker, and the filter stayed empty.
+    write_experiment(tmp_path / "experiments", "gan-ring")
+    write_experiment(tmp_path / "experiments", "mlp")
+    (tmp_path / "runs").mkdir()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browser(pilot, app)
+        for key, character in (("slash", "/"), ("g", "g"), ("a", "a"), ("n", "n")):
+            event = events.Key(key, character)
+            event.set_sender(app)
+            app._driver.send_message(event)  # as the terminal does: no wait between keys
+        await settle(pilot, lambda: screen.query_one("#filter", Input).value != "", timeout=3)
+        assert app.screen is screen
+        assert screen.query_one("#filter", Input).value == "gan"
+        assert [row[0].strip() for row in rows(screen)] == ["▾ gan-ring"]
+        await pilot.press("slash", "x")  # in the box a slash is typed (tb/run1 holds one)
+        assert screen.query_one("#filter", Input).value == "gan/x"
+
+
+@run_async
+async def test_the_footer_says_enter_opens(tmp_path: Path) -> None:
+    # The list's own (hidden) enter shadowed the browser's "enter Open": a new user saw
+    # every key but the one that opens a run.
+    write_experiment(tmp_path / "experiments", "spirals")
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browser(pilot, app)
+        select(screen, "exp:spirals")
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        assert "enter Open" in footer, footer
+        assert footer.index("enter Open") < footer.index("c Compare")
+
+
+@run_async
+async def test_the_details_count_in_words(tmp_path: Path) -> None:
+    # "Model 1 layers: dense" and "1 problem(s) in x.toml" read as a form letter.
+    experiments = tmp_path / "experiments"
+    one_layer = spirals_toml().replace(
+        '[[model.layers]]\ntype = "tanh"\n\n[[model.layers]]\ntype = "dense"\nout_features = 2\n',
+        "",
+    )
+    write_experiment(experiments, "single", one_layer)
+    write_experiment(experiments, "typo", spirals_toml().replace('"tanh"', '"tanhh"'))
+    (tmp_path / "runs").mkdir()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await browser(pilot, app)
+        select(screen, "exp:single")
+        await pilot.pause()
+        text = details(screen)
+        assert "1 layer: dense" in text and "1 layers" not in text
+        select(screen, "exp:typo")
+        await pilot.pause()
+        text = details(screen)
+        assert "1 problem in typo.toml" in text and "problem(s)" not in text
+
+
+@run_async
+async def test_a_run_stopped_from_the_dashboard_is_said_to_have_stopped(tmp_path: Path) -> None:
+    # S in the dashboard stops a run (status "stopped", a checkpoint saved), and the toast
+    # then called it "interrupted", as if something had gone wrong.
+    from dltui.run_format import EXIT_INTERRUPTED
+    from dltui.tui.messages import RunExited
+
+    write_experiment(tmp_path / "experiments", "spirals")
+    run = make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", state="stopped")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await browser(pilot, app)
+        app.post_message(RunExited(Path(str(run)), EXIT_INTERRUPTED, reason="SIGTERM received"))
+        await pilot.pause(0.1)
+        said = notes(app)
+        assert any("spirals run 20260101-000000-aaaa: stopped." in note for note in said), said
+
+
+@run_async
+async def test_the_details_write_steps_as_the_run_view_does(tmp_path: Path) -> None:
+    # The run view's header says "step 2,002"; the details said "step 2002".
+    write_experiment(tmp_path / "experiments", "spirals")
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa", steps_per_epoch=300)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await browser(pilot, app)
+        select(screen, "run:" + str(tmp_path / "runs" / "spirals" / "20260101-000000-aaaa"))
+        await pilot.pause()
+        assert "step 1,500" in details(screen)

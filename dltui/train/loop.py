@@ -328,7 +328,13 @@ class Trainer:
         which = f"best (epoch {self.best_epoch})" if self.best_state is not None else "last"
         recorder.record(results, self.step, epoch=float(self.epoch))
         recorder.event("test", weights=which, epoch=self.best_epoch, **results)
-        recorder.say(f"test ({which}): " + "  ".join(f"{k} {v:.4g}" for k, v in results.items()))
+        weights = (
+            f"the best weights (epoch {self.best_epoch})"
+            if self.best_state is not None
+            else "the last weights"
+        )
+        values = "  ".join(f"{k} {v:.4g}" for k, v in results.items())
+        recorder.say(f"test on {weights}: {values}")
         matrix = part.take_confusion()
         if matrix is not None:
             self._confusion_event(matrix, which)

@@ -43,10 +43,9 @@ class StopSignal:
             raise KeyboardInterrupt(f"{name} received twice")
         self.request(f"{name} received")
         end_terminal_line()
-        _write(
-            sys.stderr,
-            f"{name}: stopping after the current step (press Ctrl+C again to exit at once)\n",
-        )
+        # Only a second SIGINT exits at once; a SIGTERM's sender has no Ctrl+C to press.
+        hint = " (press Ctrl+C again to exit at once)" if signum == signal.SIGINT else ""
+        _write(sys.stderr, f"{name}: stopping after the current step{hint}\n")
 
     def install(self) -> None:
         """Handle SIGINT and SIGTERM (only possible from the main thread)."""

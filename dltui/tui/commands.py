@@ -174,7 +174,8 @@ TEMPLATE = Scope("template", "TemplatePicker", (
 
 BROWSER = Scope("browser", "Experiments and runs", (
     Command("browser.open", "enter", "open", "Open",
-            "Open the selected run or sweep, or the newest run of an experiment."),
+            "Open the selected run or sweep, or the newest run of an experiment.",
+            key_display="enter"),
     Command("browser.mark", "space", "mark", "Mark ↓",
             "Mark or unmark the selected run (for c, D), then move down."),
     Command("browser.compare", "c", "compare", "Compare",
@@ -192,8 +193,10 @@ BROWSER = Scope("browser", "Experiments and runs", (
     Command("browser.new", "n", "new", "New",
             "A new experiment from a template (cnn, gan, lstm ...)."),
     Command("browser.edit", "e", "edit", "Edit", "Edit the selected experiment's layer stack."),
+    # priority: the app runs it before it hands on the keys typed after it ("/gan" in one
+    # burst), so they reach the filter box and not the list ("n" opened a template).
     Command("browser.filter", "slash", "filter", "Filter",
-            "Filter experiments and runs by typing.", key_display="/"),
+            "Filter experiments and runs by typing.", key_display="/", priority=True),
     Command("browser.sort", "o", "sort", "Sort",
             "Cycle the order: newest, name, best value, status."),
     Command("browser.clear", "escape", "clear", "Clear",
@@ -303,10 +306,10 @@ RUN = Scope("run", "Run view", (
     Command("run.cursor", "c", "cursor", "Cursor",
             "Show or hide a cursor: every series' value at one x."),
     Command("run.cursor_left", "left", "move_cursor(-1)", "Move",
-            "Move the cursor left (shift: ten times as far).",
+            "Move the cursor one column left.",
             key_display="←→", palette=False, priority=True),
     Command("run.cursor_right", "right", "move_cursor(1)", "Cursor right",
-            "Move the cursor right (shift: ten times as far).",
+            "Move the cursor one column right.",
             show=False, palette=False, priority=True),
     Command("run.cursor_far_left", "shift+left", "move_cursor(-10)", "Cursor far left",
             "Move the cursor ten columns left.", show=False, palette=False, priority=True),

@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 if TYPE_CHECKING:
+    from textual.binding import Binding
     from textual.screen import Screen
 
 _KEY_STYLE = "bold $footer-key-foreground on $footer-key-background"
@@ -46,6 +47,10 @@ class FooterEntry(NamedTuple):
 
 _HELP_ACTIONS = frozenset({"help", "app.help"})
 """The actions of the help keys (`dltui.tui.commands`: the app's and the builder's)."""
+
+_SELECTING_ACTIONS = frozenset({"select_cursor", "select"})
+"""Hidden actions of a focused list (a table's, an option list's ``enter``) that only post
+a selection, which the screen answers with its own command (the browser's "enter Open")."""
 
 MAX_LINES = 2
 """The footer takes a second line before it leaves keys out."""
@@ -102,7 +107,15 @@ class KeyFooter(Widget):
         # A screen may leave out keys that do not apply to what is in view right now.
         screen = self.screen
         hidden = screen.footer_hidden_actions() if isinstance(screen, HidesFooterKeys) else None
-        for key, (_, binding, enabled, _tooltip) in self.screen.active_bindings.items():
+        active = screen.active_bindings
+        # A screen command whose key a focused list's hidden "select" shadows is shown in
+        # the list's place, unless another of its keys shows it already (the builder's e).
+        shown_actions = {item.binding.action for item in active.values() if item.binding.show}
+        for key, (node, binding, enabled, _tooltip) in active.items():
+            if not binding.show and binding.action in _SELECTING_ACTIONS and node is not screen:
+                own = _shown_binding(screen, key)
+                if own is not None and own.action not in shown_actions:
+                    binding = own
             if hidden and binding.action.partition("(")[0] in hidden:
                 continue
             entry = FooterEntry(
@@ -190,6 +203,14 @@ class KeyFooter(Widget):
             self.app.simulate_key(entry.key)
         else:
             self.app.bell()
+
+
+def _shown_binding(screen: Screen[Any], key: str) -> Binding | None:
+    """The screen's own footer binding of ``key``, which a focused list's hidden one shadows."""
+    for binding in screen._bindings.key_to_bindings.get(key, ()):
+        if binding.show:
+            return binding
+    return None
 
 
 def _is_help(entry: FooterEntry) -> bool:

@@ -83,6 +83,7 @@ NOT_RECORDED = {
     "system": "System metrics (CPU, memory, GPU)",
     "samples": "Samples",
     "output": "Text output",
+    "confusion": "Confusion matrix",
 }
 """The panes a run of another tool has nothing for, and what each would show."""
 

@@ -87,7 +87,7 @@ async def save(screen: BuilderScreen) -> Path | None:
         screen.new = None
         screen.show_title()
         count = len(screen.verdict_problems or [])
-        suffix = f" — {count} problem(s) left" if count else ""
+        suffix = f" — {count} {'problem' if count == 1 else 'problems'} left" if count else ""
         screen.notify(
             printable(f"saved {path}{suffix}"),
             severity="warning" if count else "information",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.table import Table
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -26,9 +28,22 @@ _CATEGORY_ORDER = (
 )
 
 
+_NAME_WIDTH = 22
+"""The kind names' column (the longest, ``transformer_encoder``, and room)."""
+
+
 def _summary(cls: type[Layer]) -> str:
     doc = (cls.__doc__ or "").strip().splitlines()
     return doc[0] if doc else ""
+
+
+def _kind_prompt(name: str, summary: str) -> Table:
+    """A kind and its description in two columns: the description wraps in its own."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=_NAME_WIDTH, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(Text(name), Text(summary))
+    return grid
 
 
 def matching_kinds(query: str) -> list[tuple[str, list[str]]]:
@@ -82,7 +97,7 @@ class KindPicker(ModalScreen[str | None]):
         for category, names in matching_kinds(query):
             entries.append(Option(f"── {category} ──", disabled=True))
             for name in names:
-                entries.append(Option(f"{name:<22} {_summary(kinds[name])}", id=name))
+                entries.append(Option(_kind_prompt(name, _summary(kinds[name])), id=name))
         options.add_options(entries)
         first = next((i for i, o in enumerate(entries) if not o.disabled), None)
         options.highlighted = first

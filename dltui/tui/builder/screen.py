@@ -300,9 +300,14 @@ class BuilderScreen(Screen[Path | None]):
 
     @work(exclusive=True, group="builder-picker")
     async def _pick_and_insert(self, after: bool) -> None:
-        kind = await self.app.push_screen_wait(
-            KindPicker("Add layer after" if after else "Insert layer before")
-        )
+        row = self.query_one(StackTable).selected_row()
+        if row is None:
+            title = "Add a layer"
+        else:
+            place = ".".join(str(index) for index in row.loc)
+            where = "Add a layer after" if after else "Insert a layer before"
+            title = f"{where} {place} · {row.type}"
+        kind = await self.app.push_screen_wait(KindPicker(title))
         if kind is None:
             return
         loc = self._selected()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual.color import Color, ColorParseError
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from dltui.builder.document import LayerLoc
 from dltui.safe_text import printable
@@ -87,6 +88,12 @@ class StackTable(DataTable[Text]):
             return None
         return self._rows[max(0, min(self.cursor_row, len(self._rows) - 1))].loc
 
+    def selected_row(self) -> StackRow | None:
+        """The highlighted layer's row, or None for an empty stack."""
+        if not self._rows:
+            return None
+        return self._rows[max(0, min(self.cursor_row, len(self._rows) - 1))]
+
     def select_loc(self, loc: LayerLoc | None) -> None:
         """Move the cursor to the layer at ``loc`` (or the nearest row)."""
         if not self._rows:
@@ -110,7 +117,23 @@ class StackTable(DataTable[Text]):
         The first layer that does not fit is drawn in the theme's error colour.
         """
         error_style = self._error_style()
-        if [r.path for r in rows] == [r.path for r in self._rows]:
+        heading = options_heading(rows)
+        options = self.columns.get(ColumnKey("options"))
+        widest = max((len(r.options) for r in rows), default=0)
+        refill = options is not None and (
+            options.label.plain != heading
+            or widest < max((len(r.options) for r in self._rows), default=0)
+        )
+        if refill and options is not None:
+            # A column never narrows as its cells change: re-fill it from nothing, or the
+            # parameter counts at its right are pushed off a narrow pane.
+            options.label = Text(heading)
+            cells = [self._cells(row, error_style) for row in rows]
+            for index, column in enumerate(self.columns.values()):
+                column.content_width = max(
+                    [column.label.cell_len, *(row[index].cell_len for row in cells)]
+                )
+        if not refill and [r.path for r in rows] == [r.path for r in self._rows]:
             for old, new in zip(self._rows, rows, strict=True):
                 if old != new:
                     for (_, key), text in zip(
@@ -209,8 +232,18 @@ def fit_options(rows: list[StackRow], pane: int) -> list[StackRow]:
         for i, (label, _key) in enumerate(StackTable.COLUMNS)
         if i != 2
     )
-    width = max(4, pane - others - 2 - 1)  # the options' own padding; the scrollbar
+    width = max(1, pane - others - 2 - 1)  # the options' own padding; the scrollbar
     return [replace(row, options=options_text_cut(row.options, width)) for row in rows]
+
+
+def options_heading(rows: list[StackRow]) -> str:
+    """The options column's heading, no wider than its widest cell: a heading wider than
+    the cut options would push the parameter counts off a narrow pane."""
+    widest = max((len(row.options) for row in rows), default=0)
+    label = "options"
+    if widest >= len(label):
+        return label
+    return options_text_cut(label, widest) if widest > 1 else ""
 
 
 def _culprit(paths: list[str], problem_path: str | None) -> str | None:

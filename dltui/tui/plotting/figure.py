@@ -72,7 +72,7 @@ class Frame:
         return "\n".join("".join(text for text, _ in row) for row in self.rows)
 
 
-RAW_NOTE = "faint: raw"
+RAW_NOTE = "(faint: raw)"
 """The legend's note that a faint line is the unsmoothed series behind a smoothed one."""
 
 

@@ -485,8 +485,14 @@ class BrowserScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         open_builder(self.app, self.experiments_dir, path, still_wanted=still_wanted)
 
     def action_filter(self) -> None:
-        """Focus the filter box."""
-        self.query_one("#filter", Input).focus()
+        """Focus the filter box (in it, ``/`` is typed: names like ``tb/run1`` hold one)."""
+        box = self.query_one("#filter", Input)
+        if self.focused is box:
+            box.insert_text_at_cursor("/")
+            return
+        # At once, not on the next idle (what `focus()` does): the keys typed right after
+        # the slash come next, and must land in the box.
+        self.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

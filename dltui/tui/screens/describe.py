@@ -37,6 +37,11 @@ _STACK_TITLES = {
 }
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 layer``, ``3 layers``: a count with its noun (nouns here take an s)."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _t(value: object) -> str:
     """Text from a file, safe to show (one line)."""
     return printable(str(value), keep_newlines=False)
@@ -145,8 +150,8 @@ def describe_experiment(
         lines.append(Content(""))
         lines.append(
             _line(
-                "[$error b]$count problem(s) in $file:[/]",
-                count=len(problems),
+                "[$error b]$count in $file:[/]",
+                count=counted(len(problems), "problem"),
                 file=entry.path.name,
             )
         )
@@ -204,16 +209,18 @@ def experiment_lines(experiment: Experiment) -> list[Content]:
     if experiment.is_gan:
         lines.append(
             _line(
-                "[b]Model[/b]     GAN: generator $g layers, discriminator $d layers, latent $z",
-                g=len(model.generator),
-                d=len(model.discriminator),
+                "[b]Model[/b]     GAN: generator $g, discriminator $d, latent $z",
+                g=counted(len(model.generator), "layer"),
+                d=counted(len(model.discriminator), "layer"),
                 z=model.latent_dim,
             )
         )
     else:
         layers = experiment.sequential.layers
         kinds = " → ".join(str(getattr(layer, "type", "?")) for layer in layers)
-        lines.append(_line("[b]Model[/b]     $n layers: $kinds", n=len(layers), kinds=kinds))
+        lines.append(
+            _line("[b]Model[/b]     $n: $kinds", n=counted(len(layers), "layer"), kinds=kinds)
+        )
     training = experiment.training
     opt = training.optimizer
     lines.append(
@@ -337,7 +344,7 @@ def describe_run(run: RunInfo, now: float | None = None) -> Content:
         target = f"/{epochs}" if isinstance(epochs, int) and not isinstance(epochs, bool) else ""
         progress.append(f"epoch {format_epoch(run.epoch)}{target}")
     if run.step is not None:
-        progress.append(f"step {run.step}")
+        progress.append(f"step {run.step:,}")
     if progress:
         lines.append(_line("[b]Progress[/b]  $progress", progress=", ".join(progress)))
     if run.best is not None:

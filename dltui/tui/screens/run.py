@@ -191,8 +191,8 @@ class RunScreen(CurveControls, DashboardScreen):
         """The title line's markup: the run, its state and progress, the plot settings.
 
         The plot settings always show. When the line is too long for ``width``, it is
-        written more tightly, then the step and the experiment's name are left out
-        (both are in the Overview pane); only then does it take a second line.
+        written more tightly, then the step, the run id and the experiment's name are left
+        out in turn (all are in the Overview pane); only then does it take a second line.
         """
         experiment = escape(printable(self.run_dir.parent.name, keep_newlines=False))
         run_id = escape(printable(self.run_dir.name, keep_newlines=False))
@@ -229,6 +229,8 @@ class RunScreen(CurveControls, DashboardScreen):
                 " ",
             ),
             (f"[b]{experiment}[/b]/{run_id}", state, progress and f"ep {progress}", "", tight, " "),
+            # The experiment says more than the run id (a timestamp, in the Overview).
+            (f"[b]{experiment}[/b]", state, progress and f"ep {progress}", "", tight, " "),
             (run_id, state, progress and f"ep {progress}", "", tight, " "),
         ]
         for *parts, gap in variants:

@@ -124,7 +124,8 @@ class CurvesPane(Widget):
     CurvesPane {
         height: 1fr;
         layout: grid;
-        grid-gutter: 0 1;
+        /* Two columns: with one, a legend's end and the next plot's title read as one. */
+        grid-gutter: 0 2;
         & LinePlot { height: 1fr; width: 1fr; min-height: 4; }
     }
     """

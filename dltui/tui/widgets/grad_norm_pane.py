@@ -283,4 +283,6 @@ def _latest(values: npt.NDArray[np.float64]) -> float | None:
 
 
 def _decade(level: float) -> str:
-    return f"1e{math.floor(level)}" if math.isfinite(level) else "?"
+    """The norm at a log10 ``level``, written out: decades alone said "1e-2 … 1e-2" for
+    norms from 0.0189 to 0.0287 (both round down to the same power of ten)."""
+    return format_number(10.0**level) if math.isfinite(level) else "?"

@@ -191,11 +191,40 @@ class LogOverviewPane(TextPane):
 
 
 class LogOutput(OutputLog):
-    """The Output pane of a TensorBoard run: its text summaries, under a line saying so."""
+    """The Output pane of a TensorBoard run: its text summaries, under a line saying so,
+    or that there are none yet (most runs log none)."""
+
+    HEADING = "TensorBoard text summaries (add_text), oldest first:"
+    NONE_YET = "No text summaries (add_text) logged by this TensorBoard run yet."
+
+    def __init__(self, **options: Any) -> None:
+        """An Output pane that has seen no summary."""
+        super().__init__(**options)
+        self._empty = True
 
     def on_mount(self) -> None:
-        """Say what the pane holds before any summary arrives."""
-        self.append(["TensorBoard text summaries (add_text), oldest first:", ""])
+        """Say that no summary has arrived (the heading comes with the first)."""
+        self._say_none()
+
+    def _say_none(self) -> None:
+        self.clear()
+        self.append([self.NONE_YET])
+        self._empty = True
+
+    def update_from(self, source: RunSource, changes: RunChanges | None = None) -> None:
+        """Append the summaries logged since the last call, under the heading."""
+        if changes is not None and changes.reset:
+            self._say_none()
+        if not affects(changes, output=True):
+            return
+        lines = source.read_output()
+        if not lines:
+            return
+        if self._empty:
+            self.clear()
+            self.append([self.HEADING, ""])
+            self._empty = False
+        self.append(lines)
 
 
 def log_pane(

@@ -222,14 +222,15 @@ class OverviewPane(Widget):
         state = s.state if s.state in _STATE_COLORS else UNKNOWN
         marker = _STATE_MARKS.get(state, "■")
         text.append(f"{marker} {state.upper()}", self._status_style(state))
-        if s.reason:
-            # Written by the trainer, or by whatever wrote status.json: shown, never obeyed.
-            text.append(f" ({printable(s.reason, keep_newlines=False)})")
         if s.experiment:
             text.append(f"  {printable(s.experiment, keep_newlines=False)}", "bold")
         if s.device:
             text.append(f"  on {printable(s.device, keep_newlines=False)}")
         text.append("\n")
+        if s.reason:
+            # On its own line, after the run: a reason is often long, and holds brackets.
+            # Written by the trainer, or by whatever wrote status.json: shown, never obeyed.
+            text.append(printable(s.reason, keep_newlines=False) + "\n")
         parts = []
         if s.epoch is not None:
             epoch = format_epoch(s.epoch)
@@ -313,13 +314,17 @@ class OverviewPane(Widget):
         if self._models and self._table_columns() != self._columns:
             self._paint_model()
 
-    def _table_columns(self) -> tuple[str, ...]:
-        """The columns that fit the pane: the parameter counts always stay whole."""
+    def _column_widths(self) -> dict[str, int]:
+        """Each column's width: its longest cell (or heading)."""
         rows = self._rows()
-        widths = {
-            name: max([len(name), *(len(row[i]) for row in rows if row[i] != _HEADING)]) + 2
+        return {
+            name: max([len(name), *(len(row[i]) for row in rows if row[i] != _HEADING)])
             for i, name in enumerate(_LAYER_COLUMNS)
         }
+
+    def _table_columns(self) -> tuple[str, ...]:
+        """The columns that fit the pane: the parameter counts always stay whole."""
+        widths = {name: width + 2 for name, width in self._column_widths().items()}
         # Less a vertical scrollbar's two cells: a table that scrolls must not also
         # grow a horizontal bar (or cut its last column, the parameter counts).
         width = (self.content_size.width or 80) - 2
@@ -367,8 +372,11 @@ class OverviewPane(Widget):
         columns = self._table_columns()
         self._columns = columns
         table.clear(columns=True)
+        # Widths given, not measured by the table: re-filled while the pane is resized,
+        # it kept the headings' widths and cut every label ("0_den", "dens").
+        widths = self._column_widths()
         for name in columns:
-            table.add_column(name, key=name)
+            table.add_column(name, key=name, width=widths[name])
         if not self._models:
             totals.update("no model summary yet")
             return
