@@ -96,7 +96,12 @@ async def test_filter_sort_and_fold(workspace: Path) -> None:
         assert screen.sort_mode == "name"
         assert rows(screen)[0] == "▾ spirals"
         assert rows(screen)[1:3] == ["20260101-000000-aaaa", "20260101-010000-bbbb"]
-        await pilot.press("o", "o")  # status: stopped before finished
+        await pilot.press("o")
+        # Best values of different experiments are of different metrics: said in the title.
+        assert screen.sort_mode == "best"
+        title = screen.query_one("#title", Static).render()
+        assert "sort: best in each experiment" in str(title)
+        await pilot.press("o")  # status: stopped before finished
         assert screen.sort_mode == "status"
         assert rows(screen)[1] == "20260101-010000-bbbb"
         await pilot.press("g", "h")  # fold spirals

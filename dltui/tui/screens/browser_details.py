@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from dltui.tui.sweep_catalog import SweepEntry
 
 
+_SORT_WORDS = {"best": "best in each experiment"}
+"""How the title says an order where its name alone misleads: best values of different
+experiments are of different metrics, so experiments keep their order and only their runs
+are ranked."""
+
+
 def browser_title(
     sort_mode: str, marked: int, hidden: int, experiments_dir: Path, runs_dir: Path
 ) -> Content:
@@ -41,7 +47,7 @@ def browser_title(
         "[b]dltui[/b]  sort: $sort$marked   experiments: $experiments   runs: $runs",
         experiments=printable(str(experiments_dir), keep_newlines=False),
         runs=printable(str(runs_dir), keep_newlines=False),
-        sort=sort_mode,
+        sort=_SORT_WORDS.get(sort_mode, sort_mode),
         marked=marks,
     )
 
