@@ -447,6 +447,20 @@ async def test_the_palette_shows_help_text_as_text(tmp_path: Path) -> None:
 
 
 @run_async
+async def test_the_palette_says_each_commands_key_as_remapped(tmp_path: Path) -> None:
+    # The palette is where people find a command by name; it should teach its key too.
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('"browser.compare" = "C"\n')
+    app = make_app(tmp_path, keymap=keymap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await browser(pilot, app)
+        await pilot.press("ctrl+p")
+        await settle(pilot, lambda: "Start a sweep" in screen_text(app))
+        text = screen_text(app)
+        assert "w · Start" in text and "C · Compare" in text and "c · Compare" not in text
+
+
+@run_async
 async def test_what_is_typed_right_after_slash_goes_to_the_filter(tmp_path: Path) -> None:
     # Keys that arrive together ("/gan" typed fast, or pasted) used to reach the list
     # before the filter box had the focus: `g` went to the top, `n` opened the template

@@ -15,7 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from dltui.safe_text import printable
-from dltui.tui.commands import APP, scope_of
+from dltui.tui.commands import APP, Command, scope_of
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -41,13 +41,22 @@ class DashboardCommands(Provider):
     def _entries(self) -> list[Entry]:
         screen = self.screen
         app = cast("DashboardApp", self.app)  # this provider is the dashboard's alone
+        from dltui.tui.screens.help import key_label
+
         entries: list[Entry] = []
+        keymap = app.active_keymap
         scope = scope_of(screen)
+
+        def described(command: Command) -> str:
+            # The key first, as the help screen writes it (remaps included): the palette
+            # is also where people learn the keys.
+            return f"{key_label(command, keymap)} · {command.help}"
+
         for command in scope.commands if scope is not None else ():
             if command.palette and screen.check_action(command.action, ()) is not False:
-                entries.append((command.title, command.help, screen, command.action))
+                entries.append((command.title, described(command), screen, command.action))
         for command in APP.commands:
-            entries.append((command.title, command.help, app, command.action))
+            entries.append((command.title, described(command), app, command.action))
         # Only themes that passed the theme check (see `DashboardApp.offered_themes`).
         for name in app.offered_themes:
             shown = printable(name, keep_newlines=False)
