@@ -197,6 +197,25 @@ def test_values_the_field_would_reject_are_errors(tmp_path: Path, param: str, me
     assert f"{file}:" in output and "sweep.params." in output
 
 
+def test_checking_a_sweep_writes_no_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each value a sweep may set is validated on the parsed table: written out as TOML and
+    # read again, a file with a 20,000-item array took tomlkit minutes per value.
+    import tomlkit
+
+    from dltui.checks import check_file
+
+    def refuse(*_: object, **__: object) -> str:
+        raise AssertionError("a sweep's values are checked without writing TOML")
+
+    monkeypatch.setattr(tomlkit, "dumps", refuse)
+    file = _file(tmp_path, '[sweep.params]\n"data.batch_size" = { choices = [16, 0] }')
+    file.write_text('tags = ["t", "u"]\n' + file.read_text())
+    result = check_file(file)
+    assert [p.message for p in result.problems if "sweep" in p.path] == [
+        "0 is not accepted by data.batch_size: input should be greater than or equal to 1; got 0"
+    ]
+
+
 def test_random_and_tpe_stay_inside_their_distributions() -> None:
     from dltui.spec.sweep import SweepSpec
     from dltui.sweep.space import build_sampler, suggest

@@ -70,27 +70,9 @@ def parse_experiment(
         raise SpecError([Problem("", exc.reason, file=name, line=exc.line)]) from None
     if base_dir is None:
         base_dir = file_path.parent if file_path is not None else Path.cwd()
-    context = {
-        "base_dir": Path(base_dir),
-        "skip_file_checks": not check_files,
-    }
-    try:
-        experiment = Experiment.model_validate(raw, context=context)
-    except ValidationError as exc:
-        index = line_index(text)
-        problems = []
-        errors = exc.errors(include_url=False)
-        # Every problem at once, but a file of 50,000 unknown keys gets a report a
-        # person can read (and that takes no seconds to make).
-        for error in errors[:MAX_PROBLEMS]:
-            loc = _strip_tags(raw, tuple(error["loc"]))
-            problem = _problem(error, loc, tuple(error["loc"]))
-            problems.append(problem.located(name, find_line(index, loc)))
-        problems = _dedupe(problems)
-        if len(errors) > MAX_PROBLEMS:
-            more = f"... and {len(errors) - MAX_PROBLEMS:,} more problems"
-            problems.append(Problem("", more, file=name))
-        raise SpecError(problems) from None
+    experiment = validate_experiment(
+        raw, base_dir=base_dir, check_files=check_files, text=text, file=name
+    )
     if experiment.name is None and file_path is not None:
         # The run folder is then named after the file: `check` must refuse what `run` would.
         why = name_problem(file_path.stem)
@@ -103,6 +85,40 @@ def parse_experiment(
             raise SpecError([problem.located(name, None)])
     experiment._file = file_path
     return experiment
+
+
+def validate_experiment(
+    raw: dict[str, Any],
+    *,
+    base_dir: str | Path,
+    check_files: bool = True,
+    text: str | None = None,
+    file: str | None = None,
+) -> Experiment:
+    """Validate the parsed TOML table ``raw``; ``text``, the file it was read from, gives
+    the problems their lines, ``file`` names it in them.
+
+    A sweep checks each value it may set through here: on the table, with no TOML
+    written and read again (tomlkit takes minutes to write a file's 20,000-item array).
+    """
+    context = {"base_dir": Path(base_dir), "skip_file_checks": not check_files}
+    try:
+        return Experiment.model_validate(raw, context=context)
+    except ValidationError as exc:
+        index = line_index(text) if text is not None else {}
+        problems = []
+        errors = exc.errors(include_url=False)
+        # Every problem at once, but a file of 50,000 unknown keys gets a report a
+        # person can read (and that takes no seconds to make).
+        for error in errors[:MAX_PROBLEMS]:
+            loc = _strip_tags(raw, tuple(error["loc"]))
+            problem = _problem(error, loc, tuple(error["loc"]))
+            problems.append(problem.located(file, find_line(index, loc)))
+        problems = _dedupe(problems)
+        if len(errors) > MAX_PROBLEMS:
+            more = f"... and {len(errors) - MAX_PROBLEMS:,} more problems"
+            problems.append(Problem("", more, file=file))
+        raise SpecError(problems) from None
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -23,12 +23,10 @@ def _location(index: dict[Any, int], path: str) -> int | None:
 
 def _rejection(candidate: dict[str, Any], base_dir: Path, check_files: bool) -> Problem | None:
     """The first problem of the experiment ``candidate``, worded as for a file."""
-    import tomlkit
-
-    from dltui.spec.load import parse_experiment
+    from dltui.spec.load import validate_experiment
 
     try:
-        parse_experiment(tomlkit.dumps(candidate), base_dir=base_dir, check_files=check_files)
+        validate_experiment(candidate, base_dir=base_dir, check_files=check_files)
     except SpecError as error:
         return error.problems[0] if error.problems else Problem("", "not valid")
     return None
