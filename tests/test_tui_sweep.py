@@ -426,3 +426,64 @@ async def test_a_sweep_whose_study_cannot_be_read_says_so_once(swept: Path) -> N
         said = [n for n in _notes(app) if "cannot read its study" in n]
         assert len(said) == 1 and "\x1b" not in said[0]
         assert view.query_one(TrialTable).row_count == 0  # nothing made up
+
+
+def _set_worker(folder: Path, status: str, *, alive: bool = False) -> None:
+    """Make the sweep's one worker file say ``status`` (a live one: this process, beating)."""
+    import os
+
+    from dltui.runs.control import this_host
+
+    for path in (folder / "workers").glob("*.json"):
+        path.unlink()
+    beat = time.time() if alive else time.time() - 3600
+    worker = {"host": this_host(), "pid": os.getpid(), "status": status, "heartbeat": beat,
+              "running": [], "budget": 8}  # fmt: skip
+    (folder / "workers" / f"{this_host()}-{os.getpid()}.json").write_text(json.dumps(worker))
+
+
+def _footer_keys(screen: Any) -> dict[str, bool]:
+    from dltui.tui.key_footer import KeyFooter
+
+    entries, _ = screen.query_one(KeyFooter).entries()
+    return {entry.display: entry.enabled for entry in entries}
+
+
+@run_async
+async def test_r_in_the_sweep_view_resumes_a_stopped_sweep_and_refuses_otherwise(
+    swept: Path,
+) -> None:
+    folder = swept / "runs" / "tiny" / "sweeps" / "grid"
+    app = make_app(swept)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await _open_sweep(pilot, app)
+        # Finished: its budget is run, so R is offered greyed and says why when pressed.
+        assert view.check_action("resume", ()) is None
+        assert _footer_keys(view).get("R") is False
+        view.action_resume()
+        await pilot.pause()
+        assert any("ran its budget" in n for n in _notes(app)), _notes(app)
+        assert not app.launched_sweeps
+        # Running (a live worker): already running, nothing started.
+        _set_worker(folder, "running", alive=True)
+        first = view.reads
+        view.reload()
+        await settle(pilot, lambda: view.reads > first, 30)
+        assert view.check_action("resume", ()) is None
+        view.action_resume()
+        await pilot.pause()
+        assert any("already running" in n for n in _notes(app)), _notes(app)
+        assert not app.launched_sweeps
+        # Stopped: R carries it on, as the browser's R does, and the footer offers it.
+        _set_worker(folder, "stopped")
+        first = view.reads
+        view.reload()
+        await settle(pilot, lambda: view.reads > first, 30)
+        assert view.check_action("resume", ()) is True
+        await settle(pilot, lambda: _footer_keys(view).get("R") is True, 5)
+        await pilot.press("R")
+        try:
+            await settle(pilot, lambda: any("Resumed sweep grid" in n for n in _notes(app)), 30)
+        finally:
+            for launched in list(app.launched_sweeps.values()):
+                launched.process.wait(timeout=120)

@@ -276,6 +276,8 @@ SWEEP = Scope("sweep", "Sweep view", (
             "Show the next page of parameter plots, when they do not all fit."),
     Command("sweep.stop", "S", "stop", "Stop sweep",
             "Ask the sweep to stop: its running trials save a checkpoint and end."),
+    Command("sweep.resume", "R", "resume", "Resume sweep",
+            "Carry on a stopped sweep (dltui sweep --resume): finished trials are kept."),
     Command("sweep.down", "j", "cursor_down", "Down", "Move down.", show=False, palette=False),
     Command("sweep.up", "k", "cursor_up", "Up", "Move up.", show=False, palette=False),
     Command("sweep.top", "g", "top", "Top", "Go to the first trial.", show=False,

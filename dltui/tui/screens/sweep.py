@@ -29,7 +29,13 @@ from dltui.run_format import META
 from dltui.safe_text import printable
 from dltui.tui.commands import SWEEP, SWEEP_TABS
 from dltui.tui.key_footer import KeyFooter
-from dltui.tui.messages import CompareRuns, DirectoryChanged, OpenRun, SweepStopRequest
+from dltui.tui.messages import (
+    CompareRuns,
+    DirectoryChanged,
+    OpenRun,
+    SweepResumeRequest,
+    SweepStopRequest,
+)
 from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.sweep_plots import importance_lines, param_plot, progress_traces
 from dltui.tui.screens.sweep_table import TrialTable
@@ -192,6 +198,8 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self.report = report
         self.reads += 1
         self._show()
+        if old is None or old.folder.state != report.folder.state:
+            self.refresh_bindings()  # stop and resume follow the sweep's state
 
     def _tick(self) -> None:
         # Trials write their events ten times a second: changes are gathered and read at
@@ -364,10 +372,14 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
     # -- trials -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out stop when the sweep is not live."""
+        """Grey out stop when the sweep is not live, resume when it cannot be carried on."""
+        from dltui.tui.sweep_launch import RESUMABLE
+
+        report = self.report
         if action == "stop":
-            report = self.report
             return True if report is not None and report.folder.state == "running" else None
+        if action == "resume":
+            return True if report is not None and report.folder.state in RESUMABLE else None
         return True
 
     def action_sort(self) -> None:
@@ -433,6 +445,24 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
     def action_stop(self) -> None:
         """Ask the sweep to stop."""
         self.post_message(SweepStopRequest(self.folder))
+
+    def action_resume(self) -> None:
+        """Carry on the sweep (`dltui sweep --resume`), or say why it cannot be."""
+        from dltui.tui.sweep_catalog import DONE_STATES
+        from dltui.tui.sweep_launch import resume_refusal
+
+        report = self.report
+        if report is None:
+            self.notify("The sweep has not been read yet.", severity="warning", timeout=3)
+            return
+        counts = report.counts()
+        done = sum(counts.get(state, 0) for state in DONE_STATES)
+        name = printable(report.folder.name, keep_newlines=False)
+        refusal = resume_refusal(name, report.folder.state, done, report.folder.budget)
+        if refusal is not None:
+            self.notify(refusal, severity="warning", timeout=5)
+            return
+        self.post_message(SweepResumeRequest(self.folder))
 
     def action_back(self) -> None:
         """Back to the browser."""
