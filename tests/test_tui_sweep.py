@@ -487,3 +487,70 @@ async def test_r_in_the_sweep_view_resumes_a_stopped_sweep_and_refuses_otherwise
         finally:
             for launched in list(app.launched_sweeps.values()):
                 launched.process.wait(timeout=120)
+
+
+@run_async
+async def test_a_trials_run_view_says_which_trial_of_which_sweep_and_w_goes_back_to_it(
+    swept: Path,
+) -> None:
+    from dltui.tui.messages import OpenRun
+    from dltui.tui.widgets.overview_pane import OverviewPane
+
+    app = make_app(swept)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await _open_sweep(pilot, app)
+        table = view.query_one(TrialTable)
+        table.move_cursor(row=3)
+        trial = table.shown[3]
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, RunScreen), 60)
+        run_view = app.screen
+        assert isinstance(run_view, RunScreen)
+        title = str(run_view.query_one("#run-title").render())
+        assert f"trial #{trial.number} of sweep grid" in title, title
+        narrow = run_view._title(78)  # 80 columns: still one line, still a trial
+        assert f"trial #{trial.number}" in narrow and "\n" not in narrow, narrow
+        # The values it was given are in the overview, each with its field.
+        await pilot.press("2")
+        await pilot.pause()
+        facts = run_view.query_one(OverviewPane).facts_text().plain
+        lr = trial.params["training.optimizer.lr"]
+        assert f"training.optimizer.lr = {lr:g}" in facts, facts
+        width = trial.params["model.layers[0].out_features"]
+        assert f"model.layers[0].out_features = {width}" in facts
+        assert "[b]bold[/b] ␛[31mred" in facts or "plain" in facts  # text shown as text
+        assert "\x1b" not in facts
+        # w goes to the sweep: back to the view it came from, not a second copy of it.
+        assert _footer_keys(run_view).get("w") is True
+        depth = len(app.screen_stack)
+        await pilot.press("w")
+        await settle(pilot, lambda: app.screen is view, 10)
+        assert len(app.screen_stack) == depth - 1
+        # Opened from the browser, w opens the sweep view over it.
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, BrowserScreen), 10)
+        assert trial.run_dir is not None
+        app.post_message(OpenRun(trial.run_dir))
+        await settle(pilot, lambda: isinstance(app.screen, RunScreen), 60)
+        await pilot.press("w")
+        await settle(pilot, lambda: isinstance(app.screen, SweepScreen), 10)
+        assert app.screen.folder == swept / "runs" / "tiny" / "sweeps" / "grid"  # type: ignore[attr-defined]
+
+
+@run_async
+async def test_a_run_that_is_no_trial_has_no_sweep_key(tmp_path: Path) -> None:
+    from tui_runs import make_run
+
+    from dltui.tui.messages import OpenRun
+
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _browser(pilot, app)
+        app.post_message(OpenRun(tmp_path / "runs" / "spirals" / "20260101-000000-aaaa"))
+        await settle(pilot, lambda: isinstance(app.screen, RunScreen), 60)
+        assert "w" not in _footer_keys(app.screen)
+        assert "trial" not in str(app.screen.query_one("#run-title").render())
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)

@@ -331,6 +331,8 @@ RUN = Scope("run", "Run view", (
     ),
     Command("run.stop", "S", "stop", "Stop", "Ask this run to stop (it saves a checkpoint first)."),
     Command("run.resume", "R", "resume", "Resume", "Resume this run from its last checkpoint."),
+    Command("run.sweep", "w", "open_sweep", "Sweep",
+            "Go to the sweep this run is a trial of (its sweep view)."),
     Command("run.back", "escape", "back", "Back", "Back to the experiments."),
 ), includes_app=True)
 
