@@ -554,3 +554,51 @@ async def test_a_run_that_is_no_trial_has_no_sweep_key(tmp_path: Path) -> None:
         await pilot.press("w")
         await pilot.pause()
         assert isinstance(app.screen, RunScreen)
+
+
+def _cut_cells(table: DataTable[Any]) -> list[str]:
+    """Cells wider than their column (drawn cut), and whether the table scrolls sideways."""
+    from rich.cells import cell_len
+
+    cut = []
+    for column in table.ordered_columns:
+        for row in range(table.row_count):
+            text = str(table.get_cell_at((row, table.ordered_columns.index(column))))
+            if cell_len(text) > column.width:
+                cut.append(f"{column.key.value}: {text!r} in {column.width}")
+    if table.virtual_size.width > table.scrollable_content_region.width:
+        cut.append(f"{table.virtual_size.width} wide in {table.scrollable_content_region.width}")
+    return cut
+
+
+LONG_NAME = "an-experiment-with-a-rather-long-name"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+@run_async
+async def test_the_browser_shows_trials_whole_at_every_width(
+    swept: Path, size: tuple[int, int]
+) -> None:
+    _experiment(swept, LONG_NAME, None)
+    app = make_app(swept)
+    async with app.run_test(size=size) as pilot:
+        screen = await _browser(pilot, app)
+        await settle(pilot, lambda: any("sweep grid" in r[0] for r in _rows(screen)), 60)
+        await pilot.pause(0.2)
+        table = screen.table
+        assert _cut_cells(table) == []
+        keys = [c.key.value for c in table.ordered_columns]
+        names = [r[0] for r in _rows(screen)]
+        runs = [n for n in names if "#" in n]
+        assert len(runs) == 8 and all(len(n.split()[-1]) == 20 for n in runs)  # run ids whole
+        long_row = next(n for n in names if n.endswith("long-name"))
+        if size[0] >= 120:
+            assert keys == ["name", "status", "age", "best", "epoch", "device"]
+        if size[0] >= 200:
+            # Room enough: every column headed in full, every name in full.
+            assert "Best (metric)" in [str(c.label) for c in table.ordered_columns]
+            assert long_row.endswith(LONG_NAME)
+        else:
+            # Narrower, the long experiment name gives way (elided), never a run's id.
+            assert {"name", "status", "best", "epoch"} <= set(keys)
+            assert "…" in long_row and long_row.lstrip("▾ ").startswith("an-exp"), long_row

@@ -152,8 +152,9 @@ class BrowserScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self.reload()
 
     def on_resize(self) -> None:
-        """Stack the details under the list on narrow terminals."""
+        """Stack the details under the list on narrow terminals; fit the list's columns."""
         self.set_class(self.size.width < 110, "-narrow")
+        self.call_after_refresh(self.table.refit)  # once the new widths are laid out
 
     # -- loading --------------------------------------------------------------------------
 
