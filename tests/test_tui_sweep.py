@@ -602,3 +602,36 @@ async def test_the_browser_shows_trials_whole_at_every_width(
             # Narrower, the long experiment name gives way (elided), never a run's id.
             assert {"name", "status", "best", "epoch"} <= set(keys)
             assert "…" in long_row and long_row.lstrip("▾ ").startswith("an-exp"), long_row
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+@run_async
+async def test_the_sweep_view_shows_its_columns_whole_at_every_width(
+    swept: Path, size: tuple[int, int]
+) -> None:
+    app = make_app(swept)
+    async with app.run_test(size=size) as pilot:
+        view = await _open_sweep(pilot, app)
+        await pilot.pause(0.2)
+        table = view.query_one(TrialTable)
+        assert _cut_cells(table) == []
+        keys = [c.key.value for c in table.ordered_columns]
+        params = ["training.optimizer.lr", "model.layers[0].out_features", "description"]
+        assert keys[:3] == ["#", "state", "objective"]
+        shown = [p for p in params if f"param:{p}" in keys]
+        if size[0] >= 120:
+            assert shown == params and "best_epoch" in keys and "duration" in keys
+        else:
+            # The varied values come before the epoch and the time; what does not fit
+            # is said for the selected trial under the table.
+            assert "training.optimizer.lr" in shown and "param:model.layers[0].out_features" in keys
+            trial = table.selected_trial
+            assert trial is not None
+            line = str(view.query_one("#sweep-hidden").render())
+            hidden = [k for k in ("best_epoch", "duration") if k not in keys]
+            assert hidden and f"#{trial.number}" in line
+            for path in params:
+                if path not in shown:
+                    assert path.split(".")[-1] in line
+        if size[0] >= 120:
+            assert not view.query_one("#sweep-hidden").display

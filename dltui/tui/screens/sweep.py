@@ -39,7 +39,7 @@ from dltui.tui.messages import (
 from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.sweep_plots import importance_lines, param_plot, progress_traces
 from dltui.tui.screens.sweep_table import TrialTable
-from dltui.tui.screens.sweep_trials import trial_columns, trial_counts
+from dltui.tui.screens.sweep_trials import trial_cells, trial_columns, trial_counts
 from dltui.tui.screens.table_cursor import TableCursorKeys
 from dltui.tui.widgets.sweep_plot import SweepPlot
 from dltui.tui.widgets.tab_line import TabLine
@@ -115,6 +115,7 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         with ContentSwitcher(initial="trials", id="sweep-panes"):
             with Container(id="trials"):
                 yield TrialTable(id="sweep-trials")
+                yield Static("", id="sweep-hidden", markup=False)
                 yield SweepPlot("objective by trial", id="sweep-progress-small")
             yield SweepPlot("objective by trial", id="progress")
             yield Grid(id="parameters")
@@ -134,9 +135,18 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self.set_interval(_TICK_S, self._tick)
 
     def on_resize(self) -> None:
-        """Show the progress plot under the table on tall terminals; re-page the plots."""
+        """Show the progress plot under the table on tall terminals; re-page the plots;
+        fit the table's columns to the new width."""
         self._layout()
         self._show_params()
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        report = self.report
+        if report is None or not self.is_mounted:
+            return
+        self.query_one("#sweep-title", Static).update(self._title(report))
+        self._show_table(report)
 
     def _layout(self) -> None:
         self.set_class(self.size.height >= _TALL, "-tall")
@@ -237,16 +247,8 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         if report is None:
             return
         self.query_one("#sweep-title", Static).update(self._title(report))
-        best = report.best
         self.marked = [n for n in self.marked if any(t.number == n for t in report.trials)]
-        self.table.show(
-            report.trials,
-            trial_columns(report),
-            sort_key=self.sort_key,
-            descending=self.descending,
-            best=best.number if best is not None else None,
-            marked=set(self.marked),
-        )
+        self._show_table(report)
         if report.problem and report.problem != self._problem_said:
             self.notify(report.problem, severity="error", timeout=10)  # once, not each reading
         self._problem_said = report.problem
@@ -261,6 +263,35 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self._show_params()
         self._show_importances()
 
+    def _show_table(self, report: SweepReport) -> None:
+        best = report.best
+        self.table.show(
+            report.trials,
+            trial_columns(report),
+            sort_key=self.sort_key,
+            descending=self.descending,
+            best=best.number if best is not None else None,
+            marked=set(self.marked),
+        )
+        self._show_hidden()
+
+    def _show_hidden(self) -> None:
+        """Under the table, the selected trial's cells of the columns that did not fit."""
+        line = self.query_one("#sweep-hidden", Static)
+        hidden = self.table.hidden
+        line.display = bool(hidden)
+        trial = self.table.selected_trial
+        if not hidden or trial is None:
+            line.update("")
+            return
+        cells = trial_cells(trial, hidden, time.time())
+        parts = [f"{column.name} {cell}" for column, cell in zip(hidden, cells, strict=True)]
+        line.update(f"#{trial.number}  " + " · ".join(parts))
+
+    @on(DataTable.RowHighlighted, "#sweep-trials")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_hidden()
+
     def _title(self, report: SweepReport) -> Content:
         folder = report.folder
         budget = folder.budget
@@ -269,11 +300,20 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         best = report.best
         best_text = ""
         if best is not None and best.value is not None:
-            best_text = f"best #{best.number} {best.value:.4g}"
+            best_text = f" · best #{best.number} {best.value:.4g}"
         goal = "max" if report.maximize else "min"
-        return Content.from_markup(
+        # What gives way when the line is too long: the counts by state (the table has
+        # them), then the experiment's name, then the objective's name (its column's).
+        width = self.query_one("#sweep-title", Static).content_size.width or self.size.width - 2
+        forms = [
             "[b]sweep $name[/b] of $experiment · $method · [b]$state[/b] · $done done "
-            "($counts) · $goal $metric · $best",
+            "($counts) · $goal $metric$best",
+            "[b]sweep $name[/b] of $experiment · $method · [b]$state[/b] · $done done · "
+            "$goal $metric$best",
+            "[b]sweep $name[/b] · $method · [b]$state[/b] · $done done · $goal $metric$best",
+            "[b]sweep $name[/b] · $method · [b]$state[/b] · $done done$best",
+        ]
+        values = dict(
             name=printable(folder.name, keep_newlines=False),
             experiment=printable(folder.experiment, keep_newlines=False),
             method=printable(folder.method, keep_newlines=False),
@@ -284,6 +324,11 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
             metric=printable(report.metric, keep_newlines=False),
             best=best_text,
         )
+        for form in forms:
+            content = Content.from_markup(form, **values)
+            if content.cell_length <= width:
+                break
+        return content  # the last, if none fits: ellipsised by its style
 
     def _pages(self) -> tuple[int, int]:
         """(plots per page, pages) for the parameter plots at the current size."""
@@ -386,8 +431,10 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         """Sort by the next column."""
         if self.report is None:
             return
-        keys = [c.key for c in trial_columns(self.report)]
-        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        # Through the columns in view: a column that did not fit is not sorted by unseen.
+        keys = [c.key for c in self.table.shown_columns or trial_columns(self.report)]
+        at = keys.index(self.sort_key) if self.sort_key in keys else -1
+        self.sort_key = keys[(at + 1) % len(keys)]
         # Numbers read best first: the objective in its good direction, the rest ascending.
         self.descending = self.sort_key == "objective" and self.report.maximize
         self._show()
