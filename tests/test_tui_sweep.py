@@ -484,6 +484,13 @@ async def test_r_in_the_sweep_view_resumes_a_stopped_sweep_and_refuses_otherwise
         await pilot.press("R")
         try:
             await settle(pilot, lambda: any("Resumed sweep grid" in n for n in _notes(app)), 30)
+            # The view follows it: its budget was run, so the resumed sweep soon finishes.
+            await settle(
+                pilot,
+                lambda: view.report is not None and view.report.folder.state == "finished",
+                60,
+            )
+            assert view.check_action("resume", ()) is None
         finally:
             for launched in list(app.launched_sweeps.values()):
                 launched.process.wait(timeout=120)
@@ -635,3 +642,29 @@ async def test_the_sweep_view_shows_its_columns_whole_at_every_width(
                     assert path.split(".")[-1] in line
         if size[0] >= 120:
             assert not view.query_one("#sweep-hidden").display
+
+
+@run_async
+async def test_the_sweep_view_reads_again_whichever_way_a_change_names_its_folder(
+    swept: Path,
+) -> None:
+    import os
+
+    from dltui.tui.messages import DirectoryChanged
+
+    app = make_app(swept)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await _open_sweep(pilot, app)
+        await settle(pilot, lambda: not view._reading, 30)
+        await pilot.pause(1.0)
+        quiet = view.reads
+        await pilot.pause(1.5)
+        assert view.reads == quiet  # a finished sweep is not read again unasked
+        journal = view.folder / "study.journal"
+        # The supervisor names a resumed sweep's folder resolved; the watcher names paths
+        # as its root was given: relative or absolute, they are the same folder.
+        for named in (Path(os.path.relpath(journal)), journal.resolve()):
+            first = view.reads
+            app.post_message(DirectoryChanged("runs", app.runs_dir, frozenset({named})))
+            await settle(pilot, lambda first=first: view.reads > first, 10)
+            assert view.reads > first, named

@@ -11,6 +11,7 @@ while the sweep is live (heartbeats and running trials say so, not the folder).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,6 +55,8 @@ TAB_IDS = ("trials", "progress", "parameters", "importances")
 _LIVE_REFRESH_S = 2.0
 _RANK_EVERY_S = 15.0
 """While the importances are not in view, how often a live sweep's are worked out again."""
+_RESUME_GRACE_S = 30.0
+"""How long after R the sweep is read every 2 s while its new worker starts."""
 _TICK_S = 0.5
 """How often a change seen in the sweep's files may start a reading (never two at once)."""
 _MAX_COMPARE = 8
@@ -105,6 +108,9 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self._last_read = 0.0
         self._last_ranked = 0.0
         self._problem_said: str | None = None
+        self._live_until = 0.0
+        """Until when the sweep is read as live though no worker says so yet (a resume
+        was asked for: its process takes a moment to start)."""
         self._ranked_for: int | None = None
         """How many trials had finished when the importances shown were worked out."""
 
@@ -207,6 +213,8 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
             report.importances = old.importances  # until they are worked out again
         self.report = report
         self.reads += 1
+        if report.folder.state == "running":
+            self._live_until = 0.0  # the resumed sweep's worker says so itself now
         self._show()
         if old is None or old.folder.state != report.folder.state:
             self.refresh_bindings()  # stop and resume follow the sweep's state
@@ -219,6 +227,7 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
             return
         report = self.report
         live = report is None or report.folder.state in ("running", "starting")
+        live = live or time.monotonic() < self._live_until
         due = live and time.monotonic() - self._last_read >= _LIVE_REFRESH_S
         if self._dirty or due:
             self.reload()
@@ -227,9 +236,17 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
     def _directory_changed(self, message: DirectoryChanged) -> None:
         if message.kind != "runs" or self.app.screen is not self:
             return
-        runs = {t.run_dir for t in self.report.trials if t.run_dir} if self.report else set()
-        for path in message.paths or {self.folder}:
-            if path == self.folder or self.folder in path.parents:
+        # The watcher names paths as its root was given, the supervisor a resumed sweep's
+        # folder resolved: compared as absolute paths, both name the same folder.
+        folder = _absolute(self.folder)
+        runs = (
+            {_absolute(t.run_dir) for t in self.report.trials if t.run_dir}
+            if self.report
+            else set()
+        )
+        for named in message.paths or {self.folder}:
+            path = _absolute(named)
+            if path == folder or folder in path.parents:
                 self._dirty = True
                 return
             if any(path == run or run in path.parents for run in runs):
@@ -509,8 +526,14 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         if refusal is not None:
             self.notify(refusal, severity="warning", timeout=5)
             return
+        self._live_until = time.monotonic() + _RESUME_GRACE_S
         self.post_message(SweepResumeRequest(self.folder))
 
     def action_back(self) -> None:
         """Back to the browser."""
         self.dismiss()
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute without touching the disk (no symlinks followed)."""
+    return Path(os.path.abspath(path))
