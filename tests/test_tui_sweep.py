@@ -668,3 +668,14 @@ async def test_the_sweep_view_reads_again_whichever_way_a_change_names_its_folde
             app.post_message(DirectoryChanged("runs", app.runs_dir, frozenset({named})))
             await settle(pilot, lambda first=first: view.reads > first, 10)
             assert view.reads > first, named
+
+
+def test_a_trial_names_its_sweep_once() -> None:
+    from dltui.tui.sweep_catalog import SweepTrial, sweep_trial
+
+    assert SweepTrial("grid", 3, ()).title == "trial #3 of sweep grid"
+    assert SweepTrial("sweep-20261201-180005", 3, ()).title == "trial #3 of sweep-20261201-180005"
+    meta = {"config": {"sweep": {"name": "x\x1b[2J", "trial": 1, "params": {"a": 1}}}}
+    trial = sweep_trial(meta)
+    assert trial is not None and "\x1b" not in trial.title and trial.params == (("a", 1),)
+    assert sweep_trial({"config": {"sweep": {"name": "x", "trial": True}}}) is None

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltui.safe_text import printable
+
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
     from dltui.sweep.report import SweepFolder, SweepReport
@@ -86,6 +88,13 @@ class SweepTrial:
     number: int
     params: tuple[tuple[str, Any], ...]
     """(field path, sampled value) in the order the trial's meta.json records them."""
+
+    @property
+    def title(self) -> str:
+        """``trial #3 of sweep lr-search``; ``trial #3 of sweep-20261201-…`` for a name that
+        says it is a sweep (as the browser writes a sweep's row)."""
+        name = printable(self.sweep, keep_newlines=False)
+        return f"trial #{self.number} of {name if name.startswith('sweep') else f'sweep {name}'}"
 
     def folder(self, run_dir: Path) -> Path:
         """The sweep's folder, beside the trial's run (``runs/<experiment>/sweeps/<name>``)."""

@@ -212,8 +212,7 @@ class RunScreen(CurveControls, DashboardScreen):
         steps = f"step {step:,}" if step is not None else ""
         trial = tight_trial = ""
         if self.trial is not None:
-            sweep = escape(printable(self.trial.sweep, keep_newlines=False))
-            trial = f"[$accent]trial #{self.trial.number} of sweep {sweep}[/]"
+            trial = f"[$accent]{escape(self.trial.title)}[/]"
             tight_trial = f"[$accent]trial #{self.trial.number}[/]"
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
         scale = "log y" if self.log_y else "linear y"

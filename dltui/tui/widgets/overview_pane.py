@@ -237,9 +237,7 @@ class OverviewPane(Widget):
         text.append("\n")
         if s.trial is not None:
             # The values it was given, whole: the sweep table shows them to four digits.
-            head = (
-                f"trial #{s.trial.number} of sweep {printable(s.trial.sweep, keep_newlines=False)}"
-            )
+            head = s.trial.title
             values = [f"{printable(path, keep_newlines=False)} = {_sampled(value)}"
                       for path, value in s.trial.params]  # fmt: skip
             _append_broken(text, [head + (":" if values else ""), *values], width, "  ")
