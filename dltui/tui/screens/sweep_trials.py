@@ -2,8 +2,9 @@
 
 The columns are the trial's number and state, the objective, the epoch it was
 scored at, how long the trial took, and one per varied value (named by its
-field path without the table, ``optimizer.lr``, ``layers[0].out_features``). Every column sorts;
-trials without a value in it go last whichever way it sorts.
+field path without the table, on two lines: ``layers[0]`` over ``out_features``).
+Every column sorts; trials without a value in it go last whichever way it sorts.
+`fit_trial_columns` decides which columns a width shows whole (the rest give way).
 """
 
 from __future__ import annotations
