@@ -679,3 +679,34 @@ def test_a_trial_names_its_sweep_once() -> None:
     trial = sweep_trial(meta)
     assert trial is not None and "\x1b" not in trial.title and trial.params == (("a", 1),)
     assert sweep_trial({"config": {"sweep": {"name": "x", "trial": True}}}) is None
+
+
+@run_async
+async def test_a_list_without_its_age_column_is_not_refilled_as_ages_move_on() -> None:
+    from textual.app import App, ComposeResult
+
+    from dltui.tui.screens.run_list import Cell, ListRow
+    from dltui.tui.screens.run_table import RunTable
+
+    class Narrow(App[None]):
+        CSS = "RunTable { width: auto; max-width: 62; }"
+
+        def compose(self) -> ComposeResult:
+            yield RunTable()
+
+    rows = [
+        ListRow(f"run:{n}", f"x{n}", (Cell(f"    #{n} 20260101-000000-aaaa"), Cell("finished"),
+                Cell("5s"), Cell("0.9 val/acc"), Cell("12"), Cell("cuda:0")), 1000.0)
+        for n in range(3)
+    ]  # fmt: skip
+    app = Narrow()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(RunTable)
+        await pilot.pause()
+        table.show(rows)
+        keys = [c.key.value for c in table.ordered_columns]
+        assert "age" not in keys and "device" not in keys and _cut_cells(table) == []
+        shown = []
+        table.show = lambda listed: shown.append(listed)  # type: ignore[method-assign]
+        table.tick(1100.0)  # every age moves on: nothing to repaint, nothing to refill
+        assert shown == []

@@ -145,7 +145,7 @@ class RunTable(DataTable[Text | str]):
                 continue
             cells = (*row.cells[:_AGE], Cell(age), *row.cells[_AGE + 1 :])
             self._rows[key] = dataclasses.replace(row, cells=cells)
-            grown = grown or cell_len(age) > width
+            grown = grown or (shown and cell_len(age) > width)
             if shown and not grown:
                 self.update_cell(key, "age", self._text(cells[_AGE]))
             changed = changed or key == self.selected_key
