@@ -561,6 +561,10 @@ async def test_a_run_that_is_no_trial_has_no_sweep_key(tmp_path: Path) -> None:
         await pilot.press("w")
         await pilot.pause()
         assert isinstance(app.screen, RunScreen)
+        app.screen.action_open_sweep()  # as the palette would: told why not
+        await pilot.pause()
+        assert any("no trial of a sweep" in n for n in _notes(app))
+        assert isinstance(app.screen, RunScreen)
 
 
 def _cut_cells(table: DataTable[Any]) -> list[str]:

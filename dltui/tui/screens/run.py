@@ -466,7 +466,8 @@ class RunScreen(CurveControls, DashboardScreen):
         from dltui.tui.messages import OpenSweep
         from dltui.tui.screens.sweep import SweepScreen
 
-        if self.trial is None:
+        if self.trial is None:  # the key is hidden; the palette may still ask
+            self.notify("This run is no trial of a sweep.", severity="warning", timeout=3)
             return
         folder = self.trial.folder(self.run_dir)
         stack = self.app.screen_stack
