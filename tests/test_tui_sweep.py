@@ -714,3 +714,18 @@ async def test_a_list_without_its_age_column_is_not_refilled_as_ages_move_on() -
         table.show = lambda listed: shown.append(listed)  # type: ignore[method-assign]
         table.tick(1100.0)  # every age moves on: nothing to repaint, nothing to refill
         assert shown == []
+
+
+def test_importance_bars_name_every_field_whole_at_80_columns() -> None:
+    from dltui.sweep.report import SweepReport
+
+    paths = [
+        "model.layers[3].out_features",
+        "model.layers[0].out_features",
+        "training.optimizer.lr",
+    ]
+    report = SweepReport(folder=None, metric="val/loss", maximize=False, params=paths)  # type: ignore[arg-type]
+    report.importances = {paths[0]: 0.5, paths[1]: 0.3, paths[2]: 0.2}
+    lines = importance_lines(report, 74, 8, 4)  # the pane's room in an 80-column terminal
+    assert [line.split()[0] for line in lines] == paths
+    assert all(len(line) <= 74 and "█" * 5 in line for line in lines)

@@ -323,15 +323,17 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         # them), then the experiment's name, then the objective's name (its column's).
         width = self.query_one("#sweep-title", Static).content_size.width or self.size.width - 2
         forms = [
-            "[b]sweep $name[/b] of $experiment · $method · [b]$state[/b] · $done done "
+            "[b]$name[/b] of $experiment · $method · [b]$state[/b] · $done done "
             "($counts) · $goal $metric$best",
-            "[b]sweep $name[/b] of $experiment · $method · [b]$state[/b] · $done done · "
+            "[b]$name[/b] of $experiment · $method · [b]$state[/b] · $done done · "
             "$goal $metric$best",
-            "[b]sweep $name[/b] · $method · [b]$state[/b] · $done done · $goal $metric$best",
-            "[b]sweep $name[/b] · $method · [b]$state[/b] · $done done$best",
+            "[b]$name[/b] · $method · [b]$state[/b] · $done done · $goal $metric$best",
+            "[b]$name[/b] · $method · [b]$state[/b] · $done done$best",
         ]
+        name = printable(folder.name, keep_newlines=False)
         values = dict(
-            name=printable(folder.name, keep_newlines=False),
+            # "sweep sweep-20261201-…" says it twice: a name that says it is a sweep stands alone.
+            name=name if name.startswith("sweep") else f"sweep {name}",
             experiment=printable(folder.experiment, keep_newlines=False),
             method=printable(folder.method, keep_newlines=False),
             state=folder.state,
