@@ -426,3 +426,306 @@ async def test_a_sweep_whose_study_cannot_be_read_says_so_once(swept: Path) -> N
         said = [n for n in _notes(app) if "cannot read its study" in n]
         assert len(said) == 1 and "\x1b" not in said[0]
         assert view.query_one(TrialTable).row_count == 0  # nothing made up
+
+
+def _set_worker(folder: Path, status: str, *, alive: bool = False) -> None:
+    """Make the sweep's one worker file say ``status`` (a live one: this process, beating)."""
+    import os
+
+    from dltui.runs.control import this_host
+
+    for path in (folder / "workers").glob("*.json"):
+        path.unlink()
+    beat = time.time() if alive else time.time() - 3600
+    worker = {"host": this_host(), "pid": os.getpid(), "status": status, "heartbeat": beat,
+              "running": [], "budget": 8}  # fmt: skip
+    (folder / "workers" / f"{this_host()}-{os.getpid()}.json").write_text(json.dumps(worker))
+
+
+def _footer_keys(screen: Any) -> dict[str, bool]:
+    from dltui.tui.key_footer import KeyFooter
+
+    entries, _ = screen.query_one(KeyFooter).entries()
+    return {entry.display: entry.enabled for entry in entries}
+
+
+@run_async
+async def test_r_in_the_sweep_view_resumes_a_stopped_sweep_and_refuses_otherwise(
+    swept: Path,
+) -> None:
+    folder = swept / "runs" / "tiny" / "sweeps" / "grid"
+    app = make_app(swept)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await _open_sweep(pilot, app)
+        # Finished: its budget is run, so R is offered greyed and says why when pressed.
+        assert view.check_action("resume", ()) is None
+        assert _footer_keys(view).get("R") is False
+        view.action_resume()
+        await pilot.pause()
+        assert any("ran its budget" in n for n in _notes(app)), _notes(app)
+        assert not app.launched_sweeps
+        # Running (a live worker): already running, nothing started.
+        _set_worker(folder, "running", alive=True)
+        first = view.reads
+        view.reload()
+        await settle(pilot, lambda: view.reads > first, 30)
+        assert view.check_action("resume", ()) is None
+        view.action_resume()
+        await pilot.pause()
+        assert any("already running" in n for n in _notes(app)), _notes(app)
+        assert not app.launched_sweeps
+        # Stopped: R carries it on, as the browser's R does, and the footer offers it.
+        _set_worker(folder, "stopped")
+        first = view.reads
+        view.reload()
+        await settle(pilot, lambda: view.reads > first, 30)
+        assert view.check_action("resume", ()) is True
+        await settle(pilot, lambda: _footer_keys(view).get("R") is True, 5)
+        await pilot.press("R")
+        try:
+            await settle(pilot, lambda: any("Resumed sweep grid" in n for n in _notes(app)), 30)
+            # The view follows it: its budget was run, so the resumed sweep soon finishes.
+            await settle(
+                pilot,
+                lambda: view.report is not None and view.report.folder.state == "finished",
+                60,
+            )
+            assert view.check_action("resume", ()) is None
+        finally:
+            for launched in list(app.launched_sweeps.values()):
+                launched.process.wait(timeout=120)
+
+
+@run_async
+async def test_a_trials_run_view_says_which_trial_of_which_sweep_and_w_goes_back_to_it(
+    swept: Path,
+) -> None:
+    from dltui.tui.messages import OpenRun
+    from dltui.tui.widgets.overview_pane import OverviewPane
+
+    app = make_app(swept)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await _open_sweep(pilot, app)
+        table = view.query_one(TrialTable)
+        table.move_cursor(row=3)
+        trial = table.shown[3]
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, RunScreen), 60)
+        run_view = app.screen
+        assert isinstance(run_view, RunScreen)
+        title = str(run_view.query_one("#run-title").render())
+        assert f"trial #{trial.number} of sweep grid" in title, title
+        narrow = run_view._title(78)  # 80 columns: still one line, still a trial
+        assert f"trial #{trial.number}" in narrow and "\n" not in narrow, narrow
+        # The values it was given are in the overview, each with its field.
+        await pilot.press("2")
+        await pilot.pause()
+        facts = run_view.query_one(OverviewPane).facts_text().plain
+        lr = trial.params["training.optimizer.lr"]
+        assert f"training.optimizer.lr = {lr:g}" in facts, facts
+        width = trial.params["model.layers[0].out_features"]
+        assert f"model.layers[0].out_features = {width}" in facts
+        assert "[b]bold[/b] ␛[31mred" in facts or "plain" in facts  # text shown as text
+        assert "\x1b" not in facts
+        # w goes to the sweep: back to the view it came from, not a second copy of it.
+        assert _footer_keys(run_view).get("w") is True
+        depth = len(app.screen_stack)
+        await pilot.press("w")
+        await settle(pilot, lambda: app.screen is view, 10)
+        assert len(app.screen_stack) == depth - 1
+        # Opened from the browser, w opens the sweep view over it.
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, BrowserScreen), 10)
+        assert trial.run_dir is not None
+        app.post_message(OpenRun(trial.run_dir))
+        await settle(pilot, lambda: isinstance(app.screen, RunScreen), 60)
+        await pilot.press("w")
+        await settle(pilot, lambda: isinstance(app.screen, SweepScreen), 10)
+        assert app.screen.folder == swept / "runs" / "tiny" / "sweeps" / "grid"  # type: ignore[attr-defined]
+
+
+@run_async
+async def test_a_run_that_is_no_trial_has_no_sweep_key(tmp_path: Path) -> None:
+    from tui_runs import make_run
+
+    from dltui.tui.messages import OpenRun
+
+    make_run(tmp_path / "runs", "spirals", "20260101-000000-aaaa")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _browser(pilot, app)
+        app.post_message(OpenRun(tmp_path / "runs" / "spirals" / "20260101-000000-aaaa"))
+        await settle(pilot, lambda: isinstance(app.screen, RunScreen), 60)
+        assert "w" not in _footer_keys(app.screen)
+        assert "trial" not in str(app.screen.query_one("#run-title").render())
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        app.screen.action_open_sweep()  # as the palette would: told why not
+        await pilot.pause()
+        assert any("no trial of a sweep" in n for n in _notes(app))
+        assert isinstance(app.screen, RunScreen)
+
+
+def _cut_cells(table: DataTable[Any]) -> list[str]:
+    """Cells wider than their column (drawn cut), and whether the table scrolls sideways."""
+    from rich.cells import cell_len
+
+    cut = []
+    for column in table.ordered_columns:
+        for row in range(table.row_count):
+            text = str(table.get_cell_at((row, table.ordered_columns.index(column))))
+            if cell_len(text) > column.width:
+                cut.append(f"{column.key.value}: {text!r} in {column.width}")
+    if table.virtual_size.width > table.scrollable_content_region.width:
+        cut.append(f"{table.virtual_size.width} wide in {table.scrollable_content_region.width}")
+    return cut
+
+
+LONG_NAME = "an-experiment-with-a-rather-long-name"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+@run_async
+async def test_the_browser_shows_trials_whole_at_every_width(
+    swept: Path, size: tuple[int, int]
+) -> None:
+    _experiment(swept, LONG_NAME, None)
+    app = make_app(swept)
+    async with app.run_test(size=size) as pilot:
+        screen = await _browser(pilot, app)
+        await settle(pilot, lambda: any("sweep grid" in r[0] for r in _rows(screen)), 60)
+        await pilot.pause(0.2)
+        table = screen.table
+        assert _cut_cells(table) == []
+        keys = [c.key.value for c in table.ordered_columns]
+        names = [r[0] for r in _rows(screen)]
+        runs = [n for n in names if "#" in n]
+        assert len(runs) == 8 and all(len(n.split()[-1]) == 20 for n in runs)  # run ids whole
+        long_row = next(n for n in names if n.endswith("long-name"))
+        if size[0] >= 120:
+            assert keys == ["name", "status", "age", "best", "epoch", "device"]
+        if size[0] >= 200:
+            # Room enough: every column headed in full, every name in full.
+            assert "Best (metric)" in [str(c.label) for c in table.ordered_columns]
+            assert long_row.endswith(LONG_NAME)
+        else:
+            # Narrower, the long experiment name gives way (elided), never a run's id.
+            assert {"name", "status", "best", "epoch"} <= set(keys)
+            assert "…" in long_row and long_row.lstrip("▾ ").startswith("an-exp"), long_row
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+@run_async
+async def test_the_sweep_view_shows_its_columns_whole_at_every_width(
+    swept: Path, size: tuple[int, int]
+) -> None:
+    app = make_app(swept)
+    async with app.run_test(size=size) as pilot:
+        view = await _open_sweep(pilot, app)
+        await pilot.pause(0.2)
+        table = view.query_one(TrialTable)
+        assert _cut_cells(table) == []
+        keys = [c.key.value for c in table.ordered_columns]
+        params = ["training.optimizer.lr", "model.layers[0].out_features", "description"]
+        assert keys[:3] == ["#", "state", "objective"]
+        shown = [p for p in params if f"param:{p}" in keys]
+        if size[0] >= 120:
+            assert shown == params and "best_epoch" in keys and "duration" in keys
+        else:
+            # The varied values come before the epoch and the time; what does not fit
+            # is said for the selected trial under the table.
+            assert "training.optimizer.lr" in shown and "param:model.layers[0].out_features" in keys
+            trial = table.selected_trial
+            assert trial is not None
+            line = str(view.query_one("#sweep-hidden").render())
+            hidden = [k for k in ("best_epoch", "duration") if k not in keys]
+            assert hidden and f"#{trial.number}" in line
+            for path in params:
+                if path not in shown:
+                    assert path.split(".")[-1] in line
+        if size[0] >= 120:
+            assert not view.query_one("#sweep-hidden").display
+
+
+@run_async
+async def test_the_sweep_view_reads_again_whichever_way_a_change_names_its_folder(
+    swept: Path,
+) -> None:
+    import os
+
+    from dltui.tui.messages import DirectoryChanged
+
+    app = make_app(swept)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await _open_sweep(pilot, app)
+        await settle(pilot, lambda: not view._reading, 30)
+        await pilot.pause(1.0)
+        quiet = view.reads
+        await pilot.pause(1.5)
+        assert view.reads == quiet  # a finished sweep is not read again unasked
+        journal = view.folder / "study.journal"
+        # The supervisor names a resumed sweep's folder resolved; the watcher names paths
+        # as its root was given: relative or absolute, they are the same folder.
+        for named in (Path(os.path.relpath(journal)), journal.resolve()):
+            first = view.reads
+            app.post_message(DirectoryChanged("runs", app.runs_dir, frozenset({named})))
+            await settle(pilot, lambda first=first: view.reads > first, 10)
+            assert view.reads > first, named
+
+
+def test_a_trial_names_its_sweep_once() -> None:
+    from dltui.tui.sweep_catalog import SweepTrial, sweep_trial
+
+    assert SweepTrial("grid", 3, ()).title == "trial #3 of sweep grid"
+    assert SweepTrial("sweep-20261201-180005", 3, ()).title == "trial #3 of sweep-20261201-180005"
+    meta = {"config": {"sweep": {"name": "x\x1b[2J", "trial": 1, "params": {"a": 1}}}}
+    trial = sweep_trial(meta)
+    assert trial is not None and "\x1b" not in trial.title and trial.params == (("a", 1),)
+    assert sweep_trial({"config": {"sweep": {"name": "x", "trial": True}}}) is None
+
+
+@run_async
+async def test_a_list_without_its_age_column_is_not_refilled_as_ages_move_on() -> None:
+    from textual.app import App, ComposeResult
+
+    from dltui.tui.screens.run_list import Cell, ListRow
+    from dltui.tui.screens.run_table import RunTable
+
+    class Narrow(App[None]):
+        CSS = "RunTable { width: auto; max-width: 62; }"
+
+        def compose(self) -> ComposeResult:
+            yield RunTable()
+
+    rows = [
+        ListRow(f"run:{n}", f"x{n}", (Cell(f"    #{n} 20260101-000000-aaaa"), Cell("finished"),
+                Cell("5s"), Cell("0.9 val/acc"), Cell("12"), Cell("cuda:0")), 1000.0)
+        for n in range(3)
+    ]  # fmt: skip
+    app = Narrow()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(RunTable)
+        await pilot.pause()
+        table.show(rows)
+        keys = [c.key.value for c in table.ordered_columns]
+        assert "age" not in keys and "device" not in keys and _cut_cells(table) == []
+        shown = []
+        table.show = lambda listed: shown.append(listed)  # type: ignore[method-assign]
+        table.tick(1100.0)  # every age moves on: nothing to repaint, nothing to refill
+        assert shown == []
+
+
+def test_importance_bars_name_every_field_whole_at_80_columns() -> None:
+    from dltui.sweep.report import SweepReport
+
+    paths = [
+        "model.layers[3].out_features",
+        "model.layers[0].out_features",
+        "training.optimizer.lr",
+    ]
+    report = SweepReport(folder=None, metric="val/loss", maximize=False, params=paths)  # type: ignore[arg-type]
+    report.importances = {paths[0]: 0.5, paths[1]: 0.3, paths[2]: 0.2}
+    lines = importance_lines(report, 74, 8, 4)  # the pane's room in an 80-column terminal
+    assert [line.split()[0] for line in lines] == paths
+    assert all(len(line) <= 74 and "█" * 5 in line for line in lines)

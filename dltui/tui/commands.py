@@ -266,7 +266,7 @@ SWEEP = Scope("sweep", "Sweep view", (
             "Sort the trials by the next column (the heading shows which, ▲▼ the way)."),
     Command("sweep.reverse", "O", "reverse", "Reverse", "Reverse the order of the trials.",
             show=False),
-    Command("sweep.next_tab", "tab", "next_tab", "Tab",
+    Command("sweep.next_tab", "tab", "next_tab", "Next tab",
             "Next tab: trials, progress, parameters, importances.", key_display="tab"),
     Command("sweep.previous_tab", "shift+tab", "previous_tab", "Previous tab",
             "Previous tab.", show=False),
@@ -279,6 +279,8 @@ SWEEP = Scope("sweep", "Sweep view", (
             "Show the next page of parameter plots, when they do not all fit."),
     Command("sweep.stop", "S", "stop", "Stop sweep",
             "Ask the sweep to stop: its running trials save a checkpoint and end."),
+    Command("sweep.resume", "R", "resume", "Resume sweep",
+            "Carry on a stopped sweep (dltui sweep --resume): finished trials are kept."),
     Command("sweep.down", "j", "cursor_down", "Down", "Move down.", show=False, palette=False),
     Command("sweep.up", "k", "cursor_up", "Up", "Move up.", show=False, palette=False),
     Command("sweep.top", "g", "top", "Top", "Go to the first trial.", show=False,
@@ -332,6 +334,8 @@ RUN = Scope("run", "Run view", (
     ),
     Command("run.stop", "S", "stop", "Stop", "Ask this run to stop (it saves a checkpoint first)."),
     Command("run.resume", "R", "resume", "Resume", "Resume this run from its last checkpoint."),
+    Command("run.sweep", "w", "open_sweep", "Sweep",
+            "Go to the sweep this run is a trial of (its sweep view)."),
     Command("run.back", "escape", "back", "Back", "Back to the experiments."),
 ), includes_app=True)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dltui.safe_text import printable
+
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
     from dltui.sweep.report import SweepFolder, SweepReport
@@ -78,16 +80,46 @@ class SweepEntry:
         return str(self.folder.info.get("metric") or "objective")
 
 
-def trial_of(run: RunInfo) -> tuple[str, int] | None:
-    """The sweep name and trial number a run's meta.json config names, if it is a trial."""
-    config = run.meta.get("config") if isinstance(run.meta, dict) else None
+@dataclass(frozen=True)
+class SweepTrial:
+    """What a trial's meta.json says of it: its sweep, its number, the values it was given."""
+
+    sweep: str
+    number: int
+    params: tuple[tuple[str, Any], ...]
+    """(field path, sampled value) in the order the trial's meta.json records them."""
+
+    @property
+    def title(self) -> str:
+        """``trial #3 of sweep lr-search``; ``trial #3 of sweep-20261201-…`` for a name that
+        says it is a sweep (as the browser writes a sweep's row)."""
+        name = printable(self.sweep, keep_newlines=False)
+        return f"trial #{self.number} of {name if name.startswith('sweep') else f'sweep {name}'}"
+
+    def folder(self, run_dir: Path) -> Path:
+        """The sweep's folder, beside the trial's run (``runs/<experiment>/sweeps/<name>``)."""
+        from dltui.run_format import SWEEPS
+
+        return Path(run_dir).parent / SWEEPS / self.sweep
+
+
+def sweep_trial(meta: Any) -> SweepTrial | None:
+    """The trial a run's meta.json ``config.sweep`` names (None: the run is no trial)."""
+    config = meta.get("config") if isinstance(meta, dict) else None
     sweep: Any = config.get("sweep") if isinstance(config, dict) else None
     if not isinstance(sweep, dict):
         return None
-    name, number = sweep.get("name"), sweep.get("trial")
+    name, number, params = sweep.get("name"), sweep.get("trial"), sweep.get("params")
     if not isinstance(name, str) or not isinstance(number, int) or isinstance(number, bool):
         return None
-    return name, number
+    kept = tuple((str(k), v) for k, v in params.items()) if isinstance(params, dict) else ()
+    return SweepTrial(name, number, kept)
+
+
+def trial_of(run: RunInfo) -> tuple[str, int] | None:
+    """The sweep name and trial number a run's meta.json config names, if it is a trial."""
+    trial = sweep_trial(run.meta)
+    return None if trial is None else (trial.sweep, trial.number)
 
 
 class SweepReadings:

@@ -83,6 +83,18 @@ RESUMABLE = ("stopped", "dead", "failed")
 """Sweep states `dltui sweep --resume` carries on from (finished trials are kept)."""
 
 
+def resume_refusal(name: str, state: str, done: int, budget: int | None) -> str | None:
+    """Why the sweep ``name`` in ``state`` is not carried on (None: it may be), in words."""
+    if state in RESUMABLE:
+        return None
+    if state in ("running", "starting"):
+        return f"Sweep {name} is already running (S stops it)."
+    if state == "finished":
+        of = f"{done} of {budget} trials" if budget is not None else f"{done} trials"
+        return f"Sweep {name} ran its budget ({of} done): there is nothing to carry on."
+    return f"Sweep {name} is {state}: it cannot be carried on."
+
+
 def resume_sweep(folder: Path, runs_root: Path) -> LaunchedSweep:
     """Start ``dltui sweep --resume NAME`` on the sweep in ``folder``, appending its log."""
     from dltui.runs.files import RunFileError, open_for_append

@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, Static
 
 from dltui.logs.sources import LOGGING
 from dltui.run_format import BROKEN, META, RESUMABLE_STATES, STARTING
+from dltui.safe_text import printable
 from dltui.tui.commands import BROWSER
 from dltui.tui.key_footer import KeyFooter
 from dltui.tui.launcher import refusal
@@ -47,6 +48,7 @@ from dltui.tui.screens.run_table import RunTable
 from dltui.tui.screens.table_cursor import TableCursorKeys
 from dltui.tui.sources import cannot_control, report_log_problems
 from dltui.tui.sweep_launch import RESUMABLE as SWEEP_RESUMABLE
+from dltui.tui.sweep_launch import resume_refusal
 from dltui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -150,8 +152,9 @@ class BrowserScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self.reload()
 
     def on_resize(self) -> None:
-        """Stack the details under the list on narrow terminals."""
+        """Stack the details under the list on narrow terminals; fit the list's columns."""
         self.set_class(self.size.width < 110, "-narrow")
+        self.call_after_refresh(self.table.refit)  # once the new widths are laid out
 
     # -- loading --------------------------------------------------------------------------
 
@@ -452,6 +455,10 @@ class BrowserScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         run, sweep = self.selected_run, self.selected_sweep
         if sweep is not None and sweep.state in SWEEP_RESUMABLE:
             self.post_message(SweepResumeRequest(sweep.folder.path))
+        elif sweep is not None:  # greyed, but the palette still asks: say why not
+            name = printable(sweep.name, keep_newlines=False)
+            refusal = resume_refusal(name, sweep.state, sweep.done, sweep.folder.budget)
+            self.notify(refusal or "", severity="warning", timeout=5)
         elif run is not None and run.source:
             self.notify(cannot_control(run.source, "resume"), severity="warning", timeout=6)
         elif run is not None:

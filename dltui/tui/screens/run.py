@@ -34,6 +34,7 @@ from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.run_list import STATE_COLOURS
 from dltui.tui.screens.run_panes import PANE_IDS, CurvesPane, make_pane
 from dltui.tui.sources import tool_of_source
+from dltui.tui.sweep_catalog import sweep_trial
 from dltui.tui.widgets import SamplePane
 from dltui.tui.widgets.changes import target_epochs
 from dltui.tui.widgets.overview_pane import latest_progress
@@ -110,6 +111,8 @@ class RunScreen(CurveControls, DashboardScreen):
         self._panes: list[RunPane] = []
         self.tool = tool_of_source(reader)
         """The other tool that logged the run (None: one of dltui's own)."""
+        self.trial = sweep_trial(reader.meta) if self.tool is None else None
+        """The sweep trial the run is (None: a run of its own)."""
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -207,13 +210,20 @@ class RunScreen(CurveControls, DashboardScreen):
             if epochs is not None:
                 progress += f"/{epochs}"
         steps = f"step {step:,}" if step is not None else ""
+        trial = tight_trial = ""
+        if self.trial is not None:
+            trial = f"[$accent]{escape(self.trial.title)}[/]"
+            tight_trial = f"[$accent]trial #{self.trial.number}[/]"
         smooth = f"smooth {self.smoothing:g}" if self.smoothing_on else "smooth off"
         scale = "log y" if self.log_y else "linear y"
         settings = f"[$text-muted]{smooth} · {scale} · x: {self.x_axis}[/]"
         tight = f"[$text-muted]{smooth}·{scale}·x:{self.x_axis}[/]"
+        # A trial says so in every variant: which trial of which sweep it is; the step and
+        # the experiment's name give way first, then the sweep's name (the Overview has it).
         variants = [
             (
                 f"[b]{experiment}[/b] / {run_id}",
+                trial,
                 state,
                 progress and f"epoch {progress}",
                 steps,
@@ -222,23 +232,42 @@ class RunScreen(CurveControls, DashboardScreen):
             ),
             (
                 f"[b]{experiment}[/b]/{run_id}",
+                trial,
                 state,
                 progress and f"ep {progress}",
                 steps,
                 tight,
                 " ",
             ),
-            (f"[b]{experiment}[/b]/{run_id}", state, progress and f"ep {progress}", "", tight, " "),
+            (
+                f"[b]{experiment}[/b]/{run_id}",
+                trial,
+                state,
+                progress and f"ep {progress}",
+                "",
+                tight,
+                " ",
+            ),
             # The experiment says more than the run id (a timestamp, in the Overview).
-            (f"[b]{experiment}[/b]", state, progress and f"ep {progress}", "", tight, " "),
-            (run_id, state, progress and f"ep {progress}", "", tight, " "),
+            (f"[b]{experiment}[/b]", trial, state, progress and f"ep {progress}", "", tight, " "),
+            (
+                f"[b]{experiment}[/b]",
+                tight_trial,
+                state,
+                progress and f"ep {progress}",
+                "",
+                tight,
+                " ",
+            ),
+            (run_id, tight_trial, state, progress and f"ep {progress}", "", tight, " "),
         ]
         for *parts, gap in variants:
             line = gap.join(part for part in parts if part)
             if width is None or _cells(line) <= width:
                 return line
         # Narrower still: the settings on a line of their own.
-        return " ".join(part for part in variants[-1][:-2] if part) + "\n" + settings
+        first = (f"[b]{experiment}[/b]", tight_trial, state, progress and f"ep {progress}")
+        return " ".join(part for part in first if part) + "\n" + settings
 
         # -- reading and following ------------------------------------------------------------
 
@@ -323,6 +352,8 @@ class RunScreen(CurveControls, DashboardScreen):
         if action in ("older_sample", "newer_sample"):
             samples = self.query(SamplePane)  # another tool's run has no SamplePane
             return self.active_pane == "samples" and bool(samples) and samples.first().count > 1
+        if action == "open_sweep":
+            return self.trial is not None  # a run of its own has no sweep to go to
         if action not in ("stop", "resume"):
             return True
         if self.tool is not None:
@@ -437,6 +468,31 @@ class RunScreen(CurveControls, DashboardScreen):
         from dltui.tui.sources import cannot_control
 
         self.notify(cannot_control(self.tool or "", action), severity="warning", timeout=6)
+
+    def action_open_sweep(self) -> None:
+        """Go to the sweep this run is a trial of: back to its view when that is what
+        opened the run, else its view over this one."""
+        from dltui.sweep.records import SWEEP_FILE
+        from dltui.tui.messages import OpenSweep
+        from dltui.tui.screens.sweep import SweepScreen
+
+        if self.trial is None:  # the key is hidden; the palette may still ask
+            self.notify("This run is no trial of a sweep.", severity="warning", timeout=3)
+            return
+        folder = self.trial.folder(self.run_dir)
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 else None
+        if isinstance(below, SweepScreen) and below.folder.resolve() == folder.resolve():
+            self.dismiss()
+            return
+        if not (folder / SWEEP_FILE).exists():
+            self.notify(
+                printable(f"The sweep {self.trial.sweep} of this trial is no longer in "
+                          f"{folder.parent}.", keep_newlines=False),
+                severity="warning", timeout=5,
+            )  # fmt: skip
+            return
+        self.post_message(OpenSweep(folder))
 
     def action_back(self) -> None:
         """Back to the browser."""

@@ -61,6 +61,96 @@ COLUMNS = (
 )
 """The list's columns: heading and key."""
 
+SHORT_LABELS = ("Name", "Status", "Age", "Best", "Ep", "Dev")
+"""The headings, column by column, where the full ones do not fit (80 columns)."""
+
+GIVE_WAY = ("device", "age")
+"""Columns left out, in this order, when the list is still too wide with its experiment
+and sweep names elided (the details pane says both of the selected row)."""
+
+_MIN_NAME = 12
+"""Fewest cells an experiment's or sweep's name is elided to."""
+
+
+@dataclass(frozen=True)
+class ColumnFit:
+    """How the list is drawn in a width: the columns shown, their headings and widths,
+    and how wide an experiment's or a sweep's name may be (None: whole)."""
+
+    keys: tuple[str, ...]
+    labels: tuple[str, ...]
+    widths: tuple[int, ...]
+    name_width: int | None
+
+
+def elide(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, its middle given way to ``…`` (both ends kept: a
+    name's start and a sweep's ``(method)``)."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    head = width - 1 - tail
+    start = set_cell_size(text, head)
+    end = text[::-1]
+    end = set_cell_size(end, tail)[::-1]
+    return f"{start}…{end}"
+
+
+def fit_columns(rows: Sequence[ListRow], width: int | None, padding: int = 2) -> ColumnFit:
+    """The columns of ``rows`` in ``width`` cells (``padding`` around each column).
+
+    What gives way, in order, until the list fits: the long headings, then the names of
+    experiments and sweeps (elided, never a run's id), then the Device and Age columns.
+    Nothing is cut: a cell is shown whole or its column is left out.
+    """
+    from rich.cells import cell_len
+
+    all_keys = tuple(key for _, key in COLUMNS)
+    full = tuple(label for label, _ in COLUMNS)
+
+    def made(short: bool, keys: tuple[str, ...], name: int | None) -> ColumnFit:
+        labels, found = [], []
+        for key in keys:
+            at = all_keys.index(key)
+            cells = [cell_len(row.cells[at].text) for row in rows]
+            if at == 0 and name is not None:
+                cells = [
+                    min(length, name) if elidable(row) else length
+                    for row, length in zip(rows, cells, strict=True)
+                ]
+            widest = max(cells, default=0)
+            # The short heading only where the full one would widen its column.
+            label = SHORT_LABELS[at] if short and cell_len(full[at]) > widest else full[at]
+            labels.append(label)
+            found.append(max(widest, cell_len(label)))
+        return ColumnFit(keys, tuple(labels), tuple(found), name)
+
+    fit = made(False, all_keys, None)
+    if width is None or sum(fit.widths) + padding * len(fit.keys) <= width:
+        return fit
+    runs_name = max(
+        [_MIN_NAME, *(cell_len(row.cells[0].text) for row in rows if not elidable(row))]
+    )
+    keys = all_keys
+    for dropped in ((), *(GIVE_WAY[: n + 1] for n in range(len(GIVE_WAY)))):
+        keys = tuple(k for k in all_keys if k not in dropped)
+        fit = made(True, keys, None)
+        spare = width - (sum(fit.widths) + padding * len(keys))
+        if spare >= 0:
+            return fit
+        # The name column may shrink to what the rest leaves, but not below the runs' ids.
+        room = fit.widths[0] + spare
+        if room >= runs_name:
+            return made(True, keys, room)
+    return made(True, keys, runs_name)  # as tight as it gets: it scrolls sideways
+
+
+def elidable(row: ListRow) -> bool:
+    """Whether the row's name may be elided: an experiment's or a sweep's (a run's id not)."""
+    return row.key.startswith(("exp:", "sweep:"))
+
 
 @dataclass(frozen=True)
 class Group:

@@ -19,9 +19,20 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
+from textual.widget import Widget
 from textual.widgets import DataTable
 
-from dltui.tui.screens.run_list import COLUMNS, Cell, ListRow, format_age, run_label
+from dltui.tui.screens.run_list import (
+    COLUMNS,
+    Cell,
+    ColumnFit,
+    ListRow,
+    elidable,
+    elide,
+    fit_columns,
+    format_age,
+    run_label,
+)
 from dltui.tui.sweep_catalog import SweepEntry
 
 if TYPE_CHECKING:
@@ -38,39 +49,68 @@ class RunTable(DataTable[Text | str]):
         """An empty list with its column headings."""
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._rows: dict[str, ListRow] = {}
-        self._widths: tuple[int, ...] = ()
+        self._fit = ColumnFit((), (), (), None)
 
     def on_mount(self) -> None:
         """The headings, before anything is listed."""
-        self._set_columns(tuple(cell_len(label) for label, _ in COLUMNS))
+        self._set_columns(fit_columns([], None))
 
-    def _set_columns(self, widths: tuple[int, ...]) -> None:
+    def _set_columns(self, fit: ColumnFit) -> None:
         self.clear(columns=True)
-        for (label, key), width in zip(COLUMNS, widths, strict=True):
+        for key, label, width in zip(fit.keys, fit.labels, fit.widths, strict=True):
             self.add_column(label, key=key, width=width)
-        self._widths = widths
+        self._fit = fit
+
+    def available_width(self) -> int | None:
+        """The cells the columns may take: the most this table may be (its max-width in its
+        container), less its border and a scrollbar's room (None before it is laid out)."""
+        parent = self.parent
+        if parent is None or not isinstance(parent, Widget) or parent.content_size.width <= 0:
+            return None
+        styles = self.styles
+        most = parent.content_size.width
+        if styles.max_width is not None:
+            most = min(most, int(styles.max_width.resolve(parent.content_size, self.app.size)))
+        return most - styles.gutter.width - styles.scrollbar_size_vertical
 
     # -- what is shown ----------------------------------------------------------------------
 
     def show(self, rows: Sequence[ListRow]) -> None:
-        """List ``rows``, keeping the selection and the scroll position where they can stay."""
+        """List ``rows``, keeping the selection and the scroll position where they can stay.
+
+        The columns are fitted to the width first (`fit_columns`): what does not fit gives
+        way whole (a heading's long form, an experiment's name, a column), never cut.
+        """
         selected = self.selected_key
         scroll_y = self.scroll_y
-        widths = tuple(
-            max([cell_len(label), *(cell_len(row.cells[i].text) for row in rows)])
-            for i, (label, _) in enumerate(COLUMNS)
-        )
-        if widths != self._widths:
-            self._set_columns(widths)  # clears the rows too
+        fit = fit_columns(rows, self.available_width(), 2 * self.cell_padding)
+        if fit != self._fit:
+            self._set_columns(fit)  # clears the rows too
         else:
             self.clear()
         self._rows = {}
         for row in rows:
             self._rows[row.key] = row
-            self.add_row(*(self._text(cell) for cell in row.cells), key=row.key)
+            self.add_row(*self._texts(row), key=row.key)
         if selected in self._rows:
             self.move_cursor(row=self.get_row_index(selected), scroll=False)
             self.scroll_y = scroll_y
+
+    def refit(self) -> None:
+        """Fit the columns to a new width (the terminal was resized)."""
+        fit = fit_columns(self.listed, self.available_width(), 2 * self.cell_padding)
+        if self._rows and fit != self._fit:
+            self.show(self.listed)
+
+    def _texts(self, row: ListRow) -> list[Text]:
+        keys = [key for _, key in COLUMNS]
+        texts = []
+        for key in self._fit.keys:
+            cell = row.cells[keys.index(key)]
+            if key == "name" and self._fit.name_width is not None and elidable(row):
+                cell = dataclasses.replace(cell, text=elide(cell.text, self._fit.name_width))
+            texts.append(self._text(cell))
+        return texts
 
     def _text(self, cell: Cell) -> Text:
         return Text(cell.text, style=self._style(cell.colour, cell.bold))
@@ -97,14 +137,16 @@ class RunTable(DataTable[Text | str]):
         """
         changed = False
         grown = False
+        shown = "age" in self._fit.keys
+        width = self._fit.widths[self._fit.keys.index("age")] if shown else 0
         for key, row in list(self._rows.items()):
             age = format_age(now - row.since if row.since else None)
             if age == row.cells[_AGE].text:
                 continue
             cells = (*row.cells[:_AGE], Cell(age), *row.cells[_AGE + 1 :])
             self._rows[key] = dataclasses.replace(row, cells=cells)
-            grown = grown or cell_len(age) > self._widths[_AGE]
-            if not grown:
+            grown = grown or (shown and cell_len(age) > width)
+            if shown and not grown:
                 self.update_cell(key, "age", self._text(cells[_AGE]))
             changed = changed or key == self.selected_key
         if grown:

@@ -11,6 +11,7 @@ while the sweep is live (heartbeats and running trials say so, not the folder).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,11 +30,17 @@ from dltui.run_format import META
 from dltui.safe_text import printable
 from dltui.tui.commands import SWEEP, SWEEP_TABS
 from dltui.tui.key_footer import KeyFooter
-from dltui.tui.messages import CompareRuns, DirectoryChanged, OpenRun, SweepStopRequest
+from dltui.tui.messages import (
+    CompareRuns,
+    DirectoryChanged,
+    OpenRun,
+    SweepResumeRequest,
+    SweepStopRequest,
+)
 from dltui.tui.screens.dashboard_screen import DashboardScreen
 from dltui.tui.screens.sweep_plots import importance_lines, param_plot, progress_traces
 from dltui.tui.screens.sweep_table import TrialTable
-from dltui.tui.screens.sweep_trials import trial_columns, trial_counts
+from dltui.tui.screens.sweep_trials import trial_cells, trial_columns, trial_counts
 from dltui.tui.screens.table_cursor import TableCursorKeys
 from dltui.tui.widgets.sweep_plot import SweepPlot
 from dltui.tui.widgets.tab_line import TabLine
@@ -48,6 +55,8 @@ TAB_IDS = ("trials", "progress", "parameters", "importances")
 _LIVE_REFRESH_S = 2.0
 _RANK_EVERY_S = 15.0
 """While the importances are not in view, how often a live sweep's are worked out again."""
+_RESUME_GRACE_S = 30.0
+"""How long after R the sweep is read every 2 s while its new worker starts."""
 _TICK_S = 0.5
 """How often a change seen in the sweep's files may start a reading (never two at once)."""
 _MAX_COMPARE = 8
@@ -99,6 +108,9 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self._last_read = 0.0
         self._last_ranked = 0.0
         self._problem_said: str | None = None
+        self._live_until = 0.0
+        """Until when the sweep is read as live though no worker says so yet (a resume
+        was asked for: its process takes a moment to start)."""
         self._ranked_for: int | None = None
         """How many trials had finished when the importances shown were worked out."""
 
@@ -109,6 +121,7 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         with ContentSwitcher(initial="trials", id="sweep-panes"):
             with Container(id="trials"):
                 yield TrialTable(id="sweep-trials")
+                yield Static("", id="sweep-hidden", markup=False)
                 yield SweepPlot("objective by trial", id="sweep-progress-small")
             yield SweepPlot("objective by trial", id="progress")
             yield Grid(id="parameters")
@@ -128,9 +141,18 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self.set_interval(_TICK_S, self._tick)
 
     def on_resize(self) -> None:
-        """Show the progress plot under the table on tall terminals; re-page the plots."""
+        """Show the progress plot under the table on tall terminals; re-page the plots;
+        fit the table's columns to the new width."""
         self._layout()
         self._show_params()
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        report = self.report
+        if report is None or not self.is_mounted:
+            return
+        self.query_one("#sweep-title", Static).update(self._title(report))
+        self._show_table(report)
 
     def _layout(self) -> None:
         self.set_class(self.size.height >= _TALL, "-tall")
@@ -191,7 +213,11 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
             report.importances = old.importances  # until they are worked out again
         self.report = report
         self.reads += 1
+        if report.folder.state == "running":
+            self._live_until = 0.0  # the resumed sweep's worker says so itself now
         self._show()
+        if old is None or old.folder.state != report.folder.state:
+            self.refresh_bindings()  # stop and resume follow the sweep's state
 
     def _tick(self) -> None:
         # Trials write their events ten times a second: changes are gathered and read at
@@ -201,6 +227,7 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
             return
         report = self.report
         live = report is None or report.folder.state in ("running", "starting")
+        live = live or time.monotonic() < self._live_until
         due = live and time.monotonic() - self._last_read >= _LIVE_REFRESH_S
         if self._dirty or due:
             self.reload()
@@ -209,9 +236,17 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
     def _directory_changed(self, message: DirectoryChanged) -> None:
         if message.kind != "runs" or self.app.screen is not self:
             return
-        runs = {t.run_dir for t in self.report.trials if t.run_dir} if self.report else set()
-        for path in message.paths or {self.folder}:
-            if path == self.folder or self.folder in path.parents:
+        # The watcher names paths as its root was given, the supervisor a resumed sweep's
+        # folder resolved: compared as absolute paths, both name the same folder.
+        folder = _absolute(self.folder)
+        runs = (
+            {_absolute(t.run_dir) for t in self.report.trials if t.run_dir}
+            if self.report
+            else set()
+        )
+        for named in message.paths or {self.folder}:
+            path = _absolute(named)
+            if path == folder or folder in path.parents:
                 self._dirty = True
                 return
             if any(path == run or run in path.parents for run in runs):
@@ -229,16 +264,8 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         if report is None:
             return
         self.query_one("#sweep-title", Static).update(self._title(report))
-        best = report.best
         self.marked = [n for n in self.marked if any(t.number == n for t in report.trials)]
-        self.table.show(
-            report.trials,
-            trial_columns(report),
-            sort_key=self.sort_key,
-            descending=self.descending,
-            best=best.number if best is not None else None,
-            marked=set(self.marked),
-        )
+        self._show_table(report)
         if report.problem and report.problem != self._problem_said:
             self.notify(report.problem, severity="error", timeout=10)  # once, not each reading
         self._problem_said = report.problem
@@ -253,6 +280,35 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         self._show_params()
         self._show_importances()
 
+    def _show_table(self, report: SweepReport) -> None:
+        best = report.best
+        self.table.show(
+            report.trials,
+            trial_columns(report),
+            sort_key=self.sort_key,
+            descending=self.descending,
+            best=best.number if best is not None else None,
+            marked=set(self.marked),
+        )
+        self._show_hidden()
+
+    def _show_hidden(self) -> None:
+        """Under the table, the selected trial's cells of the columns that did not fit."""
+        line = self.query_one("#sweep-hidden", Static)
+        hidden = self.table.hidden
+        line.display = bool(hidden)
+        trial = self.table.selected_trial
+        if not hidden or trial is None:
+            line.update("")
+            return
+        cells = trial_cells(trial, hidden, time.time())
+        parts = [f"{column.name} {cell}" for column, cell in zip(hidden, cells, strict=True)]
+        line.update(f"#{trial.number}  " + " · ".join(parts))
+
+    @on(DataTable.RowHighlighted, "#sweep-trials")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_hidden()
+
     def _title(self, report: SweepReport) -> Content:
         folder = report.folder
         budget = folder.budget
@@ -261,12 +317,23 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         best = report.best
         best_text = ""
         if best is not None and best.value is not None:
-            best_text = f"best #{best.number} {best.value:.4g}"
+            best_text = f" · best #{best.number} {best.value:.4g}"
         goal = "max" if report.maximize else "min"
-        return Content.from_markup(
-            "[b]sweep $name[/b] of $experiment · $method · [b]$state[/b] · $done done "
-            "($counts) · $goal $metric · $best",
-            name=printable(folder.name, keep_newlines=False),
+        # What gives way when the line is too long: the counts by state (the table has
+        # them), then the experiment's name, then the objective's name (its column's).
+        width = self.query_one("#sweep-title", Static).content_size.width or self.size.width - 2
+        forms = [
+            "[b]$name[/b] of $experiment · $method · [b]$state[/b] · $done done "
+            "($counts) · $goal $metric$best",
+            "[b]$name[/b] of $experiment · $method · [b]$state[/b] · $done done · "
+            "$goal $metric$best",
+            "[b]$name[/b] · $method · [b]$state[/b] · $done done · $goal $metric$best",
+            "[b]$name[/b] · $method · [b]$state[/b] · $done done$best",
+        ]
+        name = printable(folder.name, keep_newlines=False)
+        values = dict(
+            # "sweep sweep-20261201-…" says it twice: a name that says it is a sweep stands alone.
+            name=name if name.startswith("sweep") else f"sweep {name}",
             experiment=printable(folder.experiment, keep_newlines=False),
             method=printable(folder.method, keep_newlines=False),
             state=folder.state,
@@ -276,6 +343,11 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
             metric=printable(report.metric, keep_newlines=False),
             best=best_text,
         )
+        for form in forms:
+            content = Content.from_markup(form, **values)
+            if content.cell_length <= width:
+                break
+        return content  # the last, if none fits: ellipsised by its style
 
     def _pages(self) -> tuple[int, int]:
         """(plots per page, pages) for the parameter plots at the current size."""
@@ -364,18 +436,24 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
     # -- trials -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out stop when the sweep is not live."""
+        """Grey out stop when the sweep is not live, resume when it cannot be carried on."""
+        from dltui.tui.sweep_launch import RESUMABLE
+
+        report = self.report
         if action == "stop":
-            report = self.report
             return True if report is not None and report.folder.state == "running" else None
+        if action == "resume":
+            return True if report is not None and report.folder.state in RESUMABLE else None
         return True
 
     def action_sort(self) -> None:
         """Sort by the next column."""
         if self.report is None:
             return
-        keys = [c.key for c in trial_columns(self.report)]
-        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        # Through the columns in view: a column that did not fit is not sorted by unseen.
+        keys = [c.key for c in self.table.shown_columns or trial_columns(self.report)]
+        at = keys.index(self.sort_key) if self.sort_key in keys else -1
+        self.sort_key = keys[(at + 1) % len(keys)]
         # Numbers read best first: the objective in its good direction, the rest ascending.
         self.descending = self.sort_key == "objective" and self.report.maximize
         self._show()
@@ -434,6 +512,30 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
         """Ask the sweep to stop."""
         self.post_message(SweepStopRequest(self.folder))
 
+    def action_resume(self) -> None:
+        """Carry on the sweep (`dltui sweep --resume`), or say why it cannot be."""
+        from dltui.tui.sweep_catalog import DONE_STATES
+        from dltui.tui.sweep_launch import resume_refusal
+
+        report = self.report
+        if report is None:
+            self.notify("The sweep has not been read yet.", severity="warning", timeout=3)
+            return
+        counts = report.counts()
+        done = sum(counts.get(state, 0) for state in DONE_STATES)
+        name = printable(report.folder.name, keep_newlines=False)
+        refusal = resume_refusal(name, report.folder.state, done, report.folder.budget)
+        if refusal is not None:
+            self.notify(refusal, severity="warning", timeout=5)
+            return
+        self._live_until = time.monotonic() + _RESUME_GRACE_S
+        self.post_message(SweepResumeRequest(self.folder))
+
     def action_back(self) -> None:
         """Back to the browser."""
         self.dismiss()
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute without touching the disk (no symlinks followed)."""
+    return Path(os.path.abspath(path))

@@ -106,6 +106,10 @@ def param_plot(report: SweepReport, path: str) -> ParamPlot:
     return ParamPlot(path, title, [SweepTrace(metric, xs, ys, colour="primary")], log_x, ticks)
 
 
+_MIN_BAR = 16
+"""Cells the longest importance bar keeps before the names give way."""
+
+
 def importance_lines(report: SweepReport, width: int, finished: int, needed: int) -> list[str]:
     """Optuna's parameter importances as bars in ``width`` cells, or why there are none."""
     if len(report.params) < 2:
@@ -115,7 +119,8 @@ def importance_lines(report: SweepReport, width: int, finished: int, needed: int
             return [f"Parameter importances need ≥ {needed} finished trials ({finished} so far)."]
         return ["Optuna could not rank the parameters yet (too few distinct values)."]
     names = {path: printable(path, keep_newlines=False) for path in report.importances}
-    label_width = min(max(len(n) for n in names.values()), max(8, width // 3))
+    # Names whole while the bars keep a fair share of the line; only then elided.
+    label_width = min(max(len(n) for n in names.values()), max(8, width - 7 - _MIN_BAR))
     bar_room = max(4, width - label_width - 7)
     top = max(report.importances.values()) or 1.0
     lines = []

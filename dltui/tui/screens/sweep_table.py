@@ -11,6 +11,7 @@ import time
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
@@ -19,6 +20,9 @@ from textual.widgets import DataTable
 from dltui.tui.screens.sweep_trials import (
     TRIAL_STATE_COLOURS,
     TrialColumn,
+    column_width,
+    fit_trial_columns,
+    heading_lines,
     sort_trials,
     trial_cells,
 )
@@ -35,6 +39,18 @@ class TrialTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._trials: dict[str, TrialRow] = {}
         self._layout: tuple[object, ...] = ()
+        self.hidden: list[TrialColumn] = []
+        """Columns left out at this width (said of the selected trial under the table)."""
+        self.shown_columns: list[TrialColumn] = []
+        """The columns shown, in order."""
+
+    def available_width(self) -> int | None:
+        """The cells the columns may take: the table less its border and a scrollbar's
+        room (None before it is laid out)."""
+        outer = self.outer_size.width
+        if outer <= 0:
+            return None
+        return outer - self.styles.gutter.width - self.styles.scrollbar_size_vertical
 
     def show(
         self,
@@ -49,17 +65,33 @@ class TrialTable(DataTable[Text]):
         """List ``trials`` sorted by ``sort_key``; returns them in the order shown."""
         selected = self.selected_trial
         ordered = sort_trials(trials, sort_key, descending)
-        rows = [self._cells(t, columns, best, marked) for t in ordered]
+        every = [self._cells(t, columns, best, marked) for t in ordered]
+        shown = fit_trial_columns(
+            columns, [cells for cells, _ in every], self.available_width(), 2 * self.cell_padding
+        )
+        self.shown_columns = shown
+        self.hidden = [c for c in columns if c not in shown]
+        at = [list(columns).index(c) for c in shown]
+        rows = [([cells[i] for i in at], colour) for cells, colour in every]
+        columns = shown
+        two_lines = any(c.over for c in columns)
+        mark = "▼" if descending else "▲"
+        natural = [column_width(c, [row[i] for row, _ in rows]) for i, c in enumerate(columns)]
         headings = [
-            c.label + (" ▼" if descending else " ▲") if c.key == sort_key else c.label
-            for c in columns
+            heading_lines(c, w, mark if c.key == sort_key else "", two_lines)
+            for c, w in zip(columns, natural, strict=True)
         ]
-        widths = [max([len(h), *(len(row[i]) for row, _ in rows)]) for i, h in enumerate(headings)]
-        layout = (tuple(headings), tuple(widths))
+        widths = [
+            max(w, *(cell_len(line) for line in h)) for w, h in zip(natural, headings, strict=True)
+        ]
+        layout = (tuple(headings), tuple(widths), two_lines)
         if layout != self._layout:
             self.clear(columns=True)
-            for column, heading, width in zip(columns, headings, widths, strict=True):
-                self.add_column(heading, key=column.key, width=width)
+            self.header_height = 2 if two_lines else 1
+            for column, (over, under), width in zip(columns, headings, widths, strict=True):
+                # Two-line headings: the field's name at the bottom, by its cells.
+                label = f"{over}\n{under}" if two_lines else under
+                self.add_column(Text(label), key=column.key, width=width)
             self._layout = layout
         else:
             self.clear()

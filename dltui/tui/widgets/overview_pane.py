@@ -35,11 +35,13 @@ from dltui.run_format import (
 )
 from dltui.safe_text import printable
 from dltui.tui.plotting.axis import format_bytes, format_duration, format_epoch, format_number
+from dltui.tui.sweep_catalog import sweep_trial
 from dltui.tui.widgets.changes import affects, target_epochs
 
 if TYPE_CHECKING:
     from dltui.runs.reader import RunChanges
     from dltui.runs.source import RunSource
+    from dltui.tui.sweep_catalog import SweepTrial
 
 
 VAL_LOSS = tag("val", LOSS)
@@ -87,6 +89,8 @@ class RunSummary:
     """The final test's metrics (``("accuracy", 0.97)``, …), from the ``test`` event."""
     test_weights: str | None = None
     """Which weights the test evaluated (``best (epoch 39)``)."""
+    trial: SweepTrial | None = None
+    """The sweep trial the run is, with the values it was given (None: no trial)."""
 
 
 def summarize(source: RunSource) -> RunSummary:
@@ -134,6 +138,7 @@ def summarize(source: RunSource) -> RunSummary:
         best_epoch=best_epoch,
         test=_test_metrics(source.latest("test")),
         test_weights=_text((source.latest("test") or {}).get("weights")),
+        trial=sweep_trial(meta),
     )
 
 
@@ -231,6 +236,13 @@ class OverviewPane(Widget):
             # On its own line, after the run: a reason is often long, and holds brackets.
             # Written by the trainer, or by whatever wrote status.json: shown, never obeyed.
             text.append(printable(s.reason, keep_newlines=False) + "\n")
+        if s.trial is not None:
+            # The values it was given, whole: the sweep table shows them to four digits.
+            head = s.trial.title
+            values = [f"{printable(path, keep_newlines=False)} = {_sampled(value)}"
+                      for path, value in s.trial.params]  # fmt: skip
+            _append_broken(text, [head + (":" if values else ""), *values], width, "  ")
+            text.append("\n")
         parts = []
         if s.epoch is not None:
             epoch = format_epoch(s.epoch)
@@ -261,22 +273,7 @@ class OverviewPane(Widget):
         if not parts:
             text.append("nothing recorded yet")
             return text
-        if width is None:
-            text.append("  ·  ".join(parts))
-            return text
-        # Line breaks between facts, never inside one: a wrapped line must not leave a
-        # number without its name ("lr" on one line, "0.001" on the next).
-        line = 0
-        for index, part in enumerate(parts):
-            if index:
-                if line + 5 + len(part) > width:
-                    text.append("\n")
-                    line = 0
-                else:
-                    text.append("  ·  ")
-                    line += 5
-            text.append(part)
-            line += len(part)
+        _append_broken(text, parts, width, "  ·  ")
         return text
 
     def _status_style(self, state: str) -> Style:
@@ -406,6 +403,35 @@ class OverviewPane(Widget):
 _LAYER_COLUMNS = ("#", "layer", "type", "output", "params")
 _HEADING = "\x00heading"
 """The params cell of a part's heading row (never a real count: counts are digits)."""
+
+
+def _append_broken(text: Text, parts: Sequence[str], width: int | None, gap: str) -> None:
+    """``parts`` joined by ``gap``, broken into lines of at most ``width`` cells between
+    parts, never inside one: a wrapped line must not leave a number without its name
+    ("lr" on one line, "0.001" on the next)."""
+    if width is None:
+        text.append(gap.join(parts))
+        return
+    line = 0
+    for index, part in enumerate(parts):
+        if index:
+            if line + len(gap) + len(part) > width:
+                text.append("\n")
+                line = 0
+            else:
+                text.append(gap)
+                line += len(gap)
+        text.append(part)
+        line += len(part)
+
+
+def _sampled(value: Any) -> str:
+    """A sampled value as the overview writes it: six significant digits, text as text."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return printable(str(value), keep_newlines=False)
 
 
 def _totals(model: Mapping[str, Any]) -> str:
