@@ -366,6 +366,14 @@ def test_a_killed_sweep_resumes_without_repeating_trials(tmp_path: Path) -> None
     # No trial number ran in two run folders.
     numbers = [r["trial"] for r in _trial_runs(tmp_path)]
     assert len(numbers) == len(set(numbers))
+    # The resumed sampler drew new values: with its first seed again it drew those of
+    # trials 0, 1, ... once more (only a trial queued again repeats its values, on purpose).
+    drawn = [
+        t.params["training.optimizer.lr"]
+        for t in after
+        if t.params and "fixed_params" not in t.system_attrs
+    ]
+    assert len(drawn) >= 4 and len(drawn) == len(set(drawn)), drawn
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import signal
 import threading
 import time
@@ -28,8 +29,14 @@ from typing import TYPE_CHECKING, Any
 from dltui import run_format as rf
 from dltui.spec.sweep import SweepSpec
 from dltui.sweep.adoption import RunWatch, Takeover, stale_trials, takeover
-from dltui.sweep.records import WorkerFile, clear_stop, stop_requested, trial_config
-from dltui.sweep.space import build_pruner, build_sampler, suggest
+from dltui.sweep.records import (
+    WorkerFile,
+    clear_stop,
+    stop_requested,
+    trial_config,
+    worker_states,
+)
+from dltui.sweep.space import build_pruner, build_sampler, continued_seed, suggest
 from dltui.sweep.trials import EpochValues, TrialLauncher, TrialProcess, follow
 
 if TYPE_CHECKING:
@@ -106,7 +113,7 @@ class SweepRunner:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         plan = self.plan
-        return optuna.create_study(
+        study = optuna.create_study(
             storage=open_storage(plan.storage),
             study_name=plan.name,
             sampler=build_sampler(plan.spec, plan.seed),
@@ -114,6 +121,16 @@ class SweepRunner:
             direction="maximize" if plan.maximize else "minimize",
             load_if_exists=True,
         )
+        if plan.spec.method == "grid":
+            return study  # it draws among the points not yet run: nothing to repeat
+        before = len(study.get_trials(deepcopy=False))
+        # Workers on other machines share a database, not this folder: they cannot be seen.
+        shared = not plan.storage.startswith("journal:")
+        joining = shared or any(w.alive for w in worker_states(plan.folder))
+        seed = continued_seed(plan.seed, before, os.getpid() if joining else None)
+        if seed != plan.seed:
+            study.sampler = build_sampler(plan.spec, seed)
+        return study
 
     def run(self) -> int:
         """Run trials until the budget is spent, time is up, or the sweep is stopped."""

@@ -66,6 +66,21 @@ def build_sampler(spec: SweepSpec, seed: int) -> optuna.samplers.BaseSampler:
     raise ValueError(f"unknown sweep method {method!r}")
 
 
+def continued_seed(seed: int, trials_before: int, joining: int | None = None) -> int:
+    """The sampler's seed for a worker opening a study that holds ``trials_before`` trials.
+
+    A new study's first worker takes ``seed`` itself, so a sweep run again from the
+    start draws the same values. A resumed sweep, or a worker joining another, must
+    not: with the same seed its sampler draws trial 0's values, then trial 1's, again.
+    Their seed is salted with the trials already there and, for a worker joining a
+    live one (``joining``: its pid), with who it is, so that two draw differently.
+    """
+    if trials_before == 0 and joining is None:
+        return seed
+    # Tuples of ints hash the same in every process (PYTHONHASHSEED is for str and bytes).
+    return hash((seed, trials_before, joining or 0)) & 0x7FFF_FFFF
+
+
 def build_pruner(spec: SweepSpec, epochs: int) -> optuna.pruners.BasePruner:
     """The Optuna pruner of ``spec.pruner``; its steps are epochs (1-based)."""
     import optuna
