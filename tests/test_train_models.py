@@ -120,3 +120,26 @@ def test_language_model_records_perplexity_and_text(tmp_path: Path) -> None:
     sample = r.latest("sample")
     assert sample is not None and sample["format"] == "text"
     assert len(sample["text"]) == 200 and sample["seed"]
+    # The run's output shows the text as written, one indented line per line of it.
+    log = (r.run_dir / "output.log").read_text()
+    shown = log[log.index("sample (epoch ") :].split("\n", 1)[1]
+    assert "\\n" not in shown.split("\nepoch")[0]
+    assert [line[4:] for line in shown.split("\n")[: sample["text"].count("\n") + 1]] == sample[
+        "text"
+    ].split("\n")
+
+
+def test_a_text_sample_is_shown_as_lines_with_controls_as_symbols() -> None:
+    from dltui.train.sampling import describe_text_sample
+
+    text = "eaks?\r\nIt is the east,\x1b[2J and\n\nJuliet"
+    assert describe_text_sample(7, "ROMEO:\nBut soft", text).split("\n") == [
+        "sample (epoch 7), after ROMEO:⏎But soft:",
+        "    eaks?",
+        "    It is the east,␛[2J and",
+        "    ",
+        "    Juliet",
+    ]
+    # A long seed: its last 40 characters, said to be its end.
+    first = describe_text_sample(1, "y" * 10 + "x" * 40, "z").split("\n")[0]
+    assert first == "sample (epoch 1), after …" + "x" * 40 + ":"

@@ -71,3 +71,17 @@ def reference_points(data: torch.Tensor, *, count: int = 500, seed: int = 0) -> 
         chosen = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:count]
         rows = rows[chosen]
     return [[round(float(v), 4) for v in row] for row in rows.tolist()]
+
+
+def describe_text_sample(epoch: int, seed: str, text: str) -> str:
+    """The lines a person reads of a text sample: its seed's end on the first line, then
+    the text as written (its line breaks kept, indented), controls shown as symbols.
+
+    It goes to a terminal and to output.log, so nothing in it is obeyed; written with
+    ``repr`` it was one line of ``\\n`` escapes that nobody reads.
+    """
+    from dltui.safe_text import printable
+
+    head = ("…" if len(seed) > 40 else "") + printable(seed[-40:], keep_newlines=False)
+    lines = printable(text.replace("\r\n", "\n")).split("\n")
+    return f"sample (epoch {epoch}), after {head}:\n" + "\n".join("    " + line for line in lines)

@@ -28,7 +28,7 @@ from dltui.train.metrics import MetricSet
 from dltui.train.models import build_model, freeze, load_init_from, parallel, record_model
 from dltui.train.optim import build_optimizer
 from dltui.train.records import Recorder
-from dltui.train.sampling import decode, sample_text
+from dltui.train.sampling import decode, describe_text_sample, sample_text
 
 if TYPE_CHECKING:
     from dltui.train.loop import Trainer
@@ -250,7 +250,7 @@ class Supervised:
             text=text,
             temperature=TEXT_TEMPERATURE,
         )
-        run.recorder.say(f"sample (epoch {epoch}): {seed_text[-40:]!r} -> {text!r}")
+        run.recorder.say(describe_text_sample(epoch, seed_text, text))
 
     def take_confusion(self) -> list[list[int]] | None:
         """The test split's confusion matrix (classification with a test split), once."""
