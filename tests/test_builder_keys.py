@@ -7,6 +7,7 @@ templates and experiment files.
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +86,16 @@ async def test_n_offers_every_template_and_asks_for_a_name_and_description(
         await settle(pilot, lambda: isinstance(app.screen, TemplatePicker))
         picker = app.screen
         options = picker.query_one(OptionList)
-        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        shown = [
+            _rendered(options.get_option_at_index(i).prompt, 200)
+            for i in range(options.option_count)
+        ]
         assert len(shown) == len(templates())
         for (name, line), prompt in zip(templates(), shown, strict=True):
             assert name in prompt and line and line in prompt  # each says what it is
+        # A description that wraps stays under itself, clear of the names' edge.
+        narrow = _rendered(options.get_option_at_index(0).prompt, 30).splitlines()
+        assert len(narrow) > 2 and all(row.startswith("  ") for row in narrow[1:]), narrow
         cnn = [name for name, _ in templates()].index("cnn")
         await pilot.press(*["j"] * cnn, "enter")  # j moves, enter goes on to the name
         await pilot.press("ctrl+u", *"my-cnn", "enter")
@@ -241,3 +248,12 @@ async def test_markup_in_a_file_or_in_typing_is_shown_as_text(tmp_path: Path) ->
         await judged(pilot, builder)
         assert app.is_running
         assert "valid experiment" in verdict(builder)  # now the freeze names that layer
+
+
+def _rendered(prompt: object, width: int) -> str:
+    """A Rich renderable as the plain text it shows at ``width`` cells."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(prompt)
+    return console.export_text()

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import Group
+from rich.padding import Padding
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -56,6 +59,12 @@ def free_name(experiments_dir: Path, base: str) -> str:
     return name
 
 
+def template_prompt(name: str, line: str) -> Group:
+    """A template's name, and under it its description, which wraps under itself (indented,
+    not back at the name's edge)."""
+    return Group(Text(name, style="bold"), Padding(Text(line, style="dim"), (0, 0, 0, 2)))
+
+
 class TemplatePicker(ModalScreen[NewExperiment | None]):
     """Choose a template, then name and describe the new experiment."""
 
@@ -70,13 +79,7 @@ class TemplatePicker(ModalScreen[NewExperiment | None]):
         """The list of templates, then the name and description inputs."""
         with Vertical(id="template-picker", classes="dialog"):
             yield Label("New experiment from a template", classes="dialog-title")
-            options = [
-                Option(
-                    Content.assemble((name, "bold"), "\n  ", (line, "dim")),
-                    id=name,
-                )
-                for name, line in self._templates
-            ]
+            options = [Option(template_prompt(n, line), id=n) for n, line in self._templates]
             yield OptionList(*options, id="template-list")
             yield Label("Name (saved as experiments/NAME.toml)", classes="field-label")
             yield Input(id="new-name", placeholder="NAME", compact=True)
