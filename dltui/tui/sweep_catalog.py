@@ -28,6 +28,13 @@ DONE_STATES = ("finished", "pruned", "failed")
 """Trial states that count as done against the budget."""
 
 
+def sweep_label(name: str) -> str:
+    """A sweep's name as the dashboard says it, as one line of safe text: ``sweep lr-search``;
+    a name that says it is a sweep (``sweep-20261201-…``, the default) stands alone."""
+    shown = printable(name, keep_newlines=False)
+    return shown if shown.startswith("sweep") else f"sweep {shown}"
+
+
 @dataclass(frozen=True)
 class SweepEntry:
     """One sweep as the browser lists it: where it lives, and what its study said last."""
@@ -93,8 +100,7 @@ class SweepTrial:
     def title(self) -> str:
         """``trial #3 of sweep lr-search``; ``trial #3 of sweep-20261201-…`` for a name that
         says it is a sweep (as the browser writes a sweep's row)."""
-        name = printable(self.sweep, keep_newlines=False)
-        return f"trial #{self.number} of {name if name.startswith('sweep') else f'sweep {name}'}"
+        return f"trial #{self.number} of {sweep_label(self.sweep)}"
 
     def folder(self, run_dir: Path) -> Path:
         """The sweep's folder, beside the trial's run (``runs/<experiment>/sweeps/<name>``)."""

@@ -28,7 +28,7 @@ from dltui.run_format import (
     UNKNOWN,
 )
 from dltui.safe_text import printable
-from dltui.tui.sweep_catalog import trial_of
+from dltui.tui.sweep_catalog import sweep_label, trial_of
 
 if TYPE_CHECKING:
     from dltui.runs.discovery import RunInfo
@@ -329,15 +329,13 @@ def sweep_row(sweep: SweepEntry, now: float, folded: bool) -> ListRow:
     so far, and (where a run has its epoch) the trials done of its budget."""
     budget = sweep.folder.budget
     done = f"{sweep.done}/{budget}" if budget is not None else f"{sweep.done}"
-    name = printable(sweep.name, keep_newlines=False)
-    label = name if name.startswith("sweep") else f"sweep {name}"
+    label = sweep_label(sweep.name)
     method = printable(sweep.folder.method, keep_newlines=False)
     created = sweep.folder.created
     return ListRow(
         sweep.key,
         sweep,
         (
-            # "sweep sweep-20261201-…" says it twice: a name that says it is a sweep stands alone.
             Cell(f"  {'▸' if folded else '▾'} {label} ({method})", bold=True),
             Cell(sweep.state, STATE_COLOURS.get(sweep.state, "foreground")),
             Cell(format_age(now - created if created else None)),

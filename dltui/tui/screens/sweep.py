@@ -42,6 +42,7 @@ from dltui.tui.screens.sweep_plots import importance_lines, param_plot, progress
 from dltui.tui.screens.sweep_table import TrialTable
 from dltui.tui.screens.sweep_trials import trial_cells, trial_columns, trial_counts
 from dltui.tui.screens.table_cursor import TableCursorKeys
+from dltui.tui.sweep_catalog import sweep_label
 from dltui.tui.widgets.sweep_plot import SweepPlot
 from dltui.tui.widgets.tab_line import TabLine
 from dltui.tui.worker_errors import ReportsWorkerErrors
@@ -330,10 +331,8 @@ class SweepScreen(TableCursorKeys, ReportsWorkerErrors, DashboardScreen):
             "[b]$name[/b] · $method · [b]$state[/b] · $done done · $goal $metric$best",
             "[b]$name[/b] · $method · [b]$state[/b] · $done done$best",
         ]
-        name = printable(folder.name, keep_newlines=False)
         values = dict(
-            # "sweep sweep-20261201-…" says it twice: a name that says it is a sweep stands alone.
-            name=name if name.startswith("sweep") else f"sweep {name}",
+            name=sweep_label(folder.name),
             experiment=printable(folder.experiment, keep_newlines=False),
             method=printable(folder.method, keep_newlines=False),
             state=folder.state,
