@@ -39,15 +39,21 @@ class Settings:
     """One line per problem, naming the file, the line and the key."""
 
 
-def settings_path(environ: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CONFIG_HOME/dltui/settings.toml``, or ``~/.config/dltui/settings.toml``.
+def config_path(name: str, environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/dltui/NAME``, or ``~/.config/dltui/NAME``: where dltui's own
+    files live (settings, keymap).
 
     A relative ``XDG_CONFIG_HOME`` is ignored, as the XDG base-directory spec says.
     """
     env = os.environ if environ is None else environ
     config = env.get("XDG_CONFIG_HOME", "")
     base = Path(config) if config and Path(config).is_absolute() else Path.home() / ".config"
-    return base / "dltui" / SETTINGS_FILE
+    return base / "dltui" / name
+
+
+def settings_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/dltui/settings.toml``, or ``~/.config/dltui/settings.toml``."""
+    return config_path(SETTINGS_FILE, environ)
 
 
 def _line_of(text: str, key: str) -> int | None:

@@ -28,6 +28,7 @@ from textual.keys import KEY_NAME_REPLACEMENTS, REPLACED_KEYS, Keys, key_to_char
 
 from dltui.bounded import FileLimitError, read_text_limited
 from dltui.safe_text import printable
+from dltui.settings import config_path
 from dltui.toml_syntax import TomlError, parse_toml
 
 KEYMAP_FILE = "keymap.toml"
@@ -74,14 +75,8 @@ def shown(value: object, limit: int = 40) -> str:
 
 
 def default_keymap_path(environ: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CONFIG_HOME/dltui/keymap.toml``, or ``~/.config/dltui/keymap.toml``.
-
-    A relative ``XDG_CONFIG_HOME`` is ignored, as the XDG base-directory spec says.
-    """
-    env = os.environ if environ is None else environ
-    config = env.get("XDG_CONFIG_HOME", "")
-    base = Path(config) if config and Path(config).is_absolute() else Path.home() / ".config"
-    return base / "dltui" / KEYMAP_FILE
+    """``$XDG_CONFIG_HOME/dltui/keymap.toml``, or ``~/.config/dltui/keymap.toml``."""
+    return config_path(KEYMAP_FILE, environ)
 
 
 def load_keymap(
