@@ -57,13 +57,7 @@ def format_confusion(
 
 
 def _summary(confusion: Confusion, width: int) -> list[str]:
-    parts = [f"{confusion.split} split"]
-    if confusion.weights:
-        parts.append(f"weights {confusion.weights}")
-    parts.append(f"{confusion.total:,} samples")
-    if confusion.total:
-        parts.append(f"accuracy {confusion.accuracy:.1%}")
-    parts.append("rows: true class, columns: predicted")
+    parts = [*confusion.summary(), "rows: true class, columns: predicted"]
     return _flow(parts, [None] * len(parts), width, " · ")
 
 

@@ -167,13 +167,7 @@ class ConfusionPane(TextPane):
             return Text(self._reason, style=muted)
         k = len(confusion.classes)
         text = Text(no_wrap=True, overflow="crop")
-        summary = [f"{confusion.split} split"]
-        if confusion.weights:
-            summary.append(f"weights {confusion.weights}")
-        summary.append(f"{confusion.total:,} samples")
-        if confusion.total:
-            summary.append(f"accuracy {confusion.accuracy:.1%}")
-        header_lines = _flow(summary, width, " · ")
+        header_lines = _flow(confusion.summary(), width, " · ")
         hint = "rows: true class · columns: predicted · shade: share of the true class"
         header_lines += _flow(hint.split(" · "), width, " · ")
 
